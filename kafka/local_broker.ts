@@ -1,0 +1,318 @@
+/**
+ * A single-node KRaft Apache Kafka broker for development and tests, built from jars that Maven
+ * resolves from Maven Central (no Docker, no tarball). Used by `deno task kafka`, `deno task test`
+ * and `deno task up`. Functions here take every path and port as arguments; only the callers'
+ * `main.ts`/runner decide them.
+ */
+import { ensureTopics, silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
+import type { TopicNames } from "../shared/topics.ts";
+import { Kafka, logLevel } from "kafkajs";
+
+/** The Kafka release surge runs; README explains why this one. */
+export const KAFKA_VERSION = "4.1.1";
+
+const KAFKA_DIR = new URL(".", import.meta.url).pathname;
+
+/** Where things live for one broker. */
+export interface BrokerPaths {
+  /** The pom that names Kafka's jars. */
+  pom: string;
+  /** Cached jars: `<cacheDir>/<version>/libs`. */
+  cacheDir: string;
+  /** KRaft metadata and log segments. */
+  dataDir: string;
+}
+
+/** Default paths inside the repository (the cache and data folders are git-ignored). */
+export function defaultPaths(port: number): BrokerPaths {
+  const repo = new URL("..", import.meta.url).pathname;
+  return {
+    pom: `${KAFKA_DIR}pom.xml`,
+    cacheDir: `${KAFKA_DIR}.cache`,
+    dataDir: `${repo}.data/kafka-${port}`,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Throws an Error with one clear line when `tool` (java, mvn) cannot be run. */
+export async function requireTool(tool: "java" | "mvn"): Promise<void> {
+  const what = tool === "java" ? "Java 17+" : "Apache Maven";
+  try {
+    const out = await new Deno.Command(tool, { args: ["-version"], stdout: "null", stderr: "null" })
+      .output();
+    if (out.success) return;
+  } catch {
+    // fall through to the one clear line
+  }
+  throw new Error(
+    `${what} is required to run the local Kafka broker, but \`${tool}\` was not found on PATH.`,
+  );
+}
+
+/**
+ * Makes sure Kafka's runtime jars are in the cache and returns their folder. The first run asks
+ * Maven to resolve them (a minute or so); later runs reuse the cache.
+ */
+export async function ensureKafkaJars(
+  paths: BrokerPaths,
+  version = KAFKA_VERSION,
+  log: (line: string) => void = () => {},
+): Promise<string> {
+  const libs = `${paths.cacheDir}/${version}/libs`;
+  const marker = `${paths.cacheDir}/${version}/complete`;
+  if (await exists(marker)) return libs;
+  await requireTool("mvn");
+  log(`Resolving Apache Kafka ${version} jars with Maven (first run only)...`);
+  const staging = `${paths.cacheDir}/${version}/staging-${crypto.randomUUID()}`;
+  const out = await new Deno.Command("mvn", {
+    args: [
+      "-q",
+      "-B",
+      "-f",
+      paths.pom,
+      `-Dkafka.version=${version}`,
+      "dependency:copy-dependencies",
+      "-DincludeScope=runtime",
+      `-DoutputDirectory=${staging}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const tail = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    throw new Error(
+      `Maven could not resolve Kafka ${version}:\n${tail.split("\n").slice(-20).join("\n")}`,
+    );
+  }
+  await Deno.remove(libs, { recursive: true }).catch(() => {});
+  await Deno.rename(staging, libs);
+  await Deno.writeTextFile(marker, new Date().toISOString() + "\n");
+  return libs;
+}
+
+/** Ports of one broker: clients connect to `port`, the KRaft controller listens on `controllerPort`. */
+export interface BrokerPorts {
+  port: number;
+  controllerPort: number;
+}
+
+/** The server.properties of a single combined broker+controller node. */
+export function brokerProperties(ports: BrokerPorts, logDir: string): string {
+  const { port, controllerPort } = ports;
+  return [
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    `log.dirs=${logDir}`,
+    "num.partitions=1",
+    "default.replication.factor=1",
+    "offsets.topic.replication.factor=1",
+    "offsets.topic.num.partitions=4",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "share.coordinator.state.topic.replication.factor=1",
+    "share.coordinator.state.topic.min.isr=1",
+    // A dev broker has one member per group; waiting for more only slows every consumer start.
+    "group.initial.rebalance.delay.ms=0",
+    // surge creates its topics explicitly; a misspelt topic must fail, not appear empty.
+    "auto.create.topics.enable=false",
+    "log.retention.hours=24",
+    "",
+  ].join("\n");
+}
+
+function randomClusterId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").slice(0, 22);
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+export async function isListening(port: number, host = "127.0.0.1"): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: host, port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the broker answers Kafka clients (not just TCP), or throws after `timeoutMs`. */
+export async function waitForKafka(brokers: string[], timeoutMs: number): Promise<void> {
+  silenceKafkajsTimerWarnings();
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const admin = new Kafka({
+      clientId: "surge-wait",
+      brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      connectionTimeout: 1000,
+    }).admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      if (cluster.brokers.length > 0 && cluster.controller !== null) return;
+    } catch (err) {
+      lastError = err;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`Kafka at ${brokers.join(",")} did not become ready within ${timeoutMs} ms`, {
+    cause: lastError,
+  });
+}
+
+/** A broker process this code started. */
+export interface LocalBroker {
+  brokers: string[];
+  logFile: string;
+  /** Resolves when the JVM exits, with its exit code. */
+  exited: Promise<number>;
+  /** Stops the JVM gracefully (SIGTERM), then forcibly after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Options for {@link startLocalBroker}. */
+export interface StartOptions extends BrokerPorts {
+  paths: BrokerPaths;
+  /** Delete the data directory first. */
+  wipe?: boolean;
+  version?: string;
+  heap?: string;
+  log?: (line: string) => void;
+  /** Topics to create once the broker is up. */
+  topics?: TopicNames;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts a broker and resolves once it accepts clients and the topics exist. The JVM runs under a
+ * tiny shell guard that kills it when our stdin closes, so even a SIGKILLed parent leaves no
+ * orphan JVM behind.
+ */
+export async function startLocalBroker(options: StartOptions): Promise<LocalBroker> {
+  const log = options.log ?? (() => {});
+  await requireTool("java");
+  const libs = await ensureKafkaJars(options.paths, options.version ?? KAFKA_VERSION, log);
+  const dataDir = options.paths.dataDir;
+  if (options.wipe) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(`${dataDir}/logs`, { recursive: true });
+  const config = `${dataDir}/server.properties`;
+  await Deno.writeTextFile(config, brokerProperties(options, `${dataDir}/logs`));
+  const classpath = `${libs}/*`;
+  const log4j = `-Dlog4j2.configurationFile=${KAFKA_DIR}log4j2.properties`;
+
+  if (!(await exists(`${dataDir}/logs/meta.properties`))) {
+    const fmt = await new Deno.Command("java", {
+      args: [
+        log4j,
+        "-cp",
+        classpath,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        randomClusterId(),
+        "-c",
+        config,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!fmt.success) {
+      throw new Error(`Formatting KRaft storage failed:\n${new TextDecoder().decode(fmt.stderr)}`);
+    }
+  }
+
+  const logFile = `${dataDir}/broker.log`;
+  const guard = [
+    // A background job's stdin is /dev/null in sh, so keep the real stdin on fd 3 for the watcher.
+    "exec 3<&0",
+    'java "$@" </dev/null 3<&- >>"$SURGE_KAFKA_LOG" 2>&1 & jpid=$!',
+    'echo "$jpid"',
+    // Our stdin is a pipe from the parent: EOF means the parent is gone or asked us to stop.
+    "( cat <&3 >/dev/null; kill -TERM $jpid 2>/dev/null ) &",
+    "exec 3<&-",
+    'wait "$jpid"',
+  ].join("\n");
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      guard,
+      "surge-kafka",
+      `-Xms256m`,
+      `-Xmx${options.heap ?? "1g"}`,
+      "-XX:+UseG1GC",
+      "-Djava.awt.headless=true",
+      log4j,
+      "-cp",
+      classpath,
+      "kafka.Kafka",
+      config,
+    ],
+    env: { SURGE_KAFKA_LOG: logFile },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const stdin = child.stdin.getWriter();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await reader.read();
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const javaPid = Number(first.value?.trim());
+  const exited = child.status.then((s) => s.code);
+  let stopped = false;
+
+  const stop = async (graceMs = 15_000) => {
+    if (stopped) return void await exited;
+    stopped = true;
+    await stdin.close().catch(() => {});
+    const timer = setTimeout(() => {
+      if (javaPid > 0) {
+        try {
+          Deno.kill(javaPid, "SIGKILL");
+        } catch { /* already gone */ }
+      }
+    }, graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const brokers = [`127.0.0.1:${options.port}`];
+  try {
+    const died = exited.then((code) => {
+      throw new Error(`Kafka exited during start-up (code ${code}); see ${logFile}`);
+    });
+    died.catch(() => {}); // only the race below cares; a later exit is the caller's business
+    await Promise.race([waitForKafka(brokers, options.readyTimeoutMs ?? 90_000), died]);
+    if (options.topics) {
+      await ensureTopics(
+        new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin(),
+        options.topics,
+      );
+    }
+  } catch (err) {
+    await stop(5_000);
+    throw err;
+  }
+  return { brokers, logFile, exited, stop };
+}

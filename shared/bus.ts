@@ -1,0 +1,102 @@
+/**
+ * The message bus interface that the orchestrator and drivers talk through. The real one is
+ * Kafka ({@link ../shared/kafka.ts}); unit tests use {@link MemoryBus}, which still runs every
+ * message through the real encode and parse functions.
+ */
+import { encodeMessage, type InputOf, type MessageOf, parseMessage } from "./messages.ts";
+import { TOPIC_KINDS, type TopicKind } from "./topics.ts";
+
+/** One delivered, validated message, tagged with its topic kind. */
+export type Delivered = { [K in TopicKind]: { kind: K; message: MessageOf[K] } }[TopicKind];
+
+/** What to consume and what to do with it. */
+export interface SubscribeOptions {
+  /** Consumer group; give each process its own to have every process see every message. */
+  groupId: string;
+  kinds: readonly TopicKind[];
+  /** Replay the topics from the start (true) or only see messages produced from now on. */
+  fromBeginning: boolean;
+  /** Called once per valid message, in order per topic; a throw is logged and the message skipped. */
+  onMessage: (delivered: Delivered) => void | Promise<void>;
+}
+
+/** A running subscription. */
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/** Counts of messages that did not validate and were skipped, per topic kind. */
+export type InvalidCounts = Record<TopicKind, number>;
+
+/** A typed publish/subscribe channel over the five surge topics. */
+export interface MessageBus {
+  publish<K extends TopicKind>(kind: K, message: InputOf[K], key?: string): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** How many invalid messages each topic has delivered to this process so far. */
+  readonly invalid: InvalidCounts;
+  close(): Promise<void>;
+}
+
+/** A zeroed {@link InvalidCounts}. */
+export function zeroInvalidCounts(): InvalidCounts {
+  return Object.fromEntries(TOPIC_KINDS.map((k) => [k, 0])) as InvalidCounts;
+}
+
+/**
+ * An in-process bus for unit tests. Messages are encoded to text and parsed back exactly as on
+ * Kafka; raw text can be injected with {@link MemoryBus.publishRaw} to test poison messages.
+ */
+export class MemoryBus implements MessageBus {
+  readonly invalid: InvalidCounts = zeroInvalidCounts();
+  readonly log: { kind: TopicKind; raw: string }[] = [];
+  #subscribers: { kinds: readonly TopicKind[]; onMessage: SubscribeOptions["onMessage"] }[] = [];
+  /** Errors thrown by subscribers, kept so tests can assert there were none. */
+  readonly handlerErrors: unknown[] = [];
+
+  publish<K extends TopicKind>(kind: K, message: InputOf[K]): Promise<void> {
+    return this.publishRaw(kind, encodeMessage(kind, message));
+  }
+
+  /** Delivers raw text as if it had arrived on `kind`'s topic. */
+  async publishRaw(kind: TopicKind, raw: string): Promise<void> {
+    this.log.push({ kind, raw });
+    for (const sub of this.#subscribers) {
+      if (!sub.kinds.includes(kind)) continue;
+      await this.#deliver(kind, raw, sub.onMessage);
+    }
+  }
+
+  async #deliver(kind: TopicKind, raw: string, onMessage: SubscribeOptions["onMessage"]) {
+    const parsed = parseMessage(kind, raw);
+    if (!parsed.ok) {
+      this.invalid[kind]++;
+      return;
+    }
+    try {
+      await onMessage({ kind, message: parsed.value } as Delivered);
+    } catch (err) {
+      this.handlerErrors.push(err);
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const sub = { kinds: options.kinds, onMessage: options.onMessage };
+    if (options.fromBeginning) {
+      for (const { kind, raw } of [...this.log]) {
+        if (sub.kinds.includes(kind)) await this.#deliver(kind, raw, sub.onMessage);
+      }
+    }
+    this.#subscribers.push(sub);
+    return {
+      close: () => {
+        this.#subscribers = this.#subscribers.filter((s) => s !== sub);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    this.#subscribers = [];
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The wire protocol: one zod schema, one parse function and one encode function per Kafka topic.
+ * Field names from the original design (the seed) are kept exactly; what surge needs beyond them
+ * sits beside them. Everything that crosses Kafka is validated here, at the edge.
+ */
+import { z } from "zod";
+import type { TopicKind } from "./topics.ts";
+
+const nodeId = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+  "must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit",
+);
+const testId = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+  "must be 1-128 of A-Z a-z 0-9 . _ - starting with a letter or digit",
+);
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const epochMs = z.number().int().nonnegative();
+const ms = z.number().finite().nonnegative();
+const countMap = z.record(z.string().max(64), count);
+
+/** `register`: a driver announces itself when it starts (seed fields + what it runs on). */
+export const registerSchema = z.object({
+  node_id: nodeId,
+  node_IP: z.string().min(1).max(255),
+  message_type: z.literal("DRIVER_NODE_REGISTER"),
+  timestamp: epochMs,
+  workers: z.number().int().positive().max(1024).optional(),
+  version: z.string().max(64).optional(),
+});
+export type RegisterMessage = z.infer<typeof registerSchema>;
+
+/** `heartbeat`: every driver sends one per interval for as long as it runs, idle or busy. */
+export const heartbeatSchema = z.object({
+  node_id: nodeId,
+  heartbeat: z.literal("YES"),
+  timestamp: epochMs,
+  /** The test the driver is running now, or null when idle. */
+  test_id: testId.nullable().optional(),
+  interval_ms: z.number().int().positive().max(3_600_000).optional(),
+});
+export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
+
+/** HTTP methods the engine can send. */
+export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+const httpUrl = z.string().max(2048).refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}, "must be an absolute http:// or https:// URL");
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid header name");
+const headerValue = z.string().max(8192).refine(
+  (v) => !/[\r\n\0]/.test(v),
+  "must not contain CR, LF or NUL",
+);
+
+/**
+ * The test parameters without the cross-field rules, so the orchestrator's REST API can reuse
+ * the same field definitions (it adds `test_id` itself).
+ */
+export const testParamsShape = {
+  test_type: z.enum(["AVALANCHE", "TSUNAMI"]),
+  /** Milliseconds between requests on each driver (Tsunami); 0 for Avalanche. */
+  test_message_delay: z.number().finite().nonnegative().max(3_600_000),
+  /** Requests per driver; 0 means "no count limit" and then `duration_s` must be set. */
+  message_count_per_driver: count,
+  target_url: httpUrl,
+  /** Requests per second per driver (Avalanche only); absent or null means "as fast as possible". */
+  target_throughput: z.number().finite().positive().max(10_000_000).nullable().optional(),
+  /** Upper bound on the test's length in seconds; absent or null means "until the count is done". */
+  duration_s: z.number().finite().positive().max(86_400).nullable().optional(),
+  /** Keep-alive connections per driver. */
+  connections: z.number().int().positive().max(100_000).default(10),
+  /** Per-request timeout. */
+  timeout_ms: z.number().int().positive().max(600_000).default(10_000),
+  /** The drivers this test is for; absent or empty means every driver that is triggered. */
+  drivers: z.array(nodeId).max(1000).optional(),
+  method: z.enum(HTTP_METHODS).default("GET"),
+  headers: z.record(headerName, headerValue).optional(),
+  body: z.string().max(1_048_576).optional(),
+};
+
+/** Cross-field rules shared by the Kafka message and the REST body. */
+// deno-lint-ignore no-explicit-any
+export function checkTestParams(v: any, ctx: z.RefinementCtx): void {
+  if (v.test_type === "TSUNAMI" && !(v.test_message_delay > 0)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["test_message_delay"],
+      message: "must be > 0 ms for a TSUNAMI test",
+    });
+  }
+  if (v.test_type === "AVALANCHE" && v.test_message_delay !== 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["test_message_delay"],
+      message: "must be 0 for an AVALANCHE test (use target_throughput to pace it)",
+    });
+  }
+  if (v.test_type === "TSUNAMI" && v.target_throughput != null) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["target_throughput"],
+      message: "is for AVALANCHE tests; a TSUNAMI test is paced by test_message_delay",
+    });
+  }
+  if (v.message_count_per_driver === 0 && v.duration_s == null) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["message_count_per_driver"],
+      message: "must be > 0 unless duration_s is set (the test would never end)",
+    });
+  }
+}
+
+/** `test_config`: the orchestrator describes a test to the drivers before triggering it. */
+export const testConfigSchema = z.object({
+  test_id: testId,
+  ...testParamsShape,
+  timestamp: epochMs.optional(),
+}).superRefine(checkTestParams);
+export type TestConfigMessage = z.infer<typeof testConfigSchema>;
+/** What a producer supplies: defaults may be left out. */
+export type TestConfigInput = z.input<typeof testConfigSchema>;
+
+/**
+ * `trigger`: starts a configured test (the seed's `"trigger": "YES"`), stops a running one early
+ * (`"STOP"`), or tells drivers to finish and exit (`"END"`, the seed's `end`).
+ */
+export const triggerSchema = z.discriminatedUnion("trigger", [
+  z.object({
+    trigger: z.literal("YES"),
+    test_id: testId,
+    timestamp: epochMs,
+    /** The drivers chosen at trigger time; absent means every driver the config names. */
+    drivers: z.array(nodeId).max(1000).optional(),
+  }),
+  z.object({ trigger: z.literal("STOP"), test_id: testId, timestamp: epochMs }),
+  z.object({
+    trigger: z.literal("END"),
+    timestamp: epochMs,
+    /** Absent means every driver. */
+    drivers: z.array(nodeId).max(1000).optional(),
+  }),
+]);
+export type TriggerMessage = z.infer<typeof triggerSchema>;
+
+/** Latency summary in milliseconds: the seed's four fields plus percentiles and the mode. */
+export const latencySummarySchema = z.object({
+  mean_latency: ms,
+  median_latency: ms,
+  min_latency: ms,
+  max_latency: ms,
+  p90_latency: ms.optional(),
+  p95_latency: ms.optional(),
+  p99_latency: ms.optional(),
+  p999_latency: ms.optional(),
+  mode_latency: ms.optional(),
+});
+export type LatencySummary = z.infer<typeof latencySummarySchema>;
+
+/**
+ * `metrics`: a driver's *cumulative* state for one test. Each message supersedes the previous
+ * one from the same (test, driver) by `report_id`, so a lost or duplicated message cannot
+ * corrupt a total.
+ */
+export const metricsSchema = z.object({
+  node_id: nodeId,
+  test_id: testId,
+  report_id: count,
+  metrics: latencySummarySchema,
+  timestamp: epochMs,
+  /** True on the last message of the test from this driver. */
+  final: z.boolean(),
+  /** Milliseconds since the driver started the test. */
+  elapsed_ms: ms,
+  requests: count,
+  responses: count,
+  errors: count,
+  error_kinds: countMap,
+  status_codes: countMap,
+  /** Requests sent after their scheduled time (only when the test follows a timetable). */
+  late: count,
+  /** Responses per second over the last report interval. */
+  interval_rps: z.number().finite().nonnegative(),
+  /** Cumulative HDR histogram of latency in µs (from scheduled time when paced), compressed base64. */
+  histogram: z.string().max(4_000_000),
+  /** Cumulative HDR histogram of raw service time in µs (send to response), compressed base64. */
+  service_histogram: z.string().max(4_000_000).optional(),
+});
+export type MetricsMessage = z.infer<typeof metricsSchema>;
+
+/** The message type carried by each topic kind. */
+export interface MessageOf {
+  register: RegisterMessage;
+  test_config: TestConfigMessage;
+  trigger: TriggerMessage;
+  metrics: MetricsMessage;
+  heartbeat: HeartbeatMessage;
+}
+
+/** What a producer may pass for each topic kind (defaults filled in by encode). */
+export interface InputOf {
+  register: RegisterMessage;
+  test_config: TestConfigInput;
+  trigger: TriggerMessage;
+  metrics: MetricsMessage;
+  heartbeat: HeartbeatMessage;
+}
+
+const SCHEMAS: { [K in TopicKind]: z.ZodType<MessageOf[K], InputOf[K]> } = {
+  register: registerSchema,
+  test_config: testConfigSchema,
+  trigger: triggerSchema,
+  metrics: metricsSchema,
+  heartbeat: heartbeatSchema,
+};
+
+/** The outcome of parsing one Kafka message: the message, or an error that names the field. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Turns zod issues into one line that names each bad field. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join(".") : "(message)";
+    return `${path}: ${issue.message}`;
+  }).join("; ");
+}
+
+/** Parses raw bytes or text from `kind`'s topic. Never throws. */
+export function parseMessage<K extends TopicKind>(
+  kind: K,
+  raw: Uint8Array | string | null | undefined,
+): ParseResult<MessageOf[K]> {
+  if (raw == null) return { ok: false, error: `${kind}: empty message` };
+  let json: unknown;
+  try {
+    const text = typeof raw === "string"
+      ? raw
+      : new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, error: `${kind}: not valid JSON (${(err as Error).message})` };
+  }
+  const result = SCHEMAS[kind].safeParse(json);
+  if (!result.success) {
+    return { ok: false, error: `${kind}: ${describeIssues(result.error.issues)}` };
+  }
+  return { ok: true, value: result.data };
+}
+
+/** Validates and serialises a message for `kind`'s topic; throws TypeError on an invalid one. */
+export function encodeMessage<K extends TopicKind>(kind: K, message: InputOf[K]): string {
+  const result = SCHEMAS[kind].safeParse(message);
+  if (!result.success) {
+    throw new TypeError(
+      `Refusing to send an invalid ${kind} message: ${describeIssues(result.error.issues)}`,
+    );
+  }
+  return JSON.stringify(result.data);
+}
+
+/** Per-kind convenience wrappers: one parse and one encode function per topic. */
+export const parseRegister = (raw: Uint8Array | string) => parseMessage("register", raw);
+export const parseHeartbeat = (raw: Uint8Array | string) => parseMessage("heartbeat", raw);
+export const parseTestConfig = (raw: Uint8Array | string) => parseMessage("test_config", raw);
+export const parseTrigger = (raw: Uint8Array | string) => parseMessage("trigger", raw);
+export const parseMetrics = (raw: Uint8Array | string) => parseMessage("metrics", raw);
+export const encodeRegister = (m: RegisterMessage) => encodeMessage("register", m);
+export const encodeHeartbeat = (m: HeartbeatMessage) => encodeMessage("heartbeat", m);
+export const encodeTestConfig = (m: TestConfigInput) => encodeMessage("test_config", m);
+export const encodeTrigger = (m: TriggerMessage) => encodeMessage("trigger", m);
+export const encodeMetrics = (m: MetricsMessage) => encodeMessage("metrics", m);

@@ -1,0 +1,57 @@
+/**
+ * `deno task test`: makes sure a Kafka broker is available (KAFKA_BROKERS, one already on
+ * 127.0.0.1:9092, or a fresh one started here), runs `deno test` with KAFKA_BROKERS set, and
+ * stops the broker afterwards if it started it. Extra arguments go to `deno test`.
+ */
+import { defaultPaths, isListening, startLocalBroker } from "../kafka/local_broker.ts";
+
+const say = (line: string) => console.error(`[test] ${line}`);
+const DEV_PORT = 9092;
+const TEST_PORT = Number(Deno.env.get("SURGE_TEST_KAFKA_PORT") ?? "19092");
+
+async function main(): Promise<number> {
+  const env: Record<string, string> = {};
+  let stop: (() => Promise<void>) | undefined;
+  if (Deno.env.get("KAFKA_BROKERS")) {
+    say(`using Kafka at ${Deno.env.get("KAFKA_BROKERS")} (KAFKA_BROKERS)`);
+  } else if (await isListening(DEV_PORT)) {
+    env.KAFKA_BROKERS = `127.0.0.1:${DEV_PORT}`;
+    say(`using the Kafka broker already listening on 127.0.0.1:${DEV_PORT}`);
+  } else {
+    const dataDir = await Deno.makeTempDir({ prefix: "surge-test-kafka-" });
+    const started = Date.now();
+    say(`starting a Kafka broker on 127.0.0.1:${TEST_PORT} for this run...`);
+    const broker = await startLocalBroker({
+      port: TEST_PORT,
+      controllerPort: TEST_PORT + 1,
+      paths: { ...defaultPaths(TEST_PORT), dataDir },
+      wipe: true,
+      heap: "768m",
+      log: say,
+    });
+    say(`Kafka ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    env.KAFKA_BROKERS = broker.brokers.join(",");
+    stop = async () => {
+      await broker.stop();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    };
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["test", "--allow-all", ...Deno.args],
+    env,
+    stdin: "null",
+  }).spawn();
+  const onSignal = () => child.kill("SIGINT");
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const status = await child.status;
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  if (stop) {
+    say("stopping the test broker");
+    await stop();
+  }
+  return status.code;
+}
+
+Deno.exit(await main());
