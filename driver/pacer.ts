@@ -1,0 +1,68 @@
+/**
+ * The pacing timetable, as pure arithmetic on time (vegeta's `Pace(elapsed, hits)`). A paced test
+ * schedules global request k at `start + k * interval`; with several workers the slots are dealt
+ * round-robin, so worker `offset` of `stride` sends slots offset, offset + stride, ... Times are
+ * computed from k (never by adding intervals up), so there is no drift, and a late request does
+ * not move any later one.
+ */
+
+/** One worker's view of a test's timetable. All times in milliseconds on one monotonic clock. */
+export interface Timetable {
+  /** When slot 0 is due. */
+  startMs: number;
+  /** Gap between consecutive global slots; 0 means unpaced (closed model). */
+  intervalMs: number;
+  /** This worker's first global slot. */
+  offset: number;
+  /** Number of workers sharing the timetable. */
+  stride: number;
+}
+
+/** The interval for a test: the Tsunami delay, or 1000/R for an Avalanche at R requests/s. */
+export function intervalMs(
+  testType: "AVALANCHE" | "TSUNAMI",
+  delayMs: number,
+  throughput: number | null | undefined,
+): number {
+  if (testType === "TSUNAMI") return delayMs;
+  return throughput != null && throughput > 0 ? 1000 / throughput : 0;
+}
+
+/** When this worker's `j`-th request is due. */
+export function scheduledAt(t: Timetable, j: number): number {
+  return t.startMs + (t.offset + j * t.stride) * t.intervalMs;
+}
+
+/**
+ * How long to wait, at time `nowMs`, before this worker's `j`-th request is due; 0 when it is
+ * due or overdue (overdue requests go out at once, and count as late if too far behind).
+ */
+export function waitFor(t: Timetable, j: number, nowMs: number): number {
+  const wait = scheduledAt(t, j) - nowMs;
+  return wait > 0 ? wait : 0;
+}
+
+/**
+ * How many of this worker's slots are scheduled strictly before `endMs` (a test's duration
+ * bound); Infinity for an unpaced timetable.
+ */
+export function slotsBefore(t: Timetable, endMs: number): number {
+  if (t.intervalMs <= 0) return Infinity;
+  const globalSlots = Math.ceil((endMs - t.startMs) / t.intervalMs);
+  if (!(globalSlots <= Number.MAX_SAFE_INTEGER)) return Infinity; // beyond counting (or NaN)
+  if (!(globalSlots > t.offset)) return 0;
+  let n = Math.floor((globalSlots - 1 - t.offset) / t.stride) + 1;
+  // Floating point can put a boundary slot on the wrong side; settle it with scheduledAt itself.
+  while (n > 0 && scheduledAt(t, n - 1) >= endMs) n--;
+  while (scheduledAt(t, n) < endMs) n++;
+  return n;
+}
+
+/**
+ * How far behind its slot a request may go out before it counts as late: one interval, and never
+ * less than 2 ms, because timers and the event loop add a millisecond or two of jitter on their
+ * own (a request is late when the timetable slipped, not when a timer was merely coarse).
+ */
+export function lateAfterMs(intervalMs: number): number {
+  return Math.max(2, intervalMs);
+}

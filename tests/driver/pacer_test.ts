@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import {
+  intervalMs,
+  lateAfterMs,
+  scheduledAt,
+  slotsBefore,
+  type Timetable,
+  waitFor,
+} from "../../driver/pacer.ts";
+
+const one = (interval: number, start = 1000): Timetable => ({
+  startMs: start,
+  intervalMs: interval,
+  offset: 0,
+  stride: 1,
+});
+
+Deno.test("intervalMs() turns a test config into the timetable's interval", () => {
+  const table: [Parameters<typeof intervalMs>, number][] = [
+    [["TSUNAMI", 10, null], 10],
+    [["TSUNAMI", 0.5, undefined], 0.5],
+    [["AVALANCHE", 0, null], 0],
+    [["AVALANCHE", 0, undefined], 0],
+    [["AVALANCHE", 0, 1000], 1],
+    [["AVALANCHE", 0, 3], 1000 / 3],
+    [["AVALANCHE", 0, 0.5], 2000],
+    [["AVALANCHE", 0, 10_000_000], 0.0001],
+  ];
+  for (const [args, want] of table) assert.equal(intervalMs(...args), want, String(args));
+});
+
+Deno.test("scheduledAt() is start + slot * interval, with no drift over many slots", () => {
+  const table: [Timetable, number, number][] = [
+    [one(0), 0, 1000],
+    [one(0), 1e9, 1000], // unpaced: everything due at once
+    [one(10), 0, 1000],
+    [one(10), 3, 1030],
+    [one(1000 / 3), 3, 2000],
+    [one(1000 / 3), 3_000_000, 1000 + 1e9],
+    [one(0.0001), 10_000_000, 2000],
+    [one(3_600_000), 2 ** 31, 1000 + 3_600_000 * 2 ** 31],
+    // worker 2 of 3 sends global slots 2, 5, 8, ...
+    [{ startMs: 0, intervalMs: 10, offset: 2, stride: 3 }, 0, 20],
+    [{ startMs: 0, intervalMs: 10, offset: 2, stride: 3 }, 2, 80],
+  ];
+  for (const [t, j, want] of table) {
+    const got = scheduledAt(t, j);
+    assert.ok(Math.abs(got - want) <= Math.abs(want) * 1e-12, `slot ${j}: ${got} vs ${want}`);
+  }
+});
+
+Deno.test("waitFor() waits until the slot and never returns a negative wait", () => {
+  const table: [Timetable, number, number, number][] = [
+    [one(10), 0, 990, 10],
+    [one(10), 0, 1000, 0],
+    [one(10), 0, 5000, 0], // overdue: send now
+    [one(10), 5, 1000, 50],
+    [one(0), 1e6, 0, 10 ** 3], // unpaced before start: wait for start
+    [one(0), 1e6, 1000, 0],
+    [one(1000 / 3), 1, 1000, 1000 / 3],
+  ];
+  for (const [t, j, now, want] of table) {
+    assert.ok(Math.abs(waitFor(t, j, now) - want) < 1e-9, `slot ${j} at ${now}`);
+  }
+});
+
+Deno.test("slotsBefore() counts a worker's slots inside a duration, exactly at the edges", () => {
+  const table: [Timetable, number, number][] = [
+    [one(10), 1000, 0], // zero duration
+    [one(10), 999, 0],
+    [one(10), 1001, 1],
+    [one(10), 1010, 1], // slot 1 at exactly the end is not inside
+    [one(10), 1010.0001, 2],
+    [one(1000 / 3), 2000, 3],
+    [one(0.1), 2000, 10_000], // 10k rps for 1 s
+    [one(0.02), 2000, 50_000], // 50k rps for 1 s
+    [one(0), 2000, Infinity],
+    [one(1e-300), 2000, Infinity], // more slots than can be counted
+    [{ startMs: 0, intervalMs: 1, offset: 0, stride: 3 }, 10, 4], // slots 0 3 6 9
+    [{ startMs: 0, intervalMs: 1, offset: 1, stride: 3 }, 10, 3], // 1 4 7
+    [{ startMs: 0, intervalMs: 1, offset: 2, stride: 3 }, 10, 3], // 2 5 8
+    [{ startMs: 0, intervalMs: 1, offset: 2, stride: 3 }, 2, 0],
+  ];
+  for (const [t, end, want] of table) {
+    assert.equal(slotsBefore(t, end), want, `${JSON.stringify(t)} end ${end}`);
+  }
+});
+
+Deno.test("lateAfterMs() is one interval with a 2 ms floor for timer jitter", () => {
+  const table: [number, number][] = [[0, 2], [0.02, 2], [1, 2], [2, 2], [10, 10], [1e6, 1e6]];
+  for (const [interval, want] of table) assert.equal(lateAfterMs(interval), want);
+});
