@@ -8,6 +8,8 @@ export interface KafkaTaskConfig {
   port: number;
   controllerPort: number;
   wipe: boolean;
+  /** Only resolve the jars into the cache, then exit (CI and first-time set-up). */
+  fetchOnly: boolean;
   topicPrefix: string;
   /** Set when KAFKA_BROKERS names an existing cluster: start nothing, only create topics. */
   external: string[] | undefined;
@@ -16,13 +18,14 @@ export interface KafkaTaskConfig {
 
 /** Usage text for `deno task kafka`. */
 export const KAFKA_USAGE =
-  `Usage: deno task kafka [--port N] [--controller-port N] [--wipe] [--prefix P]
+  `Usage: deno task kafka [--port N] [--controller-port N] [--wipe] [--fetch] [--prefix P]
 
 Starts a single-node Apache Kafka broker (KRaft) on 127.0.0.1, creates surge's topics and runs
 in the foreground until Ctrl-C.
   --port N             client port (default 9092, or KAFKA_PORT)
   --controller-port N  KRaft controller port (default: port + 1)
   --wipe               delete the broker's data directory first
+  --fetch              only download Kafka's jars into the cache (Maven), then exit
   --prefix P           topic-name prefix (default SURGE_TOPIC_PREFIX or none)
 With KAFKA_BROKERS set, nothing is started: the topics are created on that cluster.`;
 
@@ -40,6 +43,7 @@ export function parseKafkaConfig(
         port: { type: "string" },
         "controller-port": { type: "string" },
         wipe: { type: "boolean" },
+        fetch: { type: "boolean" },
         prefix: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -68,6 +72,7 @@ export function parseKafkaConfig(
     port,
     controllerPort,
     wipe: values.wipe === true,
+    fetchOnly: values.fetch === true,
     topicPrefix,
     external,
     help: values.help === true,

@@ -9,7 +9,7 @@ import type { TopicNames } from "../shared/topics.ts";
 import { Kafka, logLevel } from "kafkajs";
 
 /** The Kafka release surge runs; README explains why this one. */
-export const KAFKA_VERSION = "4.1.1";
+export const KAFKA_VERSION = "4.4.0";
 
 const KAFKA_DIR = new URL(".", import.meta.url).pathname;
 
@@ -276,8 +276,7 @@ export async function startLocalBroker(options: StartOptions): Promise<LocalBrok
   const stdin = child.stdin.getWriter();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const first = await reader.read();
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
+  await reader.cancel();
   const javaPid = Number(first.value?.trim());
   const exited = child.status.then((s) => s.code);
   let stopped = false;

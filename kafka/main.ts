@@ -3,7 +3,13 @@
  * until Ctrl-C or SIGTERM. With KAFKA_BROKERS set, only creates the topics on that cluster.
  */
 import { KAFKA_USAGE, parseKafkaConfig } from "./config.ts";
-import { defaultPaths, isListening, KAFKA_VERSION, startLocalBroker } from "./local_broker.ts";
+import {
+  defaultPaths,
+  ensureKafkaJars,
+  isListening,
+  KAFKA_VERSION,
+  startLocalBroker,
+} from "./local_broker.ts";
 import { ensureTopics } from "../shared/kafka.ts";
 import { topicNames } from "../shared/topics.ts";
 import { Kafka, logLevel } from "kafkajs";
@@ -20,6 +26,11 @@ async function main(): Promise<number> {
   }
   if (config.help) {
     console.log(KAFKA_USAGE);
+    return 0;
+  }
+  if (config.fetchOnly) {
+    const libs = await ensureKafkaJars(defaultPaths(config.port), KAFKA_VERSION, say);
+    console.log(`Kafka ${KAFKA_VERSION} jars are in ${libs}`);
     return 0;
   }
   const topics = topicNames(config.topicPrefix);

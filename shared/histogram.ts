@@ -118,9 +118,17 @@ function modeMicros(histogram: Histogram): number {
   return best;
 }
 
+/** Bucket bounds; present in the JS implementation, missing from its type declarations. */
+interface EquivalentValues {
+  highestEquivalentValue(value: number): number;
+  lowestEquivalentValue(value: number): number;
+}
+
 /**
- * Derives the statistics of one histogram. Percentiles are clamped to [min, max]: HDR reports a
- * bucket's highest equivalent value, which could otherwise exceed the true maximum.
+ * Derives the statistics of one histogram. Min and max are reported at bucket resolution (the
+ * bucket's lowest and highest equivalent values), because an encoded histogram carries only
+ * bucket counts: this way a driver's numbers and the orchestrator's decoded, merged numbers agree
+ * exactly. Percentiles are clamped to [min, max].
  */
 export function summarize(histogram: Histogram): LatencyStats {
   const count = histogram.totalCount;
@@ -138,8 +146,9 @@ export function summarize(histogram: Histogram): LatencyStats {
       max: 0,
     };
   }
-  const min = histogram.minNonZeroValue;
-  const max = histogram.maxValue;
+  const bounds = histogram as unknown as EquivalentValues;
+  const min = bounds.lowestEquivalentValue(histogram.minNonZeroValue);
+  const max = bounds.highestEquivalentValue(histogram.maxValue);
   const at = (p: number) => usToMs(Math.min(max, Math.max(min, histogram.getValueAtPercentile(p))));
   return {
     count,

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { TopicKind } from "./topics.ts";
+import { decodeHistogram } from "./histogram.ts";
 
 const nodeId = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
@@ -18,6 +19,15 @@ const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const epochMs = z.number().int().nonnegative();
 const ms = z.number().finite().nonnegative();
 const countMap = z.record(z.string().max(64), count);
+/** An encoded HDR histogram that really decodes: a corrupt one is rejected at the edge. */
+const encodedHistogram = z.string().max(4_000_000).refine((text) => {
+  try {
+    decodeHistogram(text);
+    return true;
+  } catch {
+    return false;
+  }
+}, "must be a compressed base64 HDR histogram");
 
 /** `register`: a driver announces itself when it starts (seed fields + what it runs on). */
 export const registerSchema = z.object({
@@ -189,9 +199,9 @@ export const metricsSchema = z.object({
   /** Responses per second over the last report interval. */
   interval_rps: z.number().finite().nonnegative(),
   /** Cumulative HDR histogram of latency in µs (from scheduled time when paced), compressed base64. */
-  histogram: z.string().max(4_000_000),
+  histogram: encodedHistogram,
   /** Cumulative HDR histogram of raw service time in µs (send to response), compressed base64. */
-  service_histogram: z.string().max(4_000_000).optional(),
+  service_histogram: encodedHistogram.optional(),
 });
 export type MetricsMessage = z.infer<typeof metricsSchema>;
 

@@ -3,14 +3,14 @@
  * aim at. `/ping` answers `pong`, with knobs to inject delay, status codes, body size and chunked
  * bodies; `/metrics` reports exact request and response counts.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 
 /** Exact counters of everything the target has seen, except requests to `/metrics` itself. */
 export class TargetCounters {
   requestsReceived = 0;
   responsesSent = 0;
-  /** Responses by status code. */
-  statusCodes = new Map<number, number>();
+  /** Responses by status code, indexed by code: an array keeps the hot path to one increment. */
+  #byStatus = new Array<number>(600).fill(0);
   startedAt = Date.now();
 
   /** Requests received whose response has not been sent yet. */
@@ -18,15 +18,22 @@ export class TargetCounters {
     return this.requestsReceived - this.responsesSent;
   }
 
+  /** Responses by status code, only the codes seen. */
+  get statusCodes(): Map<number, number> {
+    const seen = new Map<number, number>();
+    this.#byStatus.forEach((n, code) => n > 0 && seen.set(code, n));
+    return seen;
+  }
+
   countResponse(status: number): void {
     this.responsesSent++;
-    this.statusCodes.set(status, (this.statusCodes.get(status) ?? 0) + 1);
+    this.#byStatus[status >= 100 && status < 600 ? status : 0]! += 1;
   }
 
   reset(): void {
     this.requestsReceived = 0;
     this.responsesSent = 0;
-    this.statusCodes.clear();
+    this.#byStatus.fill(0);
     this.startedAt = Date.now();
   }
 
@@ -156,20 +163,25 @@ export function createTargetApp(
 ): { app: Hono; counters: TargetCounters } {
   const app = new Hono();
 
-  // Count every request except /metrics; the counter of responses moves when the response is
-  // handed to the server, after any injected delay.
-  app.use(async (c, next) => {
-    if (c.req.path.startsWith("/metrics")) return next();
+  // Every route but /metrics counts itself, instead of one catch-all middleware: a middleware
+  // costs ~15 % of the target's throughput, and the target must not be the bottleneck.
+  const counted = (handler: (c: Context) => Response | Promise<Response>) => async (c: Context) => {
     counters.requestsReceived++;
-    try {
-      await next();
-    } finally {
-      counters.countResponse(c.res.status);
+    const res = await handler(c);
+    counters.countResponse(res.status);
+    return res;
+  };
+
+  app.get("/ping", (c) => {
+    if (!c.req.url.includes("?")) {
+      counters.requestsReceived++;
+      counters.countResponse(200);
+      return new Response(PONG);
     }
+    return pingWithKnobs(c);
   });
 
-  app.get("/ping", async (c) => {
-    if (!c.req.url.includes("?")) return c.text(PONG);
+  const pingWithKnobs = counted(async (c) => {
     const knobs = parsePingKnobs(c.req.query());
     if ("problems" in knobs) {
       return c.json({ error: "invalid query", problems: knobs.problems }, 400);
@@ -201,14 +213,20 @@ export function createTargetApp(
     return c.json({ reset: true, before });
   });
 
-  app.get("/", (c) =>
-    c.text(
-      "surge target\n" +
-        "GET /ping[?delay_ms=N&status=N&size=N&chunked=1]  answers pong (or the knobs' response)\n" +
-        "GET /metrics[?format=prometheus]                  request/response counters\n" +
-        "POST /metrics/reset                               zero the counters\n",
-    ));
+  app.get(
+    "/",
+    counted((c) =>
+      c.text(
+        "surge target\n" +
+          "GET /ping[?delay_ms=N&status=N&size=N&chunked=1]  answers pong (or the knobs' response)\n" +
+          "GET /metrics[?format=prometheus]                  request/response counters\n" +
+          "POST /metrics/reset                               zero the counters\n",
+      )
+    ),
+  );
 
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound(
+    counted((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404)),
+  );
   return { app, counters };
 }

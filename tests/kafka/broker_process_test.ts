@@ -1,0 +1,93 @@
+/**
+ * `deno task kafka` as a user runs it: it becomes ready, and neither SIGTERM nor a SIGKILL of the
+ * Deno process leaves a JVM behind.
+ */
+import assert from "node:assert/strict";
+import { isListening } from "../../kafka/local_broker.ts";
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    if (port < 65000 && !(await isListening(port + 1))) return port;
+  }
+}
+
+async function jvmsFor(port: number): Promise<number[]> {
+  const out = await new Deno.Command("pgrep", {
+    args: ["-f", `^java .*kafka-${port}/server.properties`],
+  })
+    .output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((s) => s !== "").map(Number);
+}
+
+async function startTask(port: number) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "kafka", "--port", String(port), "--wipe", "--prefix", "proc-test."],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const deadline = Date.now() + 90_000;
+  while (!out.includes(" ready on ")) {
+    if (Date.now() > deadline) throw new Error(`not ready in time: ${out}`);
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  await reader.cancel();
+  await child.stderr.cancel();
+  return { child, out };
+}
+
+async function waitGone(port: number, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while ((await jvmsFor(port)).length > 0 || await isListening(port)) {
+    if (Date.now() > deadline) throw new Error(`JVM for port ${port} still alive`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+Deno.test("deno task kafka: ready line, topics created, SIGTERM stops the JVM", async () => {
+  const port = await freePort();
+  const { child, out } = await startTask(port);
+  try {
+    assert.match(out, new RegExp(`ready on 127\\.0\\.0\\.1:${port}`));
+    assert.match(out, /proc-test\.register, proc-test\.test_config, proc-test\.trigger/);
+    assert.equal((await jvmsFor(port)).length, 1);
+    child.kill("SIGTERM");
+    const status = await child.status;
+    assert.equal(status.code, 0);
+    await waitGone(port);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    for (const pid of await jvmsFor(port)) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(new URL(`../../.data/kafka-${port}`, import.meta.url), { recursive: true })
+      .catch(() => {});
+  }
+});
+
+Deno.test("a SIGKILLed deno task kafka leaves no orphan JVM", async () => {
+  const port = await freePort();
+  const { child } = await startTask(port);
+  try {
+    // `deno task` runs deno as a child: kill the whole tree's Deno side the hard way.
+    const pids = await new Deno.Command("pgrep", { args: ["-f", `kafka/main.ts --port ${port}`] })
+      .output();
+    for (const pid of new TextDecoder().decode(pids.stdout).split("\n").filter(Boolean)) {
+      Deno.kill(Number(pid), "SIGKILL");
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    await waitGone(port);
+  } finally {
+    for (const pid of await jvmsFor(port)) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(new URL(`../../.data/kafka-${port}`, import.meta.url), { recursive: true })
+      .catch(() => {});
+  }
+});

@@ -1,0 +1,105 @@
+/**
+ * The project's own Kafka code against the real broker (started by `deno task test`).
+ * kafkajs leaves internal timers behind after disconnect, so these tests turn Deno's op and
+ * resource sanitizers off; every client is still disconnected in a finally.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { Partitioners } from "kafkajs";
+import type { Delivered } from "../../shared/bus.ts";
+import { parseBrokers } from "../../shared/kafka.ts";
+import { TOPIC_KINDS } from "../../shared/topics.ts";
+import { createTestBus } from "../support/kafka.ts";
+import { VALID } from "./fixtures.ts";
+
+const kafkaTest = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+kafkaTest("one message on each of the five topics is produced and consumed intact", async () => {
+  const { bus } = await createTestBus("kafka-roundtrip");
+  const received: Delivered[] = [];
+  try {
+    await bus.subscribe({
+      groupId: `roundtrip-${crypto.randomUUID()}`,
+      kinds: TOPIC_KINDS,
+      fromBeginning: true,
+      onMessage: (d) => void received.push(d),
+    });
+    for (const kind of TOPIC_KINDS) await bus.publish(kind, VALID[kind] as never);
+    await waitFor("five messages", () => received.length >= 5);
+    for (const kind of TOPIC_KINDS) {
+      const got = received.find((d) => d.kind === kind);
+      assert.ok(got, `nothing arrived on ${kind}`);
+      assert.deepEqual(got.message, VALID[kind]);
+    }
+    assert.equal(received.length, 5);
+  } finally {
+    await bus.close();
+  }
+});
+
+kafkaTest(
+  "a poison message on every topic is skipped and counted; the next good one arrives",
+  async () => {
+    const { bus, topics } = await createTestBus("kafka-poison");
+    const producer = bus.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const received: Delivered[] = [];
+    try {
+      await bus.subscribe({
+        groupId: `poison-${crypto.randomUUID()}`,
+        kinds: TOPIC_KINDS,
+        fromBeginning: true,
+        onMessage: (d) => {
+          // A throwing handler must not wedge the consumer either.
+          if (d.kind === "register" && d.message.node_id === "explode") throw new Error("boom");
+          received.push(d);
+        },
+      });
+      await producer.connect();
+      for (const kind of TOPIC_KINDS) {
+        await producer.send({
+          topic: topics[kind],
+          messages: [
+            { value: "{not json" },
+            { value: null },
+            { value: JSON.stringify({ ...VALID[kind], node_id: 42, test_id: "" }) },
+            { value: Buffer.from([0xc3, 0x28]) }, // invalid UTF-8
+          ],
+        });
+      }
+      await bus.publish("register", { ...VALID.register, node_id: "explode" });
+      for (const kind of TOPIC_KINDS) await bus.publish(kind, VALID[kind] as never);
+      await waitFor("the good messages after the poison", () => received.length >= 5);
+      assert.deepEqual(received.map((d) => d.kind).sort(), [...TOPIC_KINDS].sort());
+      for (const kind of TOPIC_KINDS) {
+        assert.equal(
+          bus.invalid[kind],
+          4,
+          `invalid count on ${kind}`,
+        );
+      }
+    } finally {
+      await producer.disconnect();
+      await bus.close();
+    }
+  },
+);
+
+Deno.test("parseBrokers accepts host:port lists and names a bad entry", () => {
+  assert.deepEqual(parseBrokers("127.0.0.1:9092, 127.0.0.1:9093"), [
+    "127.0.0.1:9092",
+    "127.0.0.1:9093",
+  ]);
+  assert.deepEqual(parseBrokers("[::1]:9092"), ["[::1]:9092"]);
+  for (const bad of ["", " , ", "127.0.0.1", "host:0", "host:99999", "a b:1"]) {
+    assert.throws(() => parseBrokers(bad), RangeError, bad);
+  }
+});

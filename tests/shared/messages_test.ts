@@ -1,0 +1,223 @@
+import assert from "node:assert/strict";
+import { encodeMessage, type MessageOf, parseMessage } from "../../shared/messages.ts";
+import { TOPIC_KINDS, type TopicKind } from "../../shared/topics.ts";
+import { VALID } from "./fixtures.ts";
+
+const json = (v: unknown) => JSON.stringify(v);
+
+Deno.test("every topic's valid example parses and round-trips through encode", () => {
+  for (const kind of TOPIC_KINDS) {
+    const parsed = parseMessage(kind, json(VALID[kind]));
+    assert.ok(parsed.ok, `${kind}: ${!parsed.ok && parsed.error}`);
+    const again = parseMessage(kind, encodeMessage(kind, parsed.value as never));
+    assert.deepEqual(again, parsed, kind);
+  }
+});
+
+Deno.test("parse accepts bytes as well as text", () => {
+  const bytes = new TextEncoder().encode(json(VALID.heartbeat));
+  assert.ok(parseMessage("heartbeat", bytes).ok);
+});
+
+type Case = { name: string; kind: TopicKind; raw: string | Uint8Array | null; field: string };
+const mutate = <K extends keyof MessageOf>(kind: K, patch: Record<string, unknown>) =>
+  json({ ...VALID[kind], ...patch });
+const without = <K extends keyof MessageOf>(kind: K, field: string) => {
+  const copy: Record<string, unknown> = { ...VALID[kind] };
+  delete copy[field];
+  return json(copy);
+};
+
+const INVALID: Case[] = [
+  { name: "null value", kind: "register", raw: null, field: "empty" },
+  { name: "not JSON", kind: "register", raw: "{nope", field: "not valid JSON" },
+  {
+    name: "invalid UTF-8",
+    kind: "register",
+    raw: new Uint8Array([0xff, 0xfe]),
+    field: "not valid JSON",
+  },
+  { name: "JSON array", kind: "trigger", raw: "[]", field: "(message)" },
+  {
+    name: "register without node_id",
+    kind: "register",
+    raw: without("register", "node_id"),
+    field: "node_id",
+  },
+  {
+    name: "register wrong type",
+    kind: "register",
+    raw: mutate("register", { message_type: "HELLO" }),
+    field: "message_type",
+  },
+  {
+    name: "register node_id with space",
+    kind: "register",
+    raw: mutate("register", { node_id: "a b" }),
+    field: "node_id",
+  },
+  {
+    name: "heartbeat NO",
+    kind: "heartbeat",
+    raw: mutate("heartbeat", { heartbeat: "NO" }),
+    field: "heartbeat",
+  },
+  {
+    name: "heartbeat negative time",
+    kind: "heartbeat",
+    raw: mutate("heartbeat", { timestamp: -1 }),
+    field: "timestamp",
+  },
+  {
+    name: "config unknown type",
+    kind: "test_config",
+    raw: mutate("test_config", { test_type: "FLOOD" }),
+    field: "test_type",
+  },
+  {
+    name: "config negative count",
+    kind: "test_config",
+    raw: mutate("test_config", { message_count_per_driver: -5 }),
+    field: "message_count_per_driver",
+  },
+  {
+    name: "config fractional count",
+    kind: "test_config",
+    raw: mutate("test_config", { message_count_per_driver: 1.5 }),
+    field: "message_count_per_driver",
+  },
+  {
+    name: "tsunami without delay",
+    kind: "test_config",
+    raw: mutate("test_config", { test_message_delay: 0 }),
+    field: "test_message_delay",
+  },
+  {
+    name: "avalanche with delay",
+    kind: "test_config",
+    raw: mutate("test_config", { test_type: "AVALANCHE", test_message_delay: 5 }),
+    field: "test_message_delay",
+  },
+  {
+    name: "tsunami with throughput",
+    kind: "test_config",
+    raw: mutate("test_config", { target_throughput: 100 }),
+    field: "target_throughput",
+  },
+  {
+    name: "ftp URL",
+    kind: "test_config",
+    raw: mutate("test_config", { target_url: "ftp://127.0.0.1/" }),
+    field: "target_url",
+  },
+  {
+    name: "relative URL",
+    kind: "test_config",
+    raw: mutate("test_config", { target_url: "/ping" }),
+    field: "target_url",
+  },
+  {
+    name: "zero connections",
+    kind: "test_config",
+    raw: mutate("test_config", { connections: 0 }),
+    field: "connections",
+  },
+  {
+    name: "no count and no duration",
+    kind: "test_config",
+    raw: mutate("test_config", { message_count_per_driver: 0 }),
+    field: "message_count_per_driver",
+  },
+  {
+    name: "header with CRLF",
+    kind: "test_config",
+    raw: mutate("test_config", { headers: { "x-a": "b\r\nEvil: 1" } }),
+    field: "headers.x-a",
+  },
+  {
+    name: "trigger unknown verb",
+    kind: "trigger",
+    raw: mutate("trigger", { trigger: "MAYBE" }),
+    field: "trigger",
+  },
+  {
+    name: "trigger YES without test_id",
+    kind: "trigger",
+    raw: without("trigger", "test_id"),
+    field: "test_id",
+  },
+  {
+    name: "metrics negative responses",
+    kind: "metrics",
+    raw: mutate("metrics", { responses: -1 }),
+    field: "responses",
+  },
+  {
+    name: "metrics NaN-ish latency",
+    kind: "metrics",
+    raw: mutate("metrics", { metrics: { ...VALID.metrics.metrics, mean_latency: "fast" } }),
+    field: "metrics.mean_latency",
+  },
+  {
+    name: "metrics without final",
+    kind: "metrics",
+    raw: without("metrics", "final"),
+    field: "final",
+  },
+  {
+    name: "metrics with a corrupt histogram",
+    kind: "metrics",
+    raw: mutate("metrics", { histogram: "HISTFAAAAnotreally" }),
+    field: "histogram",
+  },
+  {
+    name: "metrics without report_id",
+    kind: "metrics",
+    raw: without("metrics", "report_id"),
+    field: "report_id",
+  },
+];
+
+for (const c of INVALID) {
+  Deno.test(`parse rejects ${c.name}, naming "${c.field}"`, () => {
+    const result = parseMessage(c.kind, c.raw);
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.error.includes(c.field), !result.ok ? result.error : "");
+  });
+}
+
+Deno.test("encode refuses an invalid message with a TypeError naming the field", () => {
+  assert.throws(
+    () => encodeMessage("heartbeat", { ...VALID.heartbeat, node_id: "" }),
+    (err: Error) => err instanceof TypeError && err.message.includes("node_id"),
+  );
+});
+
+Deno.test("test_config fills defaults for connections, timeout and method", () => {
+  const { connections: _c, timeout_ms: _t, method: _m, ...rest } = VALID.test_config;
+  const parsed = parseMessage("test_config", json(rest));
+  assert.ok(parsed.ok);
+  assert.equal(parsed.value.connections, 10);
+  assert.equal(parsed.value.timeout_ms, 10_000);
+  assert.equal(parsed.value.method, "GET");
+});
+
+Deno.test("an avalanche with a throughput and a duration but no count is valid", () => {
+  const parsed = parseMessage(
+    "test_config",
+    mutate("test_config", {
+      test_type: "AVALANCHE",
+      test_message_delay: 0,
+      target_throughput: 1000,
+      message_count_per_driver: 0,
+      duration_s: 5,
+    }),
+  );
+  assert.ok(parsed.ok, !parsed.ok ? parsed.error : "");
+});
+
+Deno.test("STOP and END triggers parse", () => {
+  assert.ok(parseMessage("trigger", json({ trigger: "STOP", test_id: "t-1", timestamp: 1 })).ok);
+  assert.ok(parseMessage("trigger", json({ trigger: "END", timestamp: 1 })).ok);
+  assert.ok(parseMessage("trigger", json({ trigger: "END", timestamp: 1, drivers: ["one"] })).ok);
+});

@@ -1,0 +1,19 @@
+import assert from "node:assert/strict";
+import { kindOfTopic, TOPIC_KINDS, topicNames } from "../../shared/topics.ts";
+
+Deno.test("topicNames without a prefix are the five seed topics", () => {
+  assert.deepEqual(Object.values(topicNames()), [...TOPIC_KINDS]);
+});
+
+Deno.test("topicNames applies the prefix and kindOfTopic inverts it", () => {
+  const names = topicNames("team-a.");
+  assert.equal(names.metrics, "team-a.metrics");
+  for (const kind of TOPIC_KINDS) assert.equal(kindOfTopic(names, names[kind]), kind);
+  assert.equal(kindOfTopic(names, "metrics"), undefined);
+});
+
+Deno.test("topicNames rejects a prefix Kafka cannot use", () => {
+  for (const bad of ["a b", "x/y", "é", "a".repeat(101)]) {
+    assert.throws(() => topicNames(bad), RangeError, bad);
+  }
+});
