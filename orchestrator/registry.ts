@@ -1,0 +1,136 @@
+/**
+ * The registry of drivers, built from `register` and `heartbeat` messages. Pure: every method
+ * takes the current time, so liveness is decided by the caller's clock and tests need no timers.
+ *
+ * A driver is `lost` once it has missed `lostAfter` heartbeat intervals and `alive` again as soon
+ * as a heartbeat returns. Drivers that were running before the orchestrator started are
+ * discovered from their heartbeats alone (their IP stays unknown until they register again).
+ */
+import type { HeartbeatMessage, RegisterMessage } from "../shared/messages.ts";
+
+/** Liveness of a driver. */
+export type DriverStatus = "alive" | "lost";
+
+/** What the orchestrator knows about one driver. */
+export interface DriverInfo {
+  node_id: string;
+  /** From `register`; null for a driver only seen through heartbeats. */
+  node_ip: string | null;
+  status: DriverStatus;
+  /** Orchestrator time (epoch ms) the last register or heartbeat arrived. */
+  last_heartbeat: number;
+  /** Orchestrator time (epoch ms) the driver was first seen. */
+  first_seen: number;
+  /** The heartbeat interval the driver announces (or the configured default). */
+  interval_ms: number;
+  /** The test the driver says it runs, from its last heartbeat. */
+  test_id: string | null;
+  workers: number | null;
+  version: string | null;
+}
+
+/** Registry settings. */
+export interface RegistryOptions {
+  /** Heartbeat interval assumed for drivers that do not announce theirs. */
+  heartbeatMs: number;
+  /** Missed intervals after which a driver is lost. */
+  lostAfter: number;
+}
+
+/** A change of liveness found by {@link DriverRegistry.sweep} or a returning heartbeat. */
+export interface StatusChange {
+  node_id: string;
+  status: DriverStatus;
+}
+
+/** The drivers seen so far. */
+export class DriverRegistry {
+  #drivers = new Map<string, DriverInfo>();
+  #options: RegistryOptions;
+
+  constructor(options: RegistryOptions) {
+    this.#options = options;
+  }
+
+  #touch(nodeId: string, now: number): { info: DriverInfo; revived: boolean } {
+    const existing = this.#drivers.get(nodeId);
+    if (existing) {
+      const revived = existing.status === "lost";
+      existing.status = "alive";
+      existing.last_heartbeat = Math.max(existing.last_heartbeat, now);
+      return { info: existing, revived };
+    }
+    const info: DriverInfo = {
+      node_id: nodeId,
+      node_ip: null,
+      status: "alive",
+      last_heartbeat: now,
+      first_seen: now,
+      interval_ms: this.#options.heartbeatMs,
+      test_id: null,
+      workers: null,
+      version: null,
+    };
+    this.#drivers.set(nodeId, info);
+    return { info, revived: false };
+  }
+
+  /** Records a `register` message; returns a change when a lost driver came back. */
+  register(message: RegisterMessage, now: number): StatusChange | undefined {
+    const { info, revived } = this.#touch(message.node_id, now);
+    info.node_ip = message.node_IP;
+    info.workers = message.workers ?? info.workers;
+    info.version = message.version ?? info.version;
+    // A fresh registration means a fresh process: whatever test the old one ran is gone.
+    info.test_id = null;
+    return revived ? { node_id: info.node_id, status: "alive" } : undefined;
+  }
+
+  /** Records a heartbeat; returns a change when a lost driver came back. */
+  heartbeat(message: HeartbeatMessage, now: number): StatusChange | undefined {
+    const { info, revived } = this.#touch(message.node_id, now);
+    info.interval_ms = message.interval_ms ?? info.interval_ms;
+    info.test_id = message.test_id ?? null;
+    return revived ? { node_id: info.node_id, status: "alive" } : undefined;
+  }
+
+  /**
+   * Adds a driver that is expected but not yet heard from (after a restart, the drivers of a
+   * test that was running), as if it had just been seen: it is lost unless it heartbeats within
+   * the usual window.
+   */
+  expect(nodeId: string, now: number): void {
+    if (!this.#drivers.has(nodeId)) this.#touch(nodeId, now);
+  }
+
+  /** Marks drivers silent for `lostAfter` intervals as lost; returns who changed. */
+  sweep(now: number): StatusChange[] {
+    const changes: StatusChange[] = [];
+    for (const info of this.#drivers.values()) {
+      const deadline = info.last_heartbeat + this.#options.lostAfter * info.interval_ms;
+      if (info.status === "alive" && now >= deadline) {
+        info.status = "lost";
+        changes.push({ node_id: info.node_id, status: "lost" });
+      }
+    }
+    return changes;
+  }
+
+  /** One driver, or undefined. */
+  get(nodeId: string): DriverInfo | undefined {
+    const info = this.#drivers.get(nodeId);
+    return info ? { ...info } : undefined;
+  }
+
+  /** Every driver, sorted by node id. */
+  list(): DriverInfo[] {
+    return [...this.#drivers.values()].map((d) => ({ ...d })).sort((a, b) =>
+      a.node_id < b.node_id ? -1 : a.node_id > b.node_id ? 1 : 0
+    );
+  }
+
+  /** The node ids of the drivers currently alive, sorted. */
+  alive(): string[] {
+    return this.list().filter((d) => d.status === "alive").map((d) => d.node_id);
+  }
+}

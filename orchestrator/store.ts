@@ -1,0 +1,197 @@
+/**
+ * The orchestrator's embedded database (Deno's built-in `node:sqlite`): tests with their configs
+ * and lifecycles, every accepted metrics snapshot (cumulative, with its histogram), and each
+ * settled test's results and time series.
+ *
+ * Every snapshot is written before its Kafka message is acknowledged (the handler is synchronous
+ * up to the write), so a crash loses nothing the orchestrator had already read; on restart the
+ * snapshots are replayed to rebuild a test's aggregate and series exactly.
+ */
+import { DatabaseSync } from "node:sqlite";
+import type { MetricsMessage, TestConfigMessage } from "../shared/messages.ts";
+import type { Lifecycle } from "./lifecycle.ts";
+
+/** A test as stored. */
+export interface TestRecord {
+  test_id: string;
+  /** Epoch ms. */
+  created_at: number;
+  triggered_at: number | null;
+  ended_at: number | null;
+  config: TestConfigMessage;
+  lifecycle: Lifecycle;
+}
+
+/** A test row with its cached results (present once the test has settled). */
+export interface StoredTest extends TestRecord {
+  results: unknown | null;
+  series: unknown | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tests (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  test_id TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  triggered_at INTEGER,
+  ended_at INTEGER,
+  config TEXT NOT NULL,
+  lifecycle TEXT NOT NULL,
+  results TEXT,
+  series TEXT
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+  test_id TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  report_id INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  message TEXT NOT NULL,
+  PRIMARY KEY (test_id, node_id, report_id)
+);
+`;
+
+type Row = Record<string, unknown>;
+
+function toStoredTest(row: Row): StoredTest {
+  return {
+    test_id: String(row.test_id),
+    created_at: Number(row.created_at),
+    triggered_at: row.triggered_at == null ? null : Number(row.triggered_at),
+    ended_at: row.ended_at == null ? null : Number(row.ended_at),
+    config: JSON.parse(String(row.config)),
+    lifecycle: JSON.parse(String(row.lifecycle)),
+    results: row.results == null ? null : JSON.parse(String(row.results)),
+    series: row.series == null ? null : JSON.parse(String(row.series)),
+  };
+}
+
+/** The orchestrator's persistent state. Synchronous, like `node:sqlite` itself. */
+export class Store {
+  #db: DatabaseSync;
+
+  /** Opens (creating if needed) the database at `path`; `":memory:"` for a throwaway one. */
+  constructor(path: string) {
+    try {
+      this.#db = new DatabaseSync(path);
+      // WAL keeps readers and the writer apart; NORMAL sync loses nothing on a process crash.
+      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      this.#db.exec(SCHEMA);
+    } catch (err) {
+      throw new Error(`Cannot open the orchestrator database at ${path}`, { cause: err });
+    }
+  }
+
+  /** A value from the meta table, created with `make()` on first use. */
+  meta(key: string, make: () => string): string {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+      | Row
+      | undefined;
+    if (row) return String(row.value);
+    const value = make();
+    this.#db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(key, value);
+    return value;
+  }
+
+  /** Adds a new test; throws when the id exists. */
+  insertTest(test: TestRecord): void {
+    this.#db.prepare(
+      `INSERT INTO tests (test_id, state, created_at, triggered_at, ended_at, config, lifecycle)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      test.test_id,
+      test.lifecycle.state,
+      test.created_at,
+      test.triggered_at,
+      test.ended_at,
+      JSON.stringify(test.config),
+      JSON.stringify(test.lifecycle),
+    );
+  }
+
+  /** Saves a test's lifecycle and times. */
+  updateTest(test: TestRecord): void {
+    this.#db.prepare(
+      `UPDATE tests SET state = ?, triggered_at = ?, ended_at = ?, lifecycle = ? WHERE test_id = ?`,
+    ).run(
+      test.lifecycle.state,
+      test.triggered_at,
+      test.ended_at,
+      JSON.stringify(test.lifecycle),
+      test.test_id,
+    );
+  }
+
+  /** Caches a settled test's results and series (derivable from the snapshots, but costly). */
+  saveResults(testId: string, results: unknown, series: unknown): void {
+    this.#db.prepare("UPDATE tests SET results = ?, series = ? WHERE test_id = ?").run(
+      JSON.stringify(results),
+      JSON.stringify(series),
+      testId,
+    );
+  }
+
+  /** Drops cached results (new data arrived for a settled test). */
+  clearResults(testId: string): void {
+    this.#db.prepare("UPDATE tests SET results = NULL, series = NULL WHERE test_id = ?").run(
+      testId,
+    );
+  }
+
+  /** One test, or undefined. */
+  getTest(testId: string): StoredTest | undefined {
+    const row = this.#db.prepare("SELECT * FROM tests WHERE test_id = ?").get(testId) as
+      | Row
+      | undefined;
+    return row ? toStoredTest(row) : undefined;
+  }
+
+  /** Tests, newest first. */
+  listTests(limit = 1000): StoredTest[] {
+    const rows = this.#db.prepare("SELECT * FROM tests ORDER BY seq DESC LIMIT ?").all(
+      limit,
+    ) as Row[];
+    return rows.map(toStoredTest);
+  }
+
+  /**
+   * Tests that may still change, oldest first: not yet ended, or ended without cached results
+   * (stopped tests still draining, or a crash between the last snapshot and the cache).
+   */
+  openTests(): StoredTest[] {
+    const rows = this.#db.prepare(
+      `SELECT * FROM tests WHERE state IN ('created', 'running') OR results IS NULL
+       ORDER BY seq ASC`,
+    ).all() as Row[];
+    return rows.map(toStoredTest);
+  }
+
+  /** Keeps one accepted snapshot; a duplicate (same test, driver and report) is ignored. */
+  addSnapshot(message: MetricsMessage, receivedAt: number): void {
+    this.#db.prepare(
+      `INSERT OR IGNORE INTO snapshots (test_id, node_id, report_id, received_at, message)
+       VALUES (?, ?, ?, ?, ?)`,
+    ).run(message.test_id, message.node_id, message.report_id, receivedAt, JSON.stringify(message));
+  }
+
+  /** A test's snapshots in the order they must be replayed (per driver by report id). */
+  snapshots(testId: string): MetricsMessage[] {
+    const rows = this.#db.prepare(
+      "SELECT message FROM snapshots WHERE test_id = ? ORDER BY node_id, report_id",
+    ).all(testId) as Row[];
+    return rows.map((r) => JSON.parse(String(r.message)) as MetricsMessage);
+  }
+
+  /** The highest report id stored for a (test, driver), or -1. */
+  lastReportId(testId: string, nodeId: string): number {
+    const row = this.#db.prepare(
+      "SELECT MAX(report_id) AS r FROM snapshots WHERE test_id = ? AND node_id = ?",
+    ).get(testId, nodeId) as Row | undefined;
+    return row?.r == null ? -1 : Number(row.r);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The per-second time series of a test, overall and per driver, built exactly from cumulative
+ * snapshots: each accepted snapshot minus the driver's previous one is that report interval's
+ * own histogram and counts. The interval is filed under the second its report was taken
+ * (`round(elapsed_ms / 1000)`, at least 1, on the driver's test clock), and a second's overall
+ * latency percentiles come from merging the drivers' interval histograms of that second, never
+ * from averaging percentiles.
+ *
+ * Interval histograms are kept encoded (a one-second delta is sparse and compresses to little),
+ * and the merged overall point of a second is cached until a new interval lands in that second.
+ */
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  type Histogram,
+  mergeAll,
+  mergeInto,
+  summarize,
+} from "../shared/histogram.ts";
+
+/** One second of a series. `t` is the second (1-based) the point ends at. */
+export interface SeriesPoint {
+  t: number;
+  requests: number;
+  responses: number;
+  errors: number;
+  /** Responses completed in this second (per second, since each point spans one second). */
+  throughput: number;
+  /** Latency percentiles of the responses of this second in ms; null when there were none. */
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+/** The series of one test. */
+export interface TimeSeries {
+  interval_s: 1;
+  overall: SeriesPoint[];
+  drivers: Record<string, SeriesPoint[]>;
+}
+
+/** The counters of a cumulative snapshot that the series follows. */
+export interface SeriesCounts {
+  requests: number;
+  responses: number;
+  errors: number;
+}
+
+interface Bucket extends SeriesCounts {
+  /** Encoded interval histogram of this driver and second. */
+  histogram: string;
+  point: SeriesPoint;
+}
+
+/** The second a report taken `elapsedMs` into the test belongs to. */
+export function secondOf(elapsedMs: number): number {
+  return Math.max(1, Math.round(elapsedMs / 1000));
+}
+
+function point(t: number, counts: SeriesCounts, histogram: Histogram): SeriesPoint {
+  const empty = histogram.totalCount === 0;
+  const stats = summarize(histogram);
+  return {
+    t,
+    requests: counts.requests,
+    responses: counts.responses,
+    errors: counts.errors,
+    throughput: counts.responses,
+    p50: empty ? null : stats.median,
+    p90: empty ? null : stats.p90,
+    p99: empty ? null : stats.p99,
+  };
+}
+
+function emptyPoint(t: number): SeriesPoint {
+  return {
+    t,
+    requests: 0,
+    responses: 0,
+    errors: 0,
+    throughput: 0,
+    p50: null,
+    p90: null,
+    p99: null,
+  };
+}
+
+/** Fills the seconds without data with zero points so charts get a regular axis. */
+function dense(points: Map<number, SeriesPoint>): SeriesPoint[] {
+  const last = Math.max(0, ...points.keys());
+  const out: SeriesPoint[] = [];
+  for (let t = 1; t <= last; t++) out.push(points.get(t) ?? emptyPoint(t));
+  return out;
+}
+
+/**
+ * The interval between two cumulative snapshots of one driver: counts and histogram of what
+ * happened in between. Returns undefined when `current` is not a superset of `previous`
+ * (a driver that restarted its counters), since no exact interval exists then.
+ */
+export function intervalBetween(
+  previous: { counts: SeriesCounts; histogram: Histogram } | undefined,
+  current: { counts: SeriesCounts; histogram: Histogram },
+): { counts: SeriesCounts; histogram: Histogram } | undefined {
+  if (!previous) {
+    return { counts: { ...current.counts }, histogram: mergeAll([current.histogram]) };
+  }
+  const counts = {
+    requests: current.counts.requests - previous.counts.requests,
+    responses: current.counts.responses - previous.counts.responses,
+    errors: current.counts.errors - previous.counts.errors,
+  };
+  if (counts.requests < 0 || counts.responses < 0 || counts.errors < 0) return undefined;
+  if (current.histogram.totalCount < previous.histogram.totalCount) return undefined;
+  const histogram = mergeAll([current.histogram]);
+  try {
+    histogram.subtract(previous.histogram);
+  } catch {
+    return undefined;
+  }
+  return { counts, histogram };
+}
+
+/** Accumulates report intervals into per-second points. */
+export class SeriesBuilder {
+  #drivers = new Map<string, Map<number, Bucket>>();
+  #overall = new Map<number, SeriesPoint>();
+
+  /** Files one driver's report interval under second `t`. */
+  add(nodeId: string, t: number, counts: SeriesCounts, histogram: Histogram): void {
+    let buckets = this.#drivers.get(nodeId);
+    if (!buckets) {
+      buckets = new Map();
+      this.#drivers.set(nodeId, buckets);
+    }
+    const existing = buckets.get(t);
+    let merged = histogram;
+    let total = counts;
+    if (existing) {
+      // Two reports in one second (a final right after a periodic one): the second holds both.
+      merged = decodeHistogram(existing.histogram);
+      mergeInto(merged, histogram);
+      total = {
+        requests: existing.requests + counts.requests,
+        responses: existing.responses + counts.responses,
+        errors: existing.errors + counts.errors,
+      };
+    }
+    buckets.set(t, {
+      ...total,
+      histogram: encodeHistogram(merged),
+      point: point(t, total, merged),
+    });
+    this.#overall.delete(t);
+  }
+
+  #overallPoint(t: number): SeriesPoint {
+    const cached = this.#overall.get(t);
+    if (cached) return cached;
+    const histogram = createLatencyHistogram();
+    const counts: SeriesCounts = { requests: 0, responses: 0, errors: 0 };
+    for (const buckets of this.#drivers.values()) {
+      const bucket = buckets.get(t);
+      if (!bucket) continue;
+      mergeInto(histogram, decodeHistogram(bucket.histogram));
+      counts.requests += bucket.requests;
+      counts.responses += bucket.responses;
+      counts.errors += bucket.errors;
+    }
+    const result = point(t, counts, histogram);
+    this.#overall.set(t, result);
+    return result;
+  }
+
+  /** The series so far: every second from 1 to the last with data, zero-filled. */
+  build(): TimeSeries {
+    const drivers: Record<string, SeriesPoint[]> = {};
+    const seconds = new Set<number>();
+    for (const [nodeId, buckets] of [...this.#drivers].sort(([a], [b]) => a < b ? -1 : 1)) {
+      drivers[nodeId] = dense(new Map([...buckets].map(([t, b]) => [t, b.point])));
+      for (const t of buckets.keys()) seconds.add(t);
+    }
+    const overall = dense(new Map([...seconds].map((t) => [t, this.#overallPoint(t)])));
+    return { interval_s: 1, overall, drivers };
+  }
+}

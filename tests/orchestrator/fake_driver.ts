@@ -1,0 +1,83 @@
+/**
+ * Builds the cumulative `metrics` messages a real driver would send, from known latency samples,
+ * so aggregation tests can compare against the histogram of all the samples.
+ */
+import {
+  createLatencyHistogram,
+  encodeHistogram,
+  type Histogram,
+  recordMicros,
+  summarize,
+} from "../../shared/histogram.ts";
+import type { MetricsMessage } from "../../shared/messages.ts";
+
+/** A driver that accumulates samples and emits cumulative reports. */
+export class FakeDriver {
+  readonly nodeId: string;
+  readonly testId: string;
+  readonly histogram: Histogram = createLatencyHistogram();
+  requests = 0;
+  responses = 0;
+  errors = 0;
+  #reportId = 0;
+  #statusCodes: Record<string, number> = {};
+
+  constructor(nodeId: string, testId: string) {
+    this.nodeId = nodeId;
+    this.testId = testId;
+  }
+
+  /** Records responses with these latencies (µs); `errors` of them are timeouts with no latency. */
+  record(latenciesUs: readonly number[], errors = 0): this {
+    for (const us of latenciesUs) {
+      recordMicros(this.histogram, us);
+      this.#statusCodes["200"] = (this.#statusCodes["200"] ?? 0) + 1;
+    }
+    this.requests += latenciesUs.length + errors;
+    this.responses += latenciesUs.length;
+    this.errors += errors;
+    return this;
+  }
+
+  /** The cumulative report as of now. */
+  report(elapsedMs: number, final = false): MetricsMessage {
+    const s = summarize(this.histogram);
+    return {
+      node_id: this.nodeId,
+      test_id: this.testId,
+      report_id: this.#reportId++,
+      metrics: {
+        mean_latency: s.mean,
+        median_latency: s.median,
+        min_latency: s.min,
+        max_latency: s.max,
+      },
+      timestamp: 1_700_000_000_000 + elapsedMs,
+      final,
+      elapsed_ms: elapsedMs,
+      requests: this.requests,
+      responses: this.responses,
+      errors: this.errors,
+      error_kinds: this.errors > 0 ? { timeout: this.errors } : {},
+      status_codes: { ...this.#statusCodes },
+      late: 0,
+      interval_rps: 0,
+      histogram: encodeHistogram(this.histogram),
+    };
+  }
+}
+
+/** Deterministic pseudo-random latencies (µs), so a failure is reproducible. */
+export function latencies(seed: number, n: number, minUs: number, spreadUs: number): number[] {
+  let x = seed >>> 0 || 1;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out.push(minUs + (x % spreadUs));
+  }
+  return out;
+}

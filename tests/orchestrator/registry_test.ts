@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { DriverRegistry } from "../../orchestrator/registry.ts";
+import type { HeartbeatMessage, RegisterMessage } from "../../shared/messages.ts";
+
+const beat = (node_id: string, extra: Partial<HeartbeatMessage> = {}): HeartbeatMessage => ({
+  node_id,
+  heartbeat: "YES",
+  timestamp: 0,
+  ...extra,
+});
+const reg = (node_id: string, ip = "127.0.0.1"): RegisterMessage => ({
+  node_id,
+  node_IP: ip,
+  message_type: "DRIVER_NODE_REGISTER",
+  timestamp: 0,
+  workers: 2,
+});
+
+Deno.test("registry: a driver is lost exactly after lostAfter missed intervals", () => {
+  const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  r.register(reg("one"), 10_000);
+  const cases: [number, string][] = [[12_999, "alive"], [13_000, "lost"], [20_000, "lost"]];
+  const changes = [];
+  for (const [now, status] of cases) {
+    changes.push(...r.sweep(now));
+    assert.equal(r.get("one")?.status, status, `at ${now}`);
+  }
+  assert.deepEqual(changes, [{ node_id: "one", status: "lost" }]);
+});
+
+Deno.test("registry: heartbeats revive a lost driver and report the change once", () => {
+  const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  r.heartbeat(beat("one"), 0);
+  r.sweep(5000);
+  assert.equal(r.get("one")?.status, "lost");
+  assert.deepEqual(r.heartbeat(beat("one"), 5100), { node_id: "one", status: "alive" });
+  assert.equal(r.heartbeat(beat("one"), 5200), undefined);
+  assert.deepEqual(r.alive(), ["one"]);
+});
+
+Deno.test("registry: drivers already running are discovered from heartbeats alone", () => {
+  const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  r.heartbeat(beat("two", { test_id: "t9", interval_ms: 500 }), 100);
+  const two = r.get("two")!;
+  assert.equal(two.node_ip, null);
+  assert.equal(two.test_id, "t9");
+  assert.equal(two.interval_ms, 500);
+  // Announced interval 500 ms: lost after 3 × 500 ms.
+  assert.deepEqual(r.sweep(1599), []);
+  assert.deepEqual(r.sweep(1600), [{ node_id: "two", status: "lost" }]);
+  r.register(reg("two", "10.1.2.3"), 1700);
+  assert.equal(r.get("two")?.node_ip, "10.1.2.3");
+  assert.equal(r.get("two")?.test_id, null);
+});
+
+Deno.test("registry: list is sorted and copies; expect() adds a silent driver", () => {
+  const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  r.heartbeat(beat("b"), 0);
+  r.register(reg("a"), 0);
+  r.expect("c", 0);
+  r.expect("a", 2000); // already known: unchanged
+  assert.deepEqual(r.list().map((d) => d.node_id), ["a", "b", "c"]);
+  r.list()[0]!.status = "lost";
+  assert.equal(r.get("a")?.status, "alive");
+  assert.equal(r.get("a")?.last_heartbeat, 0);
+  assert.deepEqual(r.sweep(3000).map((c) => c.node_id).sort(), ["a", "b", "c"]);
+});
+
+Deno.test("registry: an old heartbeat time never moves last_heartbeat back", () => {
+  const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  r.heartbeat(beat("a"), 5000);
+  r.heartbeat(beat("a"), 4000);
+  assert.equal(r.get("a")?.last_heartbeat, 5000);
+});
