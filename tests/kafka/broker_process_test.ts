@@ -25,6 +25,11 @@ async function jvmsFor(port: number): Promise<number[]> {
 async function startTask(port: number) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["task", "kafka", "--port", String(port), "--wipe", "--prefix", "proc-test."],
+    // The suite runs with KAFKA_BROKERS set, which would tell the task to start nothing.
+    clearEnv: true,
+    env: Object.fromEntries(
+      Object.entries(Deno.env.toObject()).filter(([k]) => k !== "KAFKA_BROKERS"),
+    ),
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
