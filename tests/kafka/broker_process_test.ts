@@ -36,15 +36,23 @@ async function startTask(port: number) {
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
-  const deadline = Date.now() + 90_000;
-  while (!out.includes(" ready on ")) {
-    if (Date.now() > deadline) throw new Error(`not ready in time: ${out}`);
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
+  try {
+    const deadline = Date.now() + 90_000;
+    while (!out.includes(" ready on ")) {
+      if (Date.now() > deadline) throw new Error(`not ready in time: ${out}`);
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+  } catch (err) {
+    child.kill("SIGKILL");
+    await new Deno.Command("pkill", { args: ["-KILL", "-f", `kafka/main.ts --port ${port}`] })
+      .output();
+    throw err;
+  } finally {
+    await reader.cancel();
+    await child.stderr.cancel();
   }
-  await reader.cancel();
-  await child.stderr.cancel();
   return { child, out };
 }
 
@@ -71,6 +79,8 @@ Deno.test("deno task kafka: ready line, topics created, SIGTERM stops the JVM", 
     try {
       child.kill("SIGKILL");
     } catch { /* exited */ }
+    await new Deno.Command("pkill", { args: ["-KILL", "-f", `kafka/main.ts --port ${port}`] })
+      .output();
     for (const pid of await jvmsFor(port)) Deno.kill(pid, "SIGKILL");
     await Deno.remove(new URL(`../../.data/kafka-${port}`, import.meta.url), { recursive: true })
       .catch(() => {});
