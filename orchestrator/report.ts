@@ -1,0 +1,87 @@
+/**
+ * The downloadable report of a test. JSON is the test resource plus its time series; CSV is one
+ * row for the whole test and one per driver, for spreadsheets.
+ */
+import type { Stats } from "./aggregator.ts";
+import type { TimeSeries } from "./timeseries.ts";
+import type { TestView } from "./test_view.ts";
+
+/** The JSON report. */
+export interface JsonReport {
+  test: TestView;
+  timeseries: TimeSeries & { test_id: string };
+}
+
+/** Columns of the CSV report, in order. */
+export const CSV_COLUMNS = [
+  "test_id",
+  "scope",
+  "state",
+  "status",
+  "requests",
+  "responses",
+  "errors",
+  "late",
+  "rps_mean",
+  "rps_last",
+  "elapsed_s",
+  "min_ms",
+  "mean_ms",
+  "median_ms",
+  "mode_ms",
+  "p90_ms",
+  "p95_ms",
+  "p99_ms",
+  "p999_ms",
+  "max_ms",
+  "error_kinds",
+  "status_codes",
+] as const;
+
+/** Quotes a CSV field when it holds a separator, a quote or a line break (RFC 4180). */
+export function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+const pairs = (counts: Record<string, number>) =>
+  Object.entries(counts).sort(([a], [b]) => a < b ? -1 : 1).map(([k, n]) => `${k}=${n}`).join(
+    ";",
+  );
+
+function row(test: TestView, scope: string, status: string, s: Stats): string {
+  const l = s.latency_ms;
+  return [
+    test.test_id,
+    scope,
+    test.state,
+    status,
+    s.requests,
+    s.responses,
+    s.errors,
+    s.late,
+    s.rps.mean,
+    s.rps.last,
+    s.elapsed_s,
+    l.min,
+    l.mean,
+    l.median,
+    l.mode,
+    l.p90,
+    l.p95,
+    l.p99,
+    l.p999,
+    l.max,
+    pairs(s.error_kinds),
+    pairs(s.status_codes),
+  ].map(csvField).join(",");
+}
+
+/** The CSV report: a header, the overall row (scope `overall`), then one row per driver. */
+export function csvReport(test: TestView): string {
+  const lines = [CSV_COLUMNS.join(","), row(test, "overall", test.state, test.overall)];
+  for (const [nodeId, driver] of Object.entries(test.drivers)) {
+    lines.push(row(test, nodeId, driver.status, driver));
+  }
+  return lines.join("\r\n") + "\r\n";
+}
