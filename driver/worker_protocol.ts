@@ -1,0 +1,76 @@
+/**
+ * The one protocol between the driver's main thread and its load workers: one typed union each
+ * way, handled with an exhaustive switch on both sides. Only plain data crosses; histograms travel
+ * encoded (shared/histogram.ts). Snapshots are deltas — postMessage inside one process neither
+ * loses nor duplicates — and the main thread adds them up into exact cumulative totals.
+ */
+
+/** How a request can fail; HTTP status codes are counted separately, never as errors. */
+export const ERROR_KINDS = ["connect_refused", "timeout", "reset", "malformed", "other"] as const;
+/** One of {@link ERROR_KINDS}. */
+export type ErrorKind = typeof ERROR_KINDS[number];
+
+/** A load test as the engine sees it, whatever started it (Kafka test_config or local flags). */
+export interface LoadSpec {
+  url: string;
+  method: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections: number;
+  /** Requests to send in total; 0 means no count limit (then durationMs bounds the test). */
+  count: number;
+  /** Upper bound on the test's length; null means until the count is done. */
+  durationMs: number | null;
+  /** Gap between scheduled requests of the node; 0 means each connection sends back to back. */
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/** One worker's share of a {@link LoadSpec}. */
+export interface WorkerTask {
+  spec: LoadSpec;
+  /** This worker's connections (from split()). */
+  connections: number;
+  /** This worker's requests (from split()); 0 with spec.count 0 means unbounded. */
+  count: number;
+  /** This worker's place in the node's round-robin timetable. */
+  offset: number;
+  stride: number;
+  /** When the test starts, as `performance.timeOrigin + performance.now()` (shared by threads). */
+  startAt: number;
+  reportMs: number;
+}
+
+/** What happened in one worker since its previous snapshot. */
+export interface Snapshot {
+  /** 1, 2, 3 ... per worker; the main thread checks none is missing. */
+  seq: number;
+  final: boolean;
+  requests: number;
+  responses: number;
+  errors: number;
+  late: number;
+  errorKinds: Partial<Record<ErrorKind, number>>;
+  statusCodes: Record<string, number>;
+  /** Latency (from the scheduled time when paced) recorded in this interval, encoded, in µs. */
+  histogram: string;
+  /** Raw service time (write to last byte) recorded in this interval, encoded, in µs. */
+  serviceHistogram: string;
+}
+
+/** Main thread to worker. */
+export type MainToWorker =
+  | { type: "start"; task: WorkerTask }
+  | { type: "stop" };
+
+/** Worker to main thread. */
+export type WorkerToMain =
+  | { type: "ready" }
+  | { type: "snapshot"; snapshot: Snapshot }
+  | { type: "done" }
+  | { type: "error"; message: string };
+
+/** For the `default` branch of an exhaustive switch: a compile error when a case is missing. */
+export function assertNever(value: never, what = "message"): never {
+  throw new TypeError(`Unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,97 @@
+/** `deno task driver --local` as a user runs it: a real subprocess against the real target. */
+import assert from "node:assert/strict";
+import { serveTarget } from "./servers.ts";
+
+const MAIN = new URL("../../driver/main.ts", import.meta.url).pathname;
+
+async function driver(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", MAIN, ...args],
+    stdin: "null",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+Deno.test("--local --count 5000 --json prints one line with exactly 5000 responses", async () => {
+  const target = serveTarget();
+  try {
+    const { code, stdout, stderr } = await driver([
+      "--local",
+      `${target.url}/ping`,
+      "--count",
+      "5000",
+      "--connections",
+      "20",
+      "--json",
+    ]);
+    assert.equal(code, 0, stderr);
+    const lines = stdout.trim().split("\n");
+    assert.equal(lines.length, 1, stdout);
+    const summary = JSON.parse(lines[0]!);
+    assert.deepEqual(Object.keys(summary), [
+      "requests",
+      "responses",
+      "errors",
+      "error_kinds",
+      "status_codes",
+      "late",
+      "duration_s",
+      "rps",
+      "latency_ms",
+    ]);
+    assert.equal(summary.requests, 5000);
+    assert.equal(summary.responses, 5000);
+    assert.equal(summary.errors, 0);
+    assert.deepEqual(summary.status_codes, { "200": 5000 });
+    assert.ok(summary.duration_s > 0);
+    // rps is responses over the test's own duration (duration_s is rounded to the ms).
+    const rps = 5000 / summary.duration_s;
+    assert.ok(Math.abs(summary.rps - rps) <= rps * 0.02, `${summary.rps} vs ${rps}`);
+    const l = summary.latency_ms;
+    assert.ok(l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max, stdout);
+    const metrics = await (await fetch(`${target.url}/metrics`)).json();
+    assert.equal(metrics.requests_received, 5000);
+    assert.equal(metrics.responses_sent, 5000);
+  } finally {
+    await target.close();
+  }
+});
+
+Deno.test("--local tsunami prints a human summary with late requests", async () => {
+  const target = serveTarget();
+  try {
+    const { code, stdout, stderr } = await driver([
+      "--local",
+      `${target.url}/ping`,
+      "--type",
+      "tsunami",
+      "--delay",
+      "5",
+      "--count",
+      "40",
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^40 requests, 40 responses, 0 errors in /);
+    assert.match(stdout, /late: \d+/);
+    assert.match(stdout, /from scheduled time/);
+  } finally {
+    await target.close();
+  }
+});
+
+Deno.test("bad flags exit with code 2 and name every problem", async () => {
+  const { code, stderr } = await driver([
+    "--local",
+    "ftp://x",
+    "--type",
+    "tsunami",
+    "--connections",
+    "0",
+  ]);
+  assert.equal(code, 2);
+  assert.match(stderr, /http:\/\/ or https:\/\//);
+  assert.match(stderr, /--delay/);
+  assert.match(stderr, /--connections/);
+  assert.match(stderr, /Usage:/);
+});
