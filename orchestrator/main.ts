@@ -1,0 +1,115 @@
+/**
+ * `deno task orchestrator`: the only orchestrator file that touches the world. It reads the
+ * config, opens the store under the data dir, connects to Kafka, starts the controller and serves
+ * the API on 127.0.0.1 until SIGINT, SIGTERM or `POST /api/shutdown`, then closes everything and
+ * exits 0.
+ */
+import { KafkaBus } from "../shared/kafka.ts";
+import { createLogger } from "../shared/log.ts";
+import { topicNames } from "../shared/topics.ts";
+import { createOrchestratorApp } from "./app.ts";
+import { ORCHESTRATOR_USAGE, type OrchestratorConfig, parseOrchestratorConfig } from "./config.ts";
+import { Controller } from "./controller.ts";
+import { type DocsAssets, loadDocsAssets } from "./docs_page.ts";
+import { Store } from "./store.ts";
+
+async function main(): Promise<number> {
+  let config: OrchestratorConfig;
+  try {
+    const parsed = parseOrchestratorConfig(Deno.env.toObject(), Deno.args);
+    if (parsed.mode === "help") {
+      console.log(ORCHESTRATOR_USAGE);
+      return 0;
+    }
+    config = parsed;
+  } catch (err) {
+    console.error(`orchestrator: ${(err as Error).message}\n\n${ORCHESTRATOR_USAGE}`);
+    return 2;
+  }
+  const logger = createLogger({ component: "orchestrator" }, {
+    level: config.logLevel,
+    json: config.logJson,
+  });
+
+  let store: Store;
+  try {
+    await Deno.mkdir(config.dataDir, { recursive: true });
+    store = new Store(`${config.dataDir}/surge.sqlite`);
+  } catch (err) {
+    const cause = (err as Error).cause instanceof Error ? `: ${(err as Error).cause}` : "";
+    logger.error(`cannot use the data dir ${config.dataDir}${cause}`, { error: err });
+    return 1;
+  }
+  // A stable group id per data dir: after a restart the metrics consumer resumes where it
+  // stopped, so metrics published while the orchestrator was down still complete their test.
+  const instanceId = store.meta("instance_id", () => crypto.randomUUID());
+  const bus = new KafkaBus({
+    brokers: config.brokers,
+    clientId: "surge-orchestrator",
+    topics: topicNames(config.topicPrefix),
+    logger,
+  });
+  const controller = new Controller({
+    bus,
+    store,
+    logger,
+    options: {
+      heartbeatMs: config.heartbeatMs,
+      lostAfter: config.lostAfter,
+      metricsGroupId: `surge-orchestrator-${instanceId}`,
+      liveGroupId: `surge-orchestrator-live-${crypto.randomUUID()}`,
+    },
+  });
+  try {
+    await bus.ensureTopics();
+    await controller.start();
+  } catch (err) {
+    logger.error(`cannot connect to Kafka at ${config.brokers.join(",")}`, { error: err });
+    await controller.close();
+    await bus.close().catch(() => {});
+    store.close();
+    return 1;
+  }
+
+  let docsAssets: DocsAssets | undefined;
+  try {
+    docsAssets = await loadDocsAssets(Deno.readFile);
+  } catch (err) {
+    logger.warn("Swagger UI assets not found; /api/docs serves a plain page", { error: err });
+  }
+
+  let stopping: Promise<void> | undefined;
+  const done = Promise.withResolvers<void>();
+  const shutdown = () => {
+    stopping ??= (async () => {
+      logger.info("shutting down");
+      await server.shutdown().catch(() => {});
+      await controller.close();
+      await bus.close().catch((err) => logger.warn("closing Kafka failed", { error: err }));
+      store.close();
+      done.resolve();
+    })();
+  };
+  const app = createOrchestratorApp({
+    controller,
+    logger,
+    invalid: bus.invalid,
+    docsAssets,
+    shutdown,
+  });
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: config.port,
+    onListen: ({ port }) => {
+      const url = `http://127.0.0.1:${port}`;
+      // One plain line on stdout, so scripts (and tests) can learn a port picked with --port 0.
+      console.log(`surge orchestrator listening on ${url} (API docs: ${url}/api/docs)`);
+      logger.info("ready", { url, data_dir: config.dataDir, topic_prefix: config.topicPrefix });
+    },
+  }, app.fetch);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, shutdown);
+  await done.promise;
+  return 0;
+}
+
+Deno.exit(await main());
