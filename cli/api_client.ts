@@ -1,0 +1,102 @@
+/**
+ * A small client of the orchestrator's REST API, shared by `deno task loadtest` and
+ * `deno task up --demo`. `fetch` is injected, so tests can answer from an in-process Hono app.
+ */
+import type { TestParams } from "../orchestrator/controller.ts";
+import type { TestSummary, TestView } from "../orchestrator/test_view.ts";
+import type { TimeSeries } from "../orchestrator/timeseries.ts";
+
+/** A driver as `GET /api/drivers` lists it. */
+export interface ApiDriver {
+  node_id: string;
+  node_ip: string | null;
+  status: string;
+  last_heartbeat: string;
+  heartbeat_age_ms: number;
+  test_id: string | null;
+}
+
+/** `GET /api/tests/{id}/report?format=json`. */
+export interface ApiReport {
+  test: TestView;
+  timeseries: TimeSeries & { test_id?: string };
+}
+
+/** The orchestrator answered with an error status; `message` is its `error` field. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** The orchestrator could not be reached at all. */
+export class UnreachableError extends Error {
+  override name = "UnreachableError";
+}
+
+/** What the CLI does with the API. */
+export interface ApiClient {
+  readonly baseUrl: string;
+  drivers(): Promise<ApiDriver[]>;
+  createTest(params: TestParams): Promise<TestView>;
+  trigger(testId: string): Promise<TestView>;
+  stop(testId: string): Promise<TestView>;
+  getTest(testId: string): Promise<TestView>;
+  listTests(): Promise<TestSummary[]>;
+  report(testId: string): Promise<ApiReport>;
+  reportCsv(testId: string): Promise<string>;
+}
+
+/** A client of the orchestrator at `baseUrl` (no trailing slash needed). */
+export function createApiClient(
+  baseUrl: string,
+  fetchFn: typeof fetch = fetch,
+): ApiClient {
+  const base = baseUrl.replace(/\/+$/, "");
+  const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await fetchFn(`${base}${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new UnreachableError(
+        `Cannot reach the orchestrator at ${base} (${(err as Error).message}). ` +
+          "Is it running? Start a whole local cluster with `deno task up`.",
+        { cause: err },
+      );
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let message = text.slice(0, 500);
+      try {
+        const parsed = JSON.parse(text);
+        if (typeof parsed?.error === "string") message = parsed.error;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new ApiError(res.status, `${method} ${path} failed (${res.status}): ${message}`);
+    }
+    return res;
+  };
+  const json = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    await (await call(method, path, body)).json() as T;
+  const id = (testId: string) => encodeURIComponent(testId);
+  return {
+    baseUrl: base,
+    drivers: async () => (await json<{ drivers: ApiDriver[] }>("GET", "/api/drivers")).drivers,
+    createTest: (params) => json("POST", "/api/tests", params),
+    trigger: (testId) => json("POST", `/api/tests/${id(testId)}/trigger`),
+    stop: (testId) => json("POST", `/api/tests/${id(testId)}/stop`),
+    getTest: (testId) => json("GET", `/api/tests/${id(testId)}`),
+    listTests: async () => (await json<{ tests: TestSummary[] }>("GET", "/api/tests")).tests,
+    report: (testId) => json("GET", `/api/tests/${id(testId)}/report?format=json`),
+    reportCsv: async (testId) =>
+      await (await call("GET", `/api/tests/${id(testId)}/report?format=csv`)).text(),
+  };
+}

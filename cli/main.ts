@@ -1,0 +1,103 @@
+/**
+ * `deno task loadtest`: the command-line client of the orchestrator's REST API. Runs a test with
+ * a live progress line and a summary (thresholds make it a CI gate), or lists, shows, stops and
+ * exports tests. Exit codes: 0 ok, 1 a threshold failed or the test did not finish, 2 bad usage,
+ * 3 the orchestrator could not be reached or refused a request.
+ */
+import { renderReportHtml } from "../dashboard/report_html.ts";
+import { ApiError, createApiClient, UnreachableError } from "./api_client.ts";
+import { type CliCommand, LOADTEST_USAGE, parseCliArgs } from "./config.ts";
+import { renderTestList } from "./list.ts";
+import { runTest } from "./run_test.ts";
+import { renderSummary } from "./summary.ts";
+import { evaluateThresholds } from "./threshold.ts";
+
+const encoder = new TextEncoder();
+const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text + "\n"));
+const err = (text: string) => Deno.stderr.writeSync(encoder.encode(text + "\n"));
+
+async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<number> {
+  const api = createApiClient(command.orchestrator);
+  switch (command.kind) {
+    case "run": {
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort();
+      Deno.addSignalListener("SIGINT", onSignal);
+      Deno.addSignalListener("SIGTERM", onSignal);
+      // On a terminal the line redraws in place; in a log, one line per update.
+      const tty = Deno.stderr.isTerminal();
+      try {
+        const { view, interrupted } = await runTest(command.params, {
+          api,
+          signal: interrupt.signal,
+          onProgress: (line) =>
+            tty ? Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${line}`)) : err(line),
+          onNote: (line) => err(tty ? `\r\x1b[K${line}` : line),
+        });
+        if (tty) err("");
+        const results = evaluateThresholds(command.thresholds, view.overall);
+        if (command.json) out(JSON.stringify(view));
+        else out(renderSummary(view, results));
+        if (interrupted || view.state !== "finished") return 1;
+        return results.every((r) => r.passed) ? 0 : 1;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSignal);
+        Deno.removeSignalListener("SIGTERM", onSignal);
+      }
+    }
+    case "list": {
+      const tests = await api.listTests();
+      out(command.json ? JSON.stringify({ tests }) : renderTestList(tests));
+      return 0;
+    }
+    case "show": {
+      const view = await api.getTest(command.testId);
+      out(command.json ? JSON.stringify(view) : renderSummary(view));
+      return 0;
+    }
+    case "stop": {
+      const view = await api.stop(command.testId);
+      out(command.json ? JSON.stringify(view) : `Test ${view.test_id} is ${view.state}.`);
+      return 0;
+    }
+    case "report": {
+      const text = command.format === "csv"
+        ? await api.reportCsv(command.testId)
+        : command.format === "html"
+        ? renderReportHtml(await api.report(command.testId))
+        : JSON.stringify(await api.report(command.testId), null, 2) + "\n";
+      if (command.out === undefined) Deno.stdout.writeSync(encoder.encode(text));
+      else {
+        await Deno.writeTextFile(command.out, text);
+        err(`wrote ${command.format} report of test ${command.testId} to ${command.out}`);
+      }
+      return 0;
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  let command: CliCommand;
+  try {
+    command = parseCliArgs(Deno.args, Deno.env.toObject());
+  } catch (e) {
+    err(`loadtest: ${(e as Error).message}\n\n${LOADTEST_USAGE}`);
+    return 2;
+  }
+  if (command.kind === "help") {
+    out(LOADTEST_USAGE);
+    return 0;
+  }
+  try {
+    return await execute(command);
+  } catch (e) {
+    if (e instanceof UnreachableError || e instanceof ApiError) {
+      err(`loadtest: ${e.message}`);
+      return 3;
+    }
+    err(`loadtest: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());

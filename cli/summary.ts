@@ -1,0 +1,86 @@
+/**
+ * The final summary of a test: a latency table and a counts table, overall and per driver, then
+ * the thresholds. Pure: it renders the test resource of `GET /api/tests/{id}`.
+ */
+import type { Stats } from "../orchestrator/aggregator.ts";
+import type { TestView } from "../orchestrator/test_view.ts";
+import { formatMeasured, httpErrorCount, type ThresholdResult } from "./threshold.ts";
+import { formatCount, formatCounts, formatMs, renderTable } from "./table.ts";
+
+function rowsOf(view: TestView): [string, Stats][] {
+  const rows: [string, Stats][] = [["overall", view.overall]];
+  for (const [id, d] of Object.entries(view.drivers)) {
+    rows.push([d.status === "final" ? id : `${id} (${d.status})`, d]);
+  }
+  return rows;
+}
+
+/** How a test was configured, in one line. */
+export function describeConfig(view: TestView): string {
+  const c = view.config;
+  const pace = c.test_type === "TSUNAMI"
+    ? `every ${c.test_message_delay} ms`
+    : c.target_throughput
+    ? `${c.target_throughput}/s`
+    : "max rate";
+  const count = c.message_count_per_driver > 0
+    ? `${formatCount(c.message_count_per_driver)} requests/driver`
+    : "no count limit";
+  const duration = c.duration_s ? `, at most ${c.duration_s}s` : "";
+  return `${c.test_type} ${c.method} ${c.target_url}  ${pace}, ${count}${duration}, ` +
+    `${c.connections} connections/driver`;
+}
+
+/** The whole summary as text (no trailing newline). */
+export function renderSummary(view: TestView, thresholds: readonly ThresholdResult[] = []): string {
+  const rows = rowsOf(view);
+  const reason = view.reason ? ` (${view.reason})` : "";
+  const out: string[] = [
+    `Test ${view.test_id}: ${view.state}${reason} after ${view.overall.elapsed_s.toFixed(1)}s`,
+    describeConfig(view),
+    "",
+    renderTable(
+      ["latency (ms)", "min", "mean", "median", "mode", "p90", "p99", "p99.9", "max"],
+      rows.map(([name, s]) => {
+        const l = s.latency_ms;
+        return [
+          name,
+          ...[l.min, l.mean, l.median, l.mode, l.p90, l.p99, l.p999, l.max].map(formatMs),
+        ];
+      }),
+      ["left", ...Array(8).fill("right")],
+    ),
+    "",
+    renderTable(
+      ["", "requests", "responses", "errors", "late", "rps", "status codes", "errors by kind"],
+      rows.map(([name, s]) => [
+        name,
+        formatCount(s.requests),
+        formatCount(s.responses),
+        formatCount(s.errors),
+        formatCount(s.late),
+        s.rps.mean.toFixed(1),
+        formatCounts(s.status_codes),
+        formatCounts(s.error_kinds),
+      ]),
+      ["left", "right", "right", "right", "right", "right", "left", "left"],
+    ),
+  ];
+  const httpErrors = httpErrorCount(view.overall.status_codes);
+  if (httpErrors > 0) {
+    out.push("", `${formatCount(httpErrors)} responses had an HTTP status >= 400.`);
+  }
+  if (thresholds.length > 0) {
+    const failed = thresholds.filter((t) => !t.passed).length;
+    out.push(
+      "",
+      `Thresholds: ${thresholds.length - failed} passed, ${failed} failed`,
+      ...thresholds.map((t) =>
+        `  ${t.passed ? "PASS" : "FAIL"}  ${t.threshold.source.padEnd(18)} actual ${
+          formatMeasured(t.threshold.metric, t.actual)
+        }`
+      ),
+    );
+  }
+  return out.join("\n");
+}

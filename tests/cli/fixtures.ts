@@ -1,0 +1,60 @@
+/** Result shapes as the orchestrator's API returns them, for the CLI's and dashboard's unit tests. */
+import type { Stats } from "../../orchestrator/aggregator.ts";
+import type { TestView } from "../../orchestrator/test_view.ts";
+
+/** Statistics with every field set; `overrides` replace top-level fields. */
+export function stats(overrides: Partial<Stats> = {}): Stats {
+  return {
+    requests: 1000,
+    responses: 990,
+    errors: 10,
+    error_kinds: { timeout: 10 },
+    status_codes: { "200": 980, "503": 10 },
+    late: 0,
+    rps: { last: 480, mean: 495 },
+    elapsed_s: 2,
+    latency_ms: {
+      min: 0.2,
+      mean: 1.5,
+      median: 1.2,
+      mode: 1.1,
+      p90: 2.5,
+      p95: 3,
+      p99: 9.8,
+      p999: 20,
+      max: 31,
+    },
+    ...overrides,
+  };
+}
+
+/** A finished two-driver test view. */
+export function testView(overrides: Partial<TestView> = {}): TestView {
+  const one = stats({ requests: 500, responses: 495, errors: 5 });
+  const two = stats({ requests: 500, responses: 495, errors: 5 });
+  return {
+    test_id: "t-1",
+    state: "finished",
+    reason: null,
+    settled: true,
+    created_at: "2025-11-24T22:00:00.000Z",
+    triggered_at: "2025-11-24T22:00:01.000Z",
+    ended_at: "2025-11-24T22:00:03.000Z",
+    config: {
+      test_id: "t-1",
+      test_type: "AVALANCHE",
+      test_message_delay: 0,
+      message_count_per_driver: 500,
+      target_url: "http://127.0.0.1:8080/ping",
+      connections: 10,
+      timeout_ms: 10000,
+      method: "GET",
+    },
+    overall: stats(),
+    drivers: {
+      one: { ...one, status: "final", report_id: 3, final: true, reported_at: null },
+      two: { ...two, status: "final", report_id: 3, final: true, reported_at: null },
+    },
+    ...overrides,
+  };
+}
