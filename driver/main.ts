@@ -2,9 +2,62 @@
  * `deno task driver`: the only driver file that touches the world (env, args, Kafka, signals).
  * `deno task driver <node_id>` runs a Kafka driver node; `--local <url>` runs one test locally.
  */
-import { DRIVER_USAGE, type LocalConfig, parseDriverConfig } from "./config.ts";
+import { KafkaBus } from "../shared/kafka.ts";
+import { createLogger } from "../shared/log.ts";
+import { topicNames } from "../shared/topics.ts";
+import { DRIVER_USAGE, type LocalConfig, type NodeConfig, parseDriverConfig } from "./config.ts";
 import { formatSummary, localSummary } from "./local.ts";
+import { DriverNode } from "./node.ts";
 import { startTest } from "./pool.ts";
+
+/** This host's first non-loopback IPv4 address, for the register message. */
+function hostIp(): string {
+  try {
+    const found = Deno.networkInterfaces().find((i) =>
+      i.family === "IPv4" && !i.address.startsWith("127.")
+    );
+    return found?.address ?? "127.0.0.1";
+  } catch {
+    return "127.0.0.1"; // no --allow-sys: the address is informational only
+  }
+}
+
+async function runNode(config: NodeConfig): Promise<number> {
+  const logger = createLogger({ component: "driver" }, { level: config.logLevel });
+  const bus = new KafkaBus({
+    brokers: config.brokers,
+    clientId: `surge-driver-${config.nodeId}`,
+    topics: topicNames(config.topicPrefix),
+    logger,
+  });
+  const node = new DriverNode({
+    bus,
+    nodeId: config.nodeId,
+    nodeIp: hostIp(),
+    workers: config.workers,
+    heartbeatMs: config.heartbeatMs,
+    reportMs: config.reportMs,
+    logger,
+  });
+  let signalled: () => void = () => {};
+  const signal = new Promise<void>((resolve) => signalled = resolve);
+  Deno.addSignalListener("SIGINT", signalled);
+  Deno.addSignalListener("SIGTERM", signalled);
+  try {
+    await bus.ensureTopics();
+    await node.start();
+    logger.info("driver node running", { node_id: config.nodeId, brokers: config.brokers });
+    await Promise.race([node.ended, signal]);
+    return 0;
+  } catch (err) {
+    logger.error("driver node failed", { error: err });
+    return 1;
+  } finally {
+    await node.close().catch(() => {});
+    await bus.close().catch(() => {});
+    logger.info("driver node stopped", { node_id: config.nodeId });
+  }
+}
 
 async function runLocal(config: LocalConfig): Promise<number> {
   const test = startTest(config.spec, {
@@ -52,7 +105,6 @@ if (import.meta.main) {
       Deno.exit(await runLocal(config));
       break;
     case "node":
-      console.error("driver node mode: not built yet");
-      Deno.exit(1);
+      Deno.exit(await runNode(config));
   }
 }

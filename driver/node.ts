@@ -1,0 +1,233 @@
+/**
+ * A driver node's Kafka-facing logic: register, heartbeat, keep the test configs meant for this
+ * node, run a test when triggered, publish its cumulative metrics every report interval and a
+ * final one, stop on STOP and finish on END. All I/O goes through the injected bus, clock and
+ * test runner, so the same class runs under `main.ts` and in tests.
+ */
+import type { Delivered, MessageBus, Subscription } from "../shared/bus.ts";
+import type { Logger } from "../shared/log.ts";
+import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
+import { loadSpecFromConfig, metricsMessage } from "./metrics_message.ts";
+import { type PoolOptions, type PoolReport, type RunningTest, startTest } from "./pool.ts";
+import { assertNever, type LoadSpec } from "./worker_protocol.ts";
+
+/** What a driver node needs. */
+export interface DriverNodeDeps {
+  bus: MessageBus;
+  nodeId: string;
+  nodeIp: string;
+  workers: number;
+  heartbeatMs: number;
+  reportMs: number;
+  logger: Logger;
+  /** Wall-clock epoch milliseconds (message timestamps, trigger age). */
+  now?: () => number;
+  /** Runs a test; the real engine unless a test substitutes its own. */
+  startTest?: (spec: LoadSpec, options: PoolOptions) => RunningTest;
+}
+
+interface Running {
+  testId: string;
+  test: RunningTest;
+  /** Resolves once the final metrics message has been published (or failed to be). */
+  finished: Promise<void>;
+}
+
+/** A driver node. Call {@link start}, then await {@link ended} or call {@link close}. */
+export class DriverNode {
+  /** Resolves when an END trigger has been handled and the final metrics are out. */
+  readonly ended: Promise<void>;
+  #deps: DriverNodeDeps;
+  #log: Logger;
+  #now: () => number;
+  #startedAt = 0;
+  #configs = new Map<string, TestConfigMessage>();
+  #done = new Set<string>();
+  #running: Running | undefined;
+  #subscription: Subscription | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #ending = false;
+  #resolveEnded!: () => void;
+
+  constructor(deps: DriverNodeDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ node_id: deps.nodeId });
+    this.#now = deps.now ?? Date.now;
+    this.ended = new Promise((resolve) => this.#resolveEnded = resolve);
+  }
+
+  /** The test being run now, if any. */
+  get runningTestId(): string | undefined {
+    return this.#running?.testId;
+  }
+
+  /** Subscribes, then registers and starts heartbeating. */
+  async start(): Promise<void> {
+    const { bus, nodeId } = this.#deps;
+    this.#startedAt = this.#now();
+    // Our own group, from the beginning: configs sent before this node started still count;
+    // triggers from before it started are recognised by their timestamp and ignored.
+    this.#subscription = await bus.subscribe({
+      groupId: `surge-driver-${nodeId}-${crypto.randomUUID()}`,
+      kinds: ["test_config", "trigger"],
+      fromBeginning: true,
+      onMessage: (delivered) => this.#onMessage(delivered),
+    });
+    await bus.publish("register", {
+      node_id: nodeId,
+      node_IP: this.#deps.nodeIp,
+      message_type: "DRIVER_NODE_REGISTER",
+      timestamp: this.#now(),
+      workers: this.#deps.workers,
+    }, nodeId);
+    this.#log.info("registered", { workers: this.#deps.workers });
+    this.#beat();
+    this.#heartbeat = setInterval(() => this.#beat(), this.#deps.heartbeatMs);
+  }
+
+  #beat(): void {
+    const { bus, nodeId } = this.#deps;
+    bus.publish("heartbeat", {
+      node_id: nodeId,
+      heartbeat: "YES",
+      timestamp: this.#now(),
+      test_id: this.#running?.testId ?? null,
+      interval_ms: this.#deps.heartbeatMs,
+    }, nodeId).catch((err) => this.#log.warn("heartbeat not sent", { error: err }));
+  }
+
+  #onMessage(delivered: Delivered): void {
+    switch (delivered.kind) {
+      case "test_config":
+        this.#onConfig(delivered.message);
+        break;
+      case "trigger":
+        this.#onTrigger(delivered.message);
+        break;
+      case "register":
+      case "metrics":
+      case "heartbeat":
+        break; // not subscribed
+      default:
+        assertNever(delivered, "delivery");
+    }
+  }
+
+  #forMe(drivers: readonly string[] | undefined): boolean {
+    return drivers === undefined || drivers.length === 0 || drivers.includes(this.#deps.nodeId);
+  }
+
+  #onConfig(config: TestConfigMessage): void {
+    if (!this.#forMe(config.drivers)) {
+      this.#log.debug("config is for other drivers", { test_id: config.test_id });
+      return;
+    }
+    this.#configs.set(config.test_id, config);
+    this.#log.info("test configured", { test_id: config.test_id, test_type: config.test_type });
+  }
+
+  #onTrigger(trigger: TriggerMessage): void {
+    const testId = trigger.trigger === "END" ? undefined : trigger.test_id;
+    if (trigger.timestamp < this.#startedAt) {
+      this.#log.info("ignoring a trigger sent before this driver started", {
+        trigger: trigger.trigger,
+        test_id: testId,
+      });
+      return;
+    }
+    switch (trigger.trigger) {
+      case "YES":
+        if (this.#forMe(trigger.drivers)) this.#run(trigger.test_id);
+        break;
+      case "STOP":
+        if (this.#running?.testId === trigger.test_id) {
+          this.#log.info("stopping test", { test_id: trigger.test_id });
+          this.#running.test.stop();
+        }
+        break;
+      case "END":
+        if (this.#forMe(trigger.drivers)) this.#end();
+        break;
+      default:
+        assertNever(trigger, "trigger");
+    }
+  }
+
+  #run(testId: string): void {
+    const config = this.#configs.get(testId);
+    if (config === undefined) {
+      this.#log.warn("ignoring a trigger for an unknown test", { test_id: testId });
+      return;
+    }
+    if (this.#done.has(testId)) {
+      this.#log.info("ignoring a repeated trigger for a test already run", { test_id: testId });
+      return;
+    }
+    if (this.#running !== undefined || this.#ending) {
+      this.#log.warn("ignoring a trigger: busy", {
+        test_id: testId,
+        running: this.#running?.testId,
+      });
+      return;
+    }
+    this.#done.add(testId);
+    const { bus, nodeId } = this.#deps;
+    let reportId = 0;
+    let publishing = Promise.resolve();
+    const onReport = (report: PoolReport) => {
+      const message = metricsMessage(nodeId, testId, ++reportId, report, this.#now());
+      // One at a time, in order: report_id must arrive increasing.
+      publishing = publishing.then(() => bus.publish("metrics", message, nodeId)).catch((err) =>
+        this.#log.error("metrics not sent", {
+          test_id: testId,
+          report_id: message.report_id,
+          error: err,
+        })
+      );
+    };
+    const run = this.#deps.startTest ?? startTest;
+    this.#log.info("test started", { test_id: testId });
+    const test = run(loadSpecFromConfig(config), {
+      workers: this.#deps.workers,
+      reportMs: this.#deps.reportMs,
+      onReport,
+    });
+    const finished = test.done.then(async (final) => {
+      await publishing;
+      this.#log.info("test finished", {
+        test_id: testId,
+        requests: final.requests,
+        responses: final.responses,
+        errors: final.errors,
+        seconds: Math.round(final.elapsedMs) / 1000,
+        ...(final.error === undefined ? {} : { error: final.error }),
+      });
+    }).finally(() => {
+      if (this.#running?.testId === testId) this.#running = undefined;
+      if (this.#heartbeat !== undefined) this.#beat(); // tell the orchestrator we are idle now
+    });
+    this.#running = { testId, test, finished };
+  }
+
+  #end(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#log.info("END received: finishing");
+    const running = this.#running;
+    running?.test.stop();
+    (running?.finished ?? Promise.resolve()).then(() => this.#resolveEnded());
+  }
+
+  /** Stops any running test (its final metrics still go out), heartbeats and the subscription. */
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    const running = this.#running;
+    if (running !== undefined) {
+      running.test.stop();
+      await running.finished;
+    }
+    await this.#subscription?.close();
+    this.#subscription = undefined;
+  }
+}
