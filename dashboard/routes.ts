@@ -22,7 +22,7 @@ export interface DashboardDeps {
   /** Push interval of the event stream (default 1000 ms). */
   pushMs?: number;
   /**
-   * How long one event stream lasts before the server ends it (default 15 s); the browser's
+   * How long one event stream lasts before the server ends it (default 5 s); the browser's
    * EventSource reconnects at once. Bounded streams keep the server's graceful shutdown short.
    */
   streamLifetimeMs?: number;
@@ -34,10 +34,13 @@ export interface DashboardDeps {
 export function createDashboardRoutes(deps: DashboardDeps): Hono {
   const now = deps.now ?? Date.now;
   const pushMs = deps.pushMs ?? 1000;
-  const lifetimeMs = deps.streamLifetimeMs ?? 15_000;
+  const lifetimeMs = deps.streamLifetimeMs ?? 5_000;
   const app = new Hono();
 
   app.get("/", (c) => c.html(INDEX_HTML, 200, { "cache-control": "no-cache" }));
+
+  // Browsers ask for it whatever the page says; an empty answer keeps their consoles clean.
+  app.get("/favicon.ico", (c) => c.body(null, 204));
 
   app.get("/dashboard/events", (c) => {
     const focus = c.req.query("test") ?? null;

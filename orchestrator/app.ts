@@ -13,6 +13,7 @@ import type { Controller } from "./controller.ts";
 import { type DocsAssets, fallbackPage, swaggerPage } from "./docs_page.ts";
 import { ConflictError, NotFoundError, UnavailableError } from "./errors.ts";
 import { csvReport } from "./report.ts";
+import { createDashboardRoutes } from "../dashboard/routes.ts";
 
 /** What the app needs. */
 export interface OrchestratorAppDeps {
@@ -261,5 +262,7 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
       "cache-control": "public, max-age=3600",
     });
   });
+  // The web dashboard (dashboard/): its page at `/`, assets, live events and HTML reports.
+  app.route("/", createDashboardRoutes({ source: controller, now }));
   return app;
 }

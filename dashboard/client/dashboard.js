@@ -9,6 +9,7 @@
   let charts = null;
   let source = null;
   let lastSnapshot = null;
+  let staleTimer = 0;
 
   const form = $("test-form");
   const typeHint = $("type-hint");
@@ -154,6 +155,15 @@
     }
   }
 
+  /** Today's tests by time of day, older ones with their date. */
+  function when(iso) {
+    const d = new Date(iso);
+    const time = d.toLocaleTimeString([], { hour12: false });
+    return d.toDateString() === new Date().toDateString()
+      ? time
+      : `${d.toISOString().slice(0, 10)} ${time}`;
+  }
+
   function renderHistory(tests) {
     if (tests.length === 0) {
       $("history-body").innerHTML = '<p class="muted">No tests yet.</p>';
@@ -171,12 +181,12 @@
             `${S.esc(t.test_id)}</a></th>` +
             `<td><span class="badge state ${t.state}">${t.state}</span></td>` +
             `<td>${t.config.test_type.toLowerCase()}</td>` +
-            `<td class="small">${S.esc(t.config.target_url)}</td>` +
-            `<td class="small">${new Date(t.created_at).toLocaleString()}</td>` +
+            `<td class="small target">${S.esc(t.config.target_url)}</td>` +
+            `<td class="small" title="${S.esc(t.created_at)}">${when(t.created_at)}</td>` +
             `<td class="num">${S.count(o.requests)}</td><td class="num">${S.count(o.errors)}</td>` +
             `<td class="num">${has ? S.duration(o.latency_ms.median) : "–"}</td>` +
             `<td class="num">${has ? S.duration(o.latency_ms.p99) : "–"}</td>` +
-            `<td class="num">${o.rps.mean.toFixed(1)}</td>` +
+            `<td class="num">${S.rate(o.rps.mean)}</td>` +
             `<td class="small">${t.state === "created" ? "" : reportLinks(t.test_id)}</td></tr>`;
         }).join("")
       }</tbody></table>`;
@@ -202,15 +212,20 @@
     source?.close();
     const query = focus ? `?test=${encodeURIComponent(focus)}` : "";
     source = new EventSource(`/dashboard/events${query}`);
-    source.addEventListener("snapshot", (event) => apply(JSON.parse(event.data)));
-    source.addEventListener("open", () => {
+    source.addEventListener("snapshot", (event) => {
+      clearTimeout(staleTimer);
       $("conn").textContent = "live";
       $("conn").className = "conn on";
+      apply(JSON.parse(event.data));
     });
     source.addEventListener("error", () => {
-      // EventSource reconnects by itself; say so meanwhile.
-      $("conn").textContent = "reconnecting…";
-      $("conn").className = "conn off";
+      // The server ends each stream after a few seconds and EventSource reconnects by itself;
+      // only a gap that lasts says something is wrong.
+      clearTimeout(staleTimer);
+      staleTimer = setTimeout(() => {
+        $("conn").textContent = "reconnecting…";
+        $("conn").className = "conn off";
+      }, 2500);
     });
   }
 

@@ -25,6 +25,7 @@
       : v < 1000
       ? `${ms(v)} ms`
       : `${(v / 1000).toFixed(2)} s`;
+  const rate = (v) => v >= 100 ? count(v) : v.toFixed(1);
   const counts = (map) => {
     const entries = Object.entries(map || {}).filter(([, n]) => n > 0).sort();
     return entries.length === 0
@@ -90,7 +91,7 @@
       return `<tr data-driver="${esc(name)}" class="${name === "overall" ? "overall" : ""}">` +
         `<th>${esc(name)}</th><td>${badge}</td>${lat}` +
         `<td class="num">${count(s.requests)}</td><td class="num">${count(s.responses)}</td>` +
-        `<td class="num">${count(s.errors)}</td><td class="num">${s.rps.mean.toFixed(1)}</td>` +
+        `<td class="num">${count(s.errors)}</td><td class="num">${rate(s.rps.mean)}</td>` +
         `<td>${counts(s.status_codes)}</td><td>${counts(s.error_kinds)}</td></tr>`;
     }).join("");
     return `<table class="stats"><thead><tr><th>driver</th><th>status</th>` +
@@ -130,14 +131,23 @@
       title,
       width,
       height: 220,
-      scales: { x: { time: false } },
-      legend: { live: true },
+      // Both charts start at zero: a line near the floor must not look like a collapse.
+      scales: {
+        x: { time: false },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
+      // Values in the legend only while hovering; otherwise it would show "--" everywhere.
+      legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       axes: [
-        { label: "seconds into the test", size: 40 },
+        {
+          label: "seconds into the test",
+          size: 40,
+          incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600],
+        },
         { label: yLabel, size: 60 },
       ],
-      series: [{ label: "s" }, ...series],
+      series: [{ label: "second" }, ...series],
     };
   }
 
@@ -207,6 +217,7 @@
   globalThis.Surge = {
     esc,
     count,
+    rate,
     ms,
     duration,
     counts,
