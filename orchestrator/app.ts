@@ -26,6 +26,8 @@ export interface OrchestratorAppDeps {
   /** Called after `POST /api/shutdown` has been answered; absent means shutdown is refused. */
   shutdown?: () => void;
   now?: () => number;
+  /** Aborted at shutdown: ends the dashboard's open event streams so the server can close. */
+  signal?: AbortSignal;
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -263,6 +265,6 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
     });
   });
   // The web dashboard (dashboard/): its page at `/`, assets, live events and HTML reports.
-  app.route("/", createDashboardRoutes({ source: controller, now }));
+  app.route("/", createDashboardRoutes({ source: controller, now, signal: deps.signal }));
   return app;
 }

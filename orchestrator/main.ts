@@ -79,10 +79,12 @@ async function main(): Promise<number> {
   }
 
   let stopping: Promise<void> | undefined;
+  const closing = new AbortController();
   const done = Promise.withResolvers<void>();
   const shutdown = () => {
     stopping ??= (async () => {
       logger.info("shutting down");
+      closing.abort();
       await server.shutdown().catch(() => {});
       await controller.close();
       await bus.close().catch((err) => logger.warn("closing Kafka failed", { error: err }));
@@ -96,6 +98,7 @@ async function main(): Promise<number> {
     invalid: bus.invalid,
     docsAssets,
     shutdown,
+    signal: closing.signal,
   });
   const server = Deno.serve({
     hostname: "127.0.0.1",

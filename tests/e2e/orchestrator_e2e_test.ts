@@ -1,0 +1,358 @@
+/**
+ * The whole system through HTTP only: real Kafka, the real target (in-process), the orchestrator
+ * and two drivers as subprocesses on a unique topic prefix and free ports. Every subprocess is
+ * killed in a `finally`.
+ */
+import assert from "node:assert/strict";
+import { Kafka } from "kafkajs";
+import { createTargetApp } from "../../target/app.ts";
+import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
+import { TOPIC_KINDS, topicNames } from "../../shared/topics.ts";
+import { testBrokers, uniquePrefix } from "../support/kafka.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const HEARTBEAT_MS = 1000;
+
+/** A subprocess whose output is collected (and searchable) while it runs. */
+class Child {
+  readonly name: string;
+  readonly process: Deno.ChildProcess;
+  readonly lines: string[] = [];
+  #waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+
+  constructor(name: string, args: string[], env: Record<string, string>) {
+    this.name = name;
+    this.process = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...args],
+      cwd: ROOT,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#pump(this.process.stdout);
+    this.#pump(this.process.stderr);
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>) {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) this.#line(line);
+    }
+    if (rest) this.#line(rest);
+  }
+
+  #line(line: string) {
+    this.lines.push(line);
+    for (const w of [...this.#waiters]) {
+      const m = line.match(w.re);
+      if (m) {
+        this.#waiters.splice(this.#waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  }
+
+  /** Resolves with the first output line matching `re` (seen already or still to come). */
+  waitFor(re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    for (const line of this.lines) {
+      const m = line.match(re);
+      if (m) return Promise.resolve(m);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new Error(
+            `${this.name}: no line matching ${re} within ${timeoutMs} ms:\n` +
+              this.lines.slice(-30).join("\n"),
+          ),
+        );
+      }, timeoutMs);
+      this.#waiters.push({ re, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  }
+
+  kill(signal: Deno.Signal = "SIGKILL") {
+    try {
+      this.process.kill(signal);
+    } catch {
+      // already exited
+    }
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<Json> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+}
+
+async function runTest(base: string, config: Json): Promise<Json> {
+  const created = await api(base, "POST", "/api/tests", config);
+  await api(base, "POST", `/api/tests/${created.test_id}/trigger`);
+  return await until(`test ${created.test_id} to settle`, async () => {
+    const test = await api(base, "GET", `/api/tests/${created.test_id}`);
+    return test.settled ? test : undefined;
+  });
+}
+
+const sumDrivers = (test: Json, field: string) =>
+  Object.values(test.drivers as Record<string, Json>).reduce((n, d) => n + d[field], 0);
+
+Deno.test({
+  name: "e2e: orchestrator + two real drivers + target, through HTTP only",
+  // kafkajs (poison producer) leaves internal timers behind; every client is disconnected.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    const brokers = testBrokers();
+    const prefix = uniquePrefix("e2e");
+    const env = {
+      KAFKA_BROKERS: brokers.join(","),
+      SURGE_TOPIC_PREFIX: prefix,
+      LOG_LEVEL: "info",
+      NO_COLOR: "1",
+    };
+    const dataDir = await Deno.makeTempDir({ prefix: "surge-e2e-" });
+    const { app, counters } = createTargetApp();
+    const target = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+    const targetUrl = `http://127.0.0.1:${target.addr.port}/ping`;
+    const children: Child[] = [];
+    const spawn = (name: string, args: string[]) => {
+      const child = new Child(name, args, env);
+      children.push(child);
+      return child;
+    };
+    const orchestrator = () =>
+      spawn("orchestrator", [
+        "orchestrator/main.ts",
+        "--port",
+        "0",
+        "--data-dir",
+        dataDir,
+        "--heartbeat-ms",
+        String(HEARTBEAT_MS),
+      ]);
+    const driver = (id: string) =>
+      spawn(id, [
+        "driver/main.ts",
+        id,
+        "--workers",
+        "1",
+        "--heartbeat-ms",
+        String(HEARTBEAT_MS),
+      ]);
+    const listening = async (child: Child) =>
+      (await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
+    const driversAlive = (base: string, ids: string[]) =>
+      until(`drivers ${ids} alive`, async () => {
+        const { drivers } = await api(base, "GET", "/api/drivers");
+        return ids.every((id) =>
+          drivers.some((d: Json) => d.node_id === id && d.status === "alive")
+        );
+      });
+    try {
+      let orch = orchestrator();
+      let base = await listening(orch);
+      const one = driver("one");
+      let two = driver("two");
+      await driversAlive(base, ["one", "two"]);
+      let avalanche: Json;
+
+      await t.step(
+        "avalanche: overall = 2N = sum of drivers = the target's own count",
+        async () => {
+          // Avalanche: N per driver; overall = 2N = sum of drivers = what the target counted.
+          const N = 300;
+          counters.reset();
+          avalanche = await runTest(base, {
+            test_type: "AVALANCHE",
+            test_message_delay: 0,
+            message_count_per_driver: N,
+            target_url: targetUrl,
+            connections: 4,
+          });
+          assert.equal(avalanche.state, "finished");
+          assert.equal(avalanche.overall.responses, 2 * N);
+          assert.equal(sumDrivers(avalanche, "responses"), 2 * N);
+          assert.equal(counters.responsesSent, 2 * N);
+          assert.equal(avalanche.drivers.one.status, "final");
+          assert.equal(avalanche.drivers.two.status, "final");
+          assert.ok(avalanche.overall.latency_ms.max >= avalanche.overall.latency_ms.p99);
+        },
+      );
+
+      await t.step("tsunami: finishes with every response counted", async () => {
+        // Tsunami: a fixed gap between requests on each driver.
+        const tsunami = await runTest(base, {
+          test_type: "TSUNAMI",
+          test_message_delay: 20,
+          message_count_per_driver: 25,
+          target_url: targetUrl,
+          connections: 2,
+        });
+        assert.equal(tsunami.state, "finished");
+        assert.equal(tsunami.overall.responses, 50);
+        const series = await api(base, "GET", `/api/tests/${tsunami.test_id}/timeseries`);
+        assert.equal(series.overall.reduce((n: number, p: Json) => n + p.responses, 0), 50);
+      });
+
+      await t.step(
+        "SIGKILL: the driver is lost within three heartbeat intervals; the test finishes",
+        async () => {
+          // SIGKILL a driver mid-test: lost within three heartbeat intervals, the test finishes.
+          const paced = await api(base, "POST", "/api/tests", {
+            test_type: "AVALANCHE",
+            test_message_delay: 0,
+            message_count_per_driver: 300,
+            target_throughput: 50,
+            target_url: targetUrl,
+            connections: 2,
+          });
+          await api(base, "POST", `/api/tests/${paced.test_id}/trigger`);
+          await until("driver two to report", async () => {
+            const t = await api(base, "GET", `/api/tests/${paced.test_id}`);
+            return t.drivers.two?.responses > 0;
+          });
+          two.kill("SIGKILL");
+          const killedAt = Date.now();
+          await two.process.status;
+          await until("two marked lost", async () => {
+            const { drivers } = await api(base, "GET", "/api/drivers");
+            return drivers.find((d: Json) => d.node_id === "two")?.status === "lost";
+          }, 10_000);
+          const lostAfter = Date.now() - killedAt;
+          // Lost at (last heartbeat + 3 intervals) <= kill + 3 intervals; 500 ms for polling.
+          assert.ok(lostAfter <= 3 * HEARTBEAT_MS + 500, `lost after ${lostAfter} ms`);
+          const survived = await until("the paced test to settle", async () => {
+            const t = await api(base, "GET", `/api/tests/${paced.test_id}`);
+            return t.settled ? t : undefined;
+          });
+          assert.equal(survived.state, "finished");
+          assert.equal(survived.drivers.two.status, "lost");
+          assert.ok(survived.drivers.two.responses > 0, "the lost driver's numbers stay");
+          assert.equal(survived.drivers.one.responses, 300);
+        },
+      );
+
+      await t.step("restart: every result survives", async () => {
+        // Restart the orchestrator: every result is still there, unchanged.
+        const before = await api(base, "GET", "/api/tests");
+        orch.kill("SIGTERM");
+        assert.equal((await orch.process.status).code, 0);
+        orch = orchestrator();
+        base = await listening(orch);
+        const after = await api(base, "GET", "/api/tests");
+        assert.deepEqual(after, before);
+        const again = await api(base, "GET", `/api/tests/${avalanche.test_id}`);
+        assert.deepEqual(again.overall, avalanche.overall);
+      });
+
+      await t.step("poison on every topic does not disturb the next test", async () => {
+        // Poison on every topic, then the next test runs normally (with a restarted "two").
+        silenceKafkajsTimerWarnings();
+        const kafka = new Kafka({ clientId: "e2e-poison", brokers, logLevel: 0 });
+        const producer = kafka.producer();
+        await producer.connect();
+        try {
+          const topics = topicNames(prefix);
+          for (const kind of TOPIC_KINDS) {
+            await producer.send({
+              topic: topics[kind],
+              messages: [{ value: "garbage" }, { value: "{}" }, { value: null }, {
+                value: JSON.stringify({ trigger: "YES", test_id: "../x", timestamp: -1 }),
+              }],
+            });
+          }
+        } finally {
+          await producer.disconnect();
+        }
+        two = driver("two");
+        await driversAlive(base, ["one", "two"]);
+        counters.reset();
+        const next = await runTest(base, {
+          test_type: "AVALANCHE",
+          test_message_delay: 0,
+          message_count_per_driver: 100,
+          target_url: targetUrl,
+          connections: 2,
+        });
+        assert.equal(next.state, "finished");
+        assert.equal(next.overall.responses, 200);
+        assert.equal(counters.responsesSent, 200);
+        const health = await api(base, "GET", "/healthz");
+        assert.ok(health.invalid_messages.metrics >= 3, JSON.stringify(health));
+      });
+
+      await t.step("a test running across an orchestrator crash completes from Kafka", async () => {
+        counters.reset();
+        const created = await api(base, "POST", "/api/tests", {
+          test_type: "AVALANCHE",
+          test_message_delay: 0,
+          message_count_per_driver: 150,
+          target_throughput: 50,
+          target_url: targetUrl,
+          connections: 2,
+        });
+        await api(base, "POST", `/api/tests/${created.test_id}/trigger`);
+        await until("first metrics", async () => {
+          const test = await api(base, "GET", `/api/tests/${created.test_id}`);
+          return test.overall.responses > 0;
+        });
+        orch.kill("SIGKILL");
+        await orch.process.status;
+        orch = orchestrator();
+        base = await listening(orch);
+        const done = await until("the test to settle after the crash", async () => {
+          const test = await api(base, "GET", `/api/tests/${created.test_id}`);
+          return test.settled ? test : undefined;
+        });
+        assert.equal(done.state, "finished");
+        assert.equal(done.drivers.one.status, "final");
+        assert.equal(done.drivers.two.status, "final");
+        assert.equal(done.overall.responses, 300);
+        assert.equal(counters.responsesSent, 300);
+      });
+
+      await t.step("deno task end: drivers, then the orchestrator, exit 0", async () => {
+        // `deno task end`: drivers finish and exit, then the orchestrator; all exit 0.
+        const end = spawn("end", ["orchestrator/end.ts", "--orchestrator", base]);
+        assert.equal((await end.process.status).code, 0, end.lines.join("\n"));
+        for (const child of [one, two, orch]) {
+          const status = await child.process.status;
+          assert.equal(status.code, 0, `${child.name} exit:\n${child.lines.slice(-20).join("\n")}`);
+        }
+      });
+    } finally {
+      for (const child of children) child.kill("SIGKILL");
+      await Promise.allSettled(children.map((c) => c.process.status));
+      await target.shutdown();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
