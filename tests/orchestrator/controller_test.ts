@@ -3,7 +3,7 @@ import { MemoryBus } from "../../shared/bus.ts";
 import { TOPIC_KINDS } from "../../shared/topics.ts";
 import { Store } from "../../orchestrator/store.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
-import { AVALANCHE, createHarness, ManualClock } from "./harness.ts";
+import { AVALANCHE, call, createHarness, ManualClock } from "./harness.ts";
 
 Deno.test("controller: a driver lost mid-test keeps its numbers, marked lost; the test finishes", async () => {
   const h = await createHarness();
@@ -205,5 +205,43 @@ Deno.test("controller: after a restart a running test resumes and completes from
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A MemoryBus whose trigger topic can be made to fail, as a broker outage would. */
+class FlakyBus extends MemoryBus {
+  failTrigger = false;
+  override publish<K extends Parameters<MemoryBus["publish"]>[0]>(
+    kind: K,
+    message: Parameters<MemoryBus["publish"]>[1],
+  ): Promise<void> {
+    if (this.failTrigger && kind === "trigger") return Promise.reject(new Error("broker down"));
+    return super.publish(kind, message as never);
+  }
+}
+
+Deno.test("controller: a trigger or stop that cannot reach Kafka is a 503 and changes nothing", async () => {
+  const bus = new FlakyBus();
+  const h = await createHarness({ bus });
+  try {
+    await h.heartbeat("one");
+    await h.controller.createTest(AVALANCHE as never);
+    bus.failTrigger = true;
+    const refused = await call(h.app, "POST", "/api/tests/t1/trigger");
+    assert.equal(refused.status, 503);
+    assert.match(
+      refused.body.error as string,
+      /Cannot trigger test "t1": publishing to Kafka failed \(broker down\)/,
+    );
+    assert.equal(h.controller.getTest("t1").state, "created");
+    assert.equal(h.store.getTest("t1")?.lifecycle.state, "created");
+    bus.failTrigger = false;
+    await h.controller.trigger("t1");
+    bus.failTrigger = true;
+    assert.equal((await call(h.app, "POST", "/api/tests/t1/stop")).status, 503);
+    assert.equal(h.controller.getTest("t1").state, "running");
+    assert.equal(h.store.getTest("t1")?.lifecycle.state, "running");
+  } finally {
+    await h.close();
   }
 });

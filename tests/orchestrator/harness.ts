@@ -45,7 +45,7 @@ export async function createHarness(
   const bus = options.bus ?? new MemoryBus();
   const store = options.store ?? new Store(":memory:");
   const clock = options.clock ?? new ManualClock();
-  const logger = createLogger({}, { level: "error" });
+  const logger = createLogger({}, { level: "error", sink: () => {} });
   let ids = 0;
   const controller = new Controller({
     bus,
