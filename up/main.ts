@@ -128,6 +128,7 @@ async function main(): Promise<number> {
     const drivers: string[] = [];
     for (const spec of plan) {
       const child = supervisor.spawn(spec, root);
+      say(`up: started ${spec.name} (pid ${child.pid})`);
       if (spec.ready.kind === "http") {
         const url = spec.ready.url;
         await waitUntil(`${spec.name} to answer ${url}`, () => httpOk(url), {

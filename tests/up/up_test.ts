@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { isListening } from "../../kafka/local_broker.ts";
+import { processExists, startCluster } from "./cluster.ts";
+
+Deno.test({
+  name: "deno task up starts a cluster that serves, and leaves no process behind after SIGINT",
+  // kafkajs inside the children is not ours to sanitize; this test only spawns and fetches.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cluster = await startCluster(2);
+    let status: Deno.CommandStatus | undefined;
+    try {
+      const out = cluster.up.output();
+      assert.match(out, new RegExp(`Dashboard: +${cluster.base}/`));
+      assert.match(out, new RegExp(`API docs: +${cluster.base}/api/docs`));
+      assert.match(
+        out,
+        /^orchestrator +\| surge orchestrator listening/m,
+        "child output is prefixed",
+      );
+      assert.match(out, /^target +\| surge target listening/m);
+      assert.deepEqual([...cluster.pids.keys()], ["target", "orchestrator", "one", "two"]);
+
+      const page = await fetch(`${cluster.base}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>surge dashboard<\/title>/);
+      const docs = await fetch(`${cluster.base}/api/docs`);
+      assert.equal(docs.status, 200);
+      await docs.body?.cancel();
+      const { drivers } = await (await fetch(`${cluster.base}/api/drivers`)).json();
+      assert.deepEqual(
+        drivers.map((d: { node_id: string; status: string }) => `${d.node_id}:${d.status}`),
+        ["one:alive", "two:alive"],
+      );
+      const ping = await fetch(cluster.target);
+      assert.equal(await ping.text(), "pong");
+    } finally {
+      status = await cluster.stop();
+    }
+    assert.equal(status.code, 0, cluster.up.output().slice(-2000));
+    assert.match(cluster.up.output(), /up: everything stopped/);
+    for (const [name, pid] of cluster.pids) {
+      assert.equal(await processExists(pid), false, `${name} (pid ${pid}) is still running`);
+    }
+    const port = Number(new URL(cluster.base).port);
+    assert.equal(await isListening(port), false, "the orchestrator's port is closed");
+  },
+});
+
+Deno.test("deno task up rejects a bad flag with a clear message and exit code 2", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "up/main.ts", "--drivers", "zero"],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.match(stderr, /--drivers must be a whole number from 1 to 20, got "zero"/);
+  assert.match(stderr, /Usage: deno task up/);
+});
