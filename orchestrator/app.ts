@@ -43,12 +43,14 @@ const routes = {
   drivers: createRoute({
     method: "get",
     path: "/api/drivers",
+    tags: ["drivers"],
     summary: "Drivers seen through register and heartbeat messages",
     responses: { 200: json(s.driverListSchema, "Every driver, sorted by node id") },
   }),
   createTest: createRoute({
     method: "post",
     path: "/api/tests",
+    tags: ["tests"],
     summary: "Create a test and publish its test_config",
     request: {
       body: { content: { "application/json": { schema: s.createTestBody } }, required: true },
@@ -62,12 +64,14 @@ const routes = {
   listTests: createRoute({
     method: "get",
     path: "/api/tests",
+    tags: ["tests"],
     summary: "Every test, newest first",
     responses: { 200: json(s.testListSchema, "The tests") },
   }),
   getTest: createRoute({
     method: "get",
     path: "/api/tests/{test_id}",
+    tags: ["tests"],
     summary: "One test with its overall and per-driver results",
     request: { params: s.testIdParam },
     responses: { 200: json(s.testViewSchema, "The test"), ...notFound },
@@ -75,6 +79,7 @@ const routes = {
   trigger: createRoute({
     method: "post",
     path: "/api/tests/{test_id}/trigger",
+    tags: ["tests"],
     summary: "Start a created test on every alive driver (or the drivers its config lists)",
     request: { params: s.testIdParam },
     responses: {
@@ -87,6 +92,7 @@ const routes = {
   stop: createRoute({
     method: "post",
     path: "/api/tests/{test_id}/stop",
+    tags: ["tests"],
     summary: "Stop a created or running test",
     request: { params: s.testIdParam },
     responses: {
@@ -99,6 +105,7 @@ const routes = {
   timeseries: createRoute({
     method: "get",
     path: "/api/tests/{test_id}/timeseries",
+    tags: ["tests"],
     summary: "Per-second throughput, latency percentiles and errors, overall and per driver",
     request: { params: s.testIdParam },
     responses: { 200: json(s.timeseriesSchema, "The series"), ...notFound },
@@ -106,6 +113,7 @@ const routes = {
   report: createRoute({
     method: "get",
     path: "/api/tests/{test_id}/report",
+    tags: ["tests"],
     summary: "The test's report as JSON (with its time series) or CSV",
     request: { params: s.testIdParam, query: s.reportQuery },
     responses: {
@@ -122,12 +130,14 @@ const routes = {
   end: createRoute({
     method: "post",
     path: "/api/end",
+    tags: ["system"],
     summary: "Tell every driver to finish and exit (trigger END)",
     responses: { 200: json(s.endSchema, "The drivers that were alive"), ...unavailable },
   }),
   shutdown: createRoute({
     method: "post",
     path: "/api/shutdown",
+    tags: ["system"],
     summary: "Stop the orchestrator cleanly (used by `deno task end`)",
     responses: {
       202: json(s.shutdownSchema, "Shutting down"),
@@ -137,6 +147,7 @@ const routes = {
   health: createRoute({
     method: "get",
     path: "/healthz",
+    tags: ["system"],
     summary: "Liveness and counters",
     responses: { 200: json(s.healthSchema, "The orchestrator is up") },
   }),

@@ -247,8 +247,9 @@ Deno.test({
             return drivers.find((d: Json) => d.node_id === "two")?.status === "lost";
           }, 10_000);
           const lostAfter = Date.now() - killedAt;
-          // Lost at (last heartbeat + 3 intervals) <= kill + 3 intervals; 500 ms for polling.
-          assert.ok(lostAfter <= 3 * HEARTBEAT_MS + 500, `lost after ${lostAfter} ms`);
+          // Lost at (last heartbeat + 3 intervals) <= kill + 3 intervals; up to 1 s more for Kafka
+          // delivery of that last heartbeat, the 100 ms sweep and this poll on a busy machine.
+          assert.ok(lostAfter <= 3 * HEARTBEAT_MS + 1000, `lost after ${lostAfter} ms`);
           const survived = await until("the paced test to settle", async () => {
             const t = await api(base, "GET", `/api/tests/${paced.test_id}`);
             return t.settled ? t : undefined;
