@@ -1,0 +1,161 @@
+/**
+ * The dashboard in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core): open
+ * it on a real cluster, start a test from the form, watch the charts and the per-driver table
+ * update while it runs, and see the final result; then open its HTML report. Screenshots stay in
+ * the test's temp dir (printed), for a person to look at.
+ */
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { startCluster } from "../up/cluster.ts";
+
+/** The functions passed to page.waitForFunction run in the page, where `document` exists. */
+// deno-lint-ignore no-explicit-any
+declare const document: any;
+
+const CHROMIUM = "/usr/bin/chromium";
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--headless",
+];
+
+const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+
+Deno.test({
+  name: "the dashboard starts a test from its form and shows live charts, drivers and the result",
+  ignore: !hasChromium,
+  // Playwright's pipes and the cluster's subprocesses outlive single ops; both are closed in
+  // the finally.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const shots = await Deno.makeTempDir({ prefix: "surge-browser-" });
+    const cluster = await startCluster(2);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const pageErrors: string[] = [];
+      page.on("pageerror", (err) => pageErrors.push(err.message));
+      await page.goto(`${cluster.base}/`);
+      await page.waitForSelector("#conn.on", { timeout: 10_000 });
+      await page.waitForSelector('#drivers tr[data-node="two"] .dot.alive', { timeout: 10_000 });
+      await page.waitForSelector('#drivers tr[data-node="one"] .dot.alive');
+
+      // A Tsunami of 600 requests per driver, one every 5 ms: about 3 s of live updates.
+      await page.check('input[name="test_type"][value="TSUNAMI"]');
+      assert.ok(await page.isVisible('input[name="test_message_delay"]'));
+      assert.equal(await page.isVisible('input[name="target_throughput"]'), false);
+      await page.fill('input[name="target_url"]', cluster.target);
+      await page.fill('input[name="message_count_per_driver"]', "600");
+      await page.fill('input[name="test_message_delay"]', "5");
+      await page.fill('input[name="connections"]', "4");
+      await page.click("#start");
+
+      await page.waitForFunction(
+        () => document.querySelector("#state")?.textContent === "running",
+        null,
+        { timeout: 10_000 },
+      );
+      assert.equal(await page.isEnabled("#stop"), true, "Stop is enabled while the test runs");
+      const sentOf = async (driver: string) => {
+        const text = await page.textContent(
+          `#driver-table tr[data-driver="${driver}"] td:nth-child(11)`,
+        );
+        return Number((text ?? "").replaceAll(",", ""));
+      };
+      // The per-driver table and the charts move while the test runs.
+      await page.waitForFunction(
+        () => {
+          const cell = document.querySelector(
+            '#driver-table tr[data-driver="one"] td:nth-child(11)',
+          );
+          return document.querySelector("#state")?.textContent === "running" &&
+            Number(cell?.textContent?.replaceAll(",", "") ?? 0) > 0;
+        },
+        null,
+        { timeout: 10_000 },
+      );
+      const early = await sentOf("one");
+      await page.waitForFunction(
+        (n) => {
+          const cell = document.querySelector(
+            '#driver-table tr[data-driver="one"] td:nth-child(11)',
+          );
+          return Number(cell?.textContent?.replaceAll(",", "") ?? 0) > n;
+        },
+        early,
+        { timeout: 10_000 },
+      );
+      assert.equal(await page.locator("#charts canvas").count(), 2, "two uPlot charts");
+      const legend = await page.textContent("#charts");
+      for (const label of ["overall", "one", "two", "p50", "p90", "p99"]) {
+        assert.ok(legend?.includes(label), `chart legend has ${label}`);
+      }
+      const points = await page.evaluate(() =>
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).surgeDashboard.snapshot().current.timeseries.overall.length
+      );
+      assert.ok(points >= 1, "the charts have data points");
+      await page.screenshot({ path: `${shots}/dashboard-running.png`, fullPage: true });
+
+      await page.waitForFunction(
+        () => document.querySelector("#state")?.textContent === "finished",
+        null,
+        { timeout: 30_000 },
+      );
+      // Snapshots come every second; the settled numbers are in the first one after "finished".
+      await page.waitForFunction(
+        () =>
+          document.querySelector('#driver-table tr[data-driver="overall"] td:nth-child(11)')
+            ?.textContent === "1,200",
+        null,
+        { timeout: 5_000 },
+      );
+      assert.equal(await sentOf("one"), 600);
+      assert.equal(await sentOf("two"), 600);
+      const received = await page.textContent(
+        '#driver-table tr[data-driver="two"] td:nth-child(12)',
+      );
+      assert.equal(received, "600");
+      assert.match((await page.textContent('[data-tile="responses"]')) ?? "", /1,200/);
+      assert.equal(await page.isEnabled("#stop"), false, "Stop is disabled once finished");
+      const testId = await page.textContent(".test-head code");
+      assert.ok(testId);
+      assert.ok(
+        await page.locator(`#history tr[data-test="${testId}"] .badge.finished`).count() === 1,
+        "the test is in the history as finished",
+      );
+      await page.screenshot({ path: `${shots}/dashboard-finished.png`, fullPage: true });
+
+      // The HTML report of the same test: same tables and charts, all inline.
+      const report = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+      report.on("pageerror", (err) => pageErrors.push(`report: ${err.message}`));
+      const requests: string[] = [];
+      report.on("request", (r) => requests.push(r.url()));
+      await report.goto(`${cluster.base}/reports/${testId}.html`);
+      await report.waitForSelector("#charts canvas");
+      assert.equal(await report.locator("#charts canvas").count(), 2);
+      assert.equal(
+        await report.textContent('#stats tr[data-driver="one"] td:nth-child(11)'),
+        "600",
+      );
+      assert.deepEqual(requests, [`${cluster.base}/reports/${testId}.html`], "self-contained");
+      await report.screenshot({ path: `${shots}/report.png`, fullPage: true });
+      assert.deepEqual(pageErrors, []);
+      console.log(
+        `screenshots: ${shots}/dashboard-running.png, dashboard-finished.png, report.png`,
+      );
+    } finally {
+      await browser.close();
+      await cluster.stop();
+    }
+  },
+});
