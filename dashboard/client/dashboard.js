@@ -106,10 +106,14 @@
         drivers.map((d) =>
           `<tr data-node="${S.esc(d.node_id)}"><th>${S.esc(d.node_id)}` +
           `<div class="muted small">${S.esc(d.node_ip || "ip unknown")}</div></th>` +
-          `<td><span class="dot ${S.esc(d.status)}"></span>${S.esc(d.status)}</td>` +
+          `<td class="nowrap"><span class="dot ${S.esc(d.status)}"></span>${S.esc(d.status)}</td>` +
           `<td class="num">${(d.heartbeat_age_ms / 1000).toFixed(1)} s ago</td>` +
-          `<td class="small">${d.test_id ? S.esc(d.test_id) : '<span class="muted">idle</span>'}` +
-          `</td></tr>`
+          // A test id is long; the row only needs to say busy or idle (the id is in the title).
+          `<td class="small">${
+            d.test_id
+              ? `<span class="badge running" title="${S.esc(d.test_id)}">busy</span>`
+              : '<span class="muted">idle</span>'
+          }</td></tr>`
         ).join("")
       }</tbody></table>`;
   }
@@ -139,7 +143,7 @@
     $("current-body").innerHTML = `<div class="test-head"><code>${S.esc(t.test_id)}</code>` +
       `<span class="badge state ${t.state}" id="state">${t.state}</span>` +
       `<span class="type">${t.config.test_type.toLowerCase()}</span>${reason}` +
-      `<span class="links">${t.state === "created" ? "" : reportLinks(t.test_id)}</span></div>` +
+      `<span class="links">${t.settled ? reportLinks(t.test_id) : ""}</span></div>` +
       `<p class="config">${S.esc(S.describeConfig(t.config))}</p>` +
       `<div class="progress"><div class="bar" style="width:${pct ?? 100}%"></div>` +
       `<span>${S.count(done)}${total ? ` of ${S.count(total)}` : ""} requests done · ` +
@@ -187,7 +191,7 @@
             `<td class="num">${has ? S.duration(o.latency_ms.median) : "–"}</td>` +
             `<td class="num">${has ? S.duration(o.latency_ms.p99) : "–"}</td>` +
             `<td class="num">${S.rate(o.rps.mean)}</td>` +
-            `<td class="small">${t.state === "created" ? "" : reportLinks(t.test_id)}</td></tr>`;
+            `<td class="small links">${t.settled ? reportLinks(t.test_id) : ""}</td></tr>`;
         }).join("")
       }</tbody></table>`;
   }
