@@ -20,7 +20,11 @@ export interface TestCluster {
 }
 
 /** Starts `up` with `drivers` drivers (one worker each) and waits until it says it is up. */
-export async function startCluster(drivers = 2, extraArgs: string[] = []): Promise<TestCluster> {
+export async function startCluster(
+  drivers = 2,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<TestCluster> {
   const port = freePort();
   const targetPort = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "surge-up-test-" });
@@ -40,14 +44,18 @@ export async function startCluster(drivers = 2, extraArgs: string[] = []): Promi
     "--workers",
     "1",
     ...extraArgs,
-  ], { KAFKA_BROKERS: testBrokers().join(","), SURGE_TOPIC_PREFIX: uniquePrefix("up") });
+  ], {
+    KAFKA_BROKERS: testBrokers().join(","),
+    SURGE_TOPIC_PREFIX: uniquePrefix("up"),
+    ...env,
+  });
   let stopped: Promise<Deno.CommandStatus> | undefined;
   const stop = () =>
     stopped ??= up.stop("SIGINT", 30_000).finally(() =>
       Deno.remove(dataDir, { recursive: true }).catch(() => {})
     );
   try {
-    await up.waitForOutput(/surge is up/, 120_000);
+    await up.waitForOutput(/surge is up/, 180_000);
   } catch (err) {
     await stop();
     throw err;
@@ -73,4 +81,19 @@ export async function processExists(pid: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Pids of the processes whose command line contains `needle` (read from /proc). */
+export async function pidsWith(needle: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes(needle)) pids.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { isListening } from "../../kafka/local_broker.ts";
-import { processExists, startCluster } from "./cluster.ts";
+import { freePort } from "../support/processes.ts";
+import { pidsWith, processExists, startCluster } from "./cluster.ts";
 
 Deno.test({
   name: "deno task up starts a cluster that serves, and leaves no process behind after SIGINT",
@@ -59,4 +60,38 @@ Deno.test("deno task up rejects a bad flag with a clear message and exit code 2"
   const stderr = new TextDecoder().decode(out.stderr);
   assert.match(stderr, /--drivers must be a whole number from 1 to 20, got "zero"/);
   assert.match(stderr, /Usage: deno task up/);
+});
+
+Deno.test({
+  name: "deno task up without KAFKA_BROKERS starts its own Kafka and stops its JVM on SIGINT",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const kafkaPort = freePort();
+    const repo = new URL("../..", import.meta.url).pathname;
+    const dataDir = `${repo}.data/kafka-${kafkaPort}`;
+    // An empty KAFKA_BROKERS counts as unset: up must start a broker of its own.
+    const cluster = await startCluster(1, ["--kafka-port", String(kafkaPort)], {
+      KAFKA_BROKERS: "",
+    });
+    let jvms: number[] = [];
+    try {
+      assert.match(
+        cluster.up.output(),
+        new RegExp(`kafka +\\| ready on 127\\.0\\.0\\.1:${kafkaPort}`),
+      );
+      jvms = await pidsWith(`${dataDir}/server.properties`);
+      assert.ok(jvms.length > 0, "a JVM runs the broker");
+      const { drivers } = await (await fetch(`${cluster.base}/api/drivers`)).json();
+      assert.equal(drivers[0].status, "alive");
+    } finally {
+      const status = await cluster.stop();
+      assert.equal(status.code, 0, cluster.up.output().slice(-2000));
+    }
+    for (const pid of [...jvms, ...cluster.pids.values()]) {
+      assert.equal(await processExists(pid), false, `pid ${pid} is still running`);
+    }
+    assert.equal(await isListening(kafkaPort), false);
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  },
 });
