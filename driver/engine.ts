@@ -8,6 +8,7 @@
 import { CONNECT_FAILED, Connection, type Dial, type SendOutcome } from "./connection.ts";
 import { lateAfterMs, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
+import type { Waker } from "./ticker.ts";
 
 /** What one worker runs. Times are performance.now() milliseconds of the worker's own clock. */
 export interface EngineOptions {
@@ -23,13 +24,10 @@ export interface EngineOptions {
   /** No request starts at or after this time; Infinity for no duration limit. */
   endMs: number;
   timeoutMs: number;
+  /** A precise wake-up for paced tests (driver/ticker.ts); without one, plain timers. */
+  createWaker?: (onWake: () => void) => Waker;
 }
 
-/**
- * Timers here fire 1-2 ms late, so a paced wait shorter than this is finished by yielding to the
- * event loop (a MessageChannel hop, a few µs, lets socket callbacks run) instead of a timer.
- */
-const TIMER_SLACK_MS = 2.5;
 /** Pause after a failed connect in the closed model, so a dead target is not hammered in a spin. */
 const CONNECT_BACKOFF_MS = 10;
 
@@ -50,9 +48,7 @@ export class Engine {
   #limit = 0;
   #active = 0;
   #lateAfter = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #spinning = false;
-  #port: MessageChannel | undefined;
+  #waker: Waker | undefined;
   #finish: (() => void) | undefined;
 
   constructor(opts: EngineOptions, rec: Recorder) {
@@ -116,17 +112,12 @@ export class Engine {
       this.#idle.push(i);
       this.#pump();
     });
-    const port = new MessageChannel();
-    this.#port = port;
-    port.port1.onmessage = () => {
-      this.#spinning = false;
-      this.#pump();
-    };
+    const onWake = () => this.#pump();
+    const waker = this.#opts.createWaker?.(onWake) ?? timerWaker(onWake);
+    this.#waker = waker;
     return new Promise<void>((resolve) => {
       this.#finish = () => {
-        clearTimeout(this.#timer);
-        port.port1.close();
-        port.port2.close();
+        waker.close();
         resolve();
       };
       this.#pump();
@@ -163,16 +154,25 @@ export class Engine {
   }
 
   #wake(waitMs: number): void {
-    if (waitMs > TIMER_SLACK_MS) {
-      if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.#pump();
-        }, waitMs - TIMER_SLACK_MS);
-      }
-    } else if (!this.#spinning) {
-      this.#spinning = true;
-      this.#port!.port2.postMessage(0);
-    }
+    this.#waker!.wakeAt(performance.now() + waitMs);
   }
+}
+
+/** A {@link Waker} on plain timers (1-2 ms late here), for when no ticker thread is wanted. */
+function timerWaker(onWake: () => void): Waker {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let armed = Infinity;
+  return {
+    wakeAt(atMs) {
+      if (timer !== undefined && armed <= atMs) return;
+      clearTimeout(timer);
+      armed = atMs;
+      timer = setTimeout(() => {
+        timer = undefined;
+        armed = Infinity;
+        onWake();
+      }, Math.max(0, atMs - performance.now()));
+    },
+    close: () => clearTimeout(timer),
+  };
 }

@@ -4,6 +4,7 @@
  * per interval (when every running worker has sent its snapshot for it) and once at the end.
  */
 import { roundRobinShare, split } from "./split.ts";
+import { connectTicker, spawnTicker, stopTicker, type TickerThread } from "./ticker.ts";
 import { addSnapshot, createTotals, type Totals } from "./totals.ts";
 import {
   assertNever,
@@ -103,7 +104,13 @@ export function startTest(spec: LoadSpec, options: PoolOptions): RunningTest {
   let resolveDone!: (report: PoolReport) => void;
   const done = new Promise<PoolReport>((resolve) => resolveDone = resolve);
 
-  const post = (i: number, message: MainToWorker) => workers[i]!.postMessage(message);
+  const post = (i: number, message: MainToWorker, transfer: Transferable[] = []) =>
+    workers[i]!.postMessage(message, transfer);
+  // Paced tests get one precise ticker thread per load worker (see driver/ticker.ts).
+  const tickers: TickerThread[] = spec.intervalMs > 0
+    ? Array.from({ length: n }, () => spawnTicker())
+    : [];
+  const tickersReady = Promise.all(tickers.map((t) => t.ready));
 
   const report = (final: boolean) => {
     const now = clock();
@@ -128,6 +135,7 @@ export function startTest(spec: LoadSpec, options: PoolOptions): RunningTest {
     if (!live.delete(i)) return;
     reported.delete(i);
     workers[i]!.terminate();
+    if (tickers[i] !== undefined) stopTicker(tickers[i]!);
     if (live.size === 0) {
       if (startAt === 0) startAt = lastReportAt = clock(); // failed before it started
       resolveDone(report(true));
@@ -149,7 +157,14 @@ export function startTest(spec: LoadSpec, options: PoolOptions): RunningTest {
     startAt = clock() + START_MARGIN_MS;
     lastReportAt = startAt;
     planTasks(spec, n, startAt, options.reportMs).forEach((task, i) => {
-      post(i, { type: "start", task });
+      const ticker = tickers[i];
+      if (ticker === undefined) post(i, { type: "start", task });
+      else {
+        const port = connectTicker(ticker);
+        post(i, { type: "start", task: { ...task, ticker: { shared: ticker.shared, port } } }, [
+          port,
+        ]);
+      }
       if (stopped) post(i, { type: "stop" });
     });
   };
@@ -157,7 +172,11 @@ export function startTest(spec: LoadSpec, options: PoolOptions): RunningTest {
   const onMessage = (i: number, message: WorkerToMain) => {
     switch (message.type) {
       case "ready":
-        if (++readyCount === n) start();
+        if (++readyCount === n) {
+          tickersReady.then(() => {
+            if (live.size === n) start();
+          }, (err) => fail(i, err instanceof Error ? err.message : String(err)));
+        }
         break;
       case "snapshot": {
         const { snapshot } = message;

@@ -8,6 +8,7 @@
 import { Engine } from "./engine.ts";
 import { buildRequest } from "./http1.ts";
 import { Recorder } from "./recorder.ts";
+import { tickerWaker } from "./ticker.ts";
 import type { Dial } from "./connection.ts";
 import {
   assertNever,
@@ -56,6 +57,9 @@ async function run(task: WorkerTask): Promise<void> {
     },
     endMs: spec.durationMs === null ? Infinity : startMs + spec.durationMs,
     timeoutMs: spec.timeoutMs,
+    ...(task.ticker === undefined
+      ? {}
+      : { createWaker: (onWake: () => void) => tickerWaker(task.ticker!, onWake) }),
   }, recorder);
   if (stopRequested) engine.stop();
 

@@ -1,9 +1,12 @@
 /**
  * The one protocol between the driver's main thread and its load workers: one typed union each
  * way, handled with an exhaustive switch on both sides. Only plain data crosses; histograms travel
- * encoded (shared/histogram.ts). Snapshots are deltas — postMessage inside one process neither
+ * encoded (shared/histogram.ts); the one exception is a paced test's ticker (shared memory and a
+ * port, see driver/ticker.ts). Snapshots are deltas — postMessage inside one process neither
  * loses nor duplicates — and the main thread adds them up into exact cumulative totals.
  */
+
+import type { TickerInit } from "./ticker.ts";
 
 /** How a request can fail; HTTP status codes are counted separately, never as errors. */
 export const ERROR_KINDS = ["connect_refused", "timeout", "reset", "malformed", "other"] as const;
@@ -39,6 +42,8 @@ export interface WorkerTask {
   /** When the test starts, as `performance.timeOrigin + performance.now()` (shared by threads). */
   startAt: number;
   reportMs: number;
+  /** For paced tests: the precise wake-up thread the main thread spawned for this worker. */
+  ticker?: TickerInit;
 }
 
 /** What happened in one worker since its previous snapshot. */
