@@ -1,0 +1,92 @@
+/**
+ * A one-off memory check: runs the local engine at full speed for 60 s (or --duration S) against
+ * the target and samples the driver process's RSS every 5 s, to show it stays flat.
+ * `deno run --allow-run --allow-net --allow-read --allow-env bench/memory.ts [--duration S]`
+ */
+import { parseArgs } from "node:util";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ args: Deno.args, options: { duration: { type: "string" } } });
+  const seconds = Number(values.duration ?? "60");
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const deno = Deno.execPath();
+  const target = new Deno.Command("taskset", {
+    args: [
+      "-c",
+      "0",
+      deno,
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "target/main.ts",
+      "--port",
+      String(port),
+    ],
+    cwd: ROOT,
+    stdout: "null",
+  }).spawn();
+  let driver: Deno.ChildProcess | undefined;
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    driver = new Deno.Command("taskset", {
+      args: [
+        "-c",
+        "1",
+        deno,
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--allow-sys",
+        "driver/main.ts",
+        "--local",
+        `http://127.0.0.1:${port}/ping`,
+        "--connections",
+        "50",
+        "--workers",
+        "1",
+        "--duration",
+        String(seconds),
+        "--json",
+      ],
+      cwd: ROOT,
+      stdout: "piped",
+    }).spawn();
+    const samples: [number, number][] = [];
+    const started = performance.now();
+    const output = driver.output();
+    for (let t = 0; t <= seconds; t += 5) {
+      await new Promise((r) => setTimeout(r, Math.max(0, started + t * 1000 - performance.now())));
+      try {
+        samples.push([t, rssMiB(driver.pid)]);
+        console.error(`t=${String(t).padStart(3)}s  RSS ${samples.at(-1)![1].toFixed(1)} MiB`);
+      } catch {
+        break; // exited
+      }
+    }
+    const result = new TextDecoder().decode((await output).stdout).trim();
+    const steady = samples.filter(([t]) => t >= 10).map(([, m]) => m);
+    console.log(result);
+    console.log(
+      `RSS after warm-up (t>=10s): min ${Math.min(...steady).toFixed(1)} MiB, max ${
+        Math.max(...steady).toFixed(1)
+      } MiB, first ${steady[0]?.toFixed(1)} -> last ${steady.at(-1)?.toFixed(1)} MiB`,
+    );
+  } finally {
+    try {
+      driver?.kill("SIGKILL");
+    } catch { /* exited */ }
+    target.kill("SIGTERM");
+    await target.status;
+  }
+}
