@@ -108,9 +108,17 @@ export class Controller {
     const { bus, options } = this.#deps;
     const onMessage = (d: Delivered) => this.handle(d);
     this.#subscriptions.push(
+      // Registrations are replayed from the start, so a driver that registered just before (or
+      // while) this orchestrator started is still known with its address.
+      await bus.subscribe({
+        groupId: `${options.liveGroupId}-register`,
+        kinds: ["register"],
+        fromBeginning: true,
+        onMessage,
+      }),
       await bus.subscribe({
         groupId: options.liveGroupId,
-        kinds: ["register", "heartbeat"],
+        kinds: ["heartbeat"],
         fromBeginning: false,
         onMessage,
       }),

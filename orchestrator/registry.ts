@@ -46,6 +46,8 @@ export interface StatusChange {
 /** The drivers seen so far. */
 export class DriverRegistry {
   #drivers = new Map<string, DriverInfo>();
+  /** The newest registration of every node, even of drivers not (or no longer) alive. */
+  #registrations = new Map<string, RegisterMessage>();
   #options: RegistryOptions;
 
   constructor(options: RegistryOptions) {
@@ -60,23 +62,42 @@ export class DriverRegistry {
       existing.last_heartbeat = Math.max(existing.last_heartbeat, now);
       return { info: existing, revived };
     }
+    const known = this.#registrations.get(nodeId);
     const info: DriverInfo = {
       node_id: nodeId,
-      node_ip: null,
+      node_ip: known?.node_IP ?? null,
       status: "alive",
       last_heartbeat: now,
       first_seen: now,
       interval_ms: this.#options.heartbeatMs,
       test_id: null,
-      workers: null,
-      version: null,
+      workers: known?.workers ?? null,
+      version: known?.version ?? null,
     };
     this.#drivers.set(nodeId, info);
     return { info, revived: false };
   }
 
-  /** Records a `register` message; returns a change when a lost driver came back. */
+  /**
+   * Records a `register` message; returns a change when a lost driver came back. The register
+   * topic is replayed from the start, so a registration older than the liveness window only
+   * tells us the node's address: it does not make the node alive (heartbeats do).
+   */
   register(message: RegisterMessage, now: number): StatusChange | undefined {
+    const previous = this.#registrations.get(message.node_id);
+    if (!previous || previous.timestamp <= message.timestamp) {
+      this.#registrations.set(message.node_id, message);
+    }
+    const stale = now - message.timestamp > this.#options.lostAfter * this.#options.heartbeatMs;
+    if (stale) {
+      const existing = this.#drivers.get(message.node_id);
+      if (existing && existing.node_ip === null) {
+        existing.node_ip = message.node_IP;
+        existing.workers ??= message.workers ?? null;
+        existing.version ??= message.version ?? null;
+      }
+      return undefined;
+    }
     const { info, revived } = this.#touch(message.node_id, now);
     info.node_ip = message.node_IP;
     info.workers = message.workers ?? info.workers;

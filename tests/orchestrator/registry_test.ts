@@ -8,17 +8,17 @@ const beat = (node_id: string, extra: Partial<HeartbeatMessage> = {}): Heartbeat
   timestamp: 0,
   ...extra,
 });
-const reg = (node_id: string, ip = "127.0.0.1"): RegisterMessage => ({
+const reg = (node_id: string, ip = "127.0.0.1", timestamp = 0): RegisterMessage => ({
   node_id,
   node_IP: ip,
   message_type: "DRIVER_NODE_REGISTER",
-  timestamp: 0,
+  timestamp,
   workers: 2,
 });
 
 Deno.test("registry: a driver is lost exactly after lostAfter missed intervals", () => {
   const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
-  r.register(reg("one"), 10_000);
+  r.register(reg("one", "127.0.0.1", 10_000), 10_000);
   const cases: [number, string][] = [[12_999, "alive"], [13_000, "lost"], [20_000, "lost"]];
   const changes = [];
   for (const [now, status] of cases) {
@@ -48,7 +48,7 @@ Deno.test("registry: drivers already running are discovered from heartbeats alon
   // Announced interval 500 ms: lost after 3 × 500 ms.
   assert.deepEqual(r.sweep(1599), []);
   assert.deepEqual(r.sweep(1600), [{ node_id: "two", status: "lost" }]);
-  r.register(reg("two", "10.1.2.3"), 1700);
+  r.register(reg("two", "10.1.2.3", 1700), 1700);
   assert.equal(r.get("two")?.node_ip, "10.1.2.3");
   assert.equal(r.get("two")?.test_id, null);
 });
@@ -71,4 +71,40 @@ Deno.test("registry: an old heartbeat time never moves last_heartbeat back", () 
   r.heartbeat(beat("a"), 5000);
   r.heartbeat(beat("a"), 4000);
   assert.equal(r.get("a")?.last_heartbeat, 5000);
+});
+
+Deno.test("a replayed, stale registration gives a driver's address but does not make it alive", () => {
+  const registry = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  const now = 1_000_000;
+  registry.register(
+    {
+      node_id: "old",
+      node_IP: "10.0.0.9",
+      message_type: "DRIVER_NODE_REGISTER",
+      timestamp: now - 60_000,
+    },
+    now,
+  );
+  assert.equal(registry.get("old"), undefined);
+  assert.deepEqual(registry.alive(), []);
+  registry.heartbeat({ node_id: "old", heartbeat: "YES", timestamp: now + 10 }, now + 10);
+  assert.equal(registry.get("old")?.node_ip, "10.0.0.9");
+  assert.equal(registry.get("old")?.status, "alive");
+});
+
+Deno.test("a stale registration fills in the address of a driver known from heartbeats", () => {
+  const registry = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  const now = 2_000_000;
+  registry.heartbeat({ node_id: "hb", heartbeat: "YES", timestamp: now }, now);
+  assert.equal(registry.get("hb")?.node_ip, null);
+  registry.register(
+    {
+      node_id: "hb",
+      node_IP: "127.0.0.1",
+      message_type: "DRIVER_NODE_REGISTER",
+      timestamp: now - 10_000,
+    },
+    now + 5,
+  );
+  assert.equal(registry.get("hb")?.node_ip, "127.0.0.1");
 });
