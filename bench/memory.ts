@@ -1,15 +1,17 @@
 /**
  * A one-off memory check: runs the local engine at full speed for 60 s (or --duration S) against
  * the target and samples the driver process's RSS every 5 s, to show it stays flat.
- * `deno run --allow-run --allow-net --allow-read --allow-env bench/memory.ts [--duration S]`
+ * `deno run --allow-run --allow-net --allow-env bench/memory.ts [--duration S]`
  */
 import { parseArgs } from "node:util";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-function rssMiB(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+/** Resident set size via `ps` (Deno allows reading /proc/<pid> only with --allow-all). */
+async function rssMiB(pid: number): Promise<number> {
+  const out = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
+  const kb = Number(new TextDecoder().decode(out.stdout).trim());
+  if (!out.success || !(kb > 0)) throw new Error(`no process ${pid}`);
   return kb / 1024;
 }
 
@@ -68,10 +70,11 @@ if (import.meta.main) {
     for (let t = 0; t <= seconds; t += 5) {
       await new Promise((r) => setTimeout(r, Math.max(0, started + t * 1000 - performance.now())));
       try {
-        samples.push([t, rssMiB(driver.pid)]);
+        samples.push([t, await rssMiB(driver.pid)]);
         console.error(`t=${String(t).padStart(3)}s  RSS ${samples.at(-1)![1].toFixed(1)} MiB`);
-      } catch {
-        break; // exited
+      } catch (err) {
+        console.error(`cannot read the driver's RSS: ${(err as Error).message}`);
+        break;
       }
     }
     const result = new TextDecoder().decode((await output).stdout).trim();

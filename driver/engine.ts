@@ -5,7 +5,7 @@
  * response never pushes later slots back). A sweeper enforces the per-request timeout without a
  * timer per request.
  */
-import { CONNECT_FAILED, Connection, type Dial, type SendOutcome } from "./connection.ts";
+import { type Budget, Connection, type Dial, type SendOutcome } from "./connection.ts";
 import { lateAfterMs, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Waker } from "./ticker.ts";
@@ -28,13 +28,10 @@ export interface EngineOptions {
   createWaker?: (onWake: () => void) => Waker;
 }
 
-/** Pause after a failed connect in the closed model, so a dead target is not hammered in a spin. */
-const CONNECT_BACKOFF_MS = 10;
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs one worker's share of a test; {@link run} resolves when every request has ended. */
-export class Engine {
+export class Engine implements Budget {
   #opts: EngineOptions;
   #rec: Recorder;
   #connections: Connection[];
@@ -87,18 +84,18 @@ export class Engine {
     }
   }
 
+  /** The closed model's budget: a request is granted while count, stop and duration allow. */
+  take(nowMs: number): boolean {
+    if (this.#stopped || this.#remaining <= 0 || nowMs >= this.#opts.endMs) return false;
+    this.#remaining--;
+    return true;
+  }
+
   async #runClosed(): Promise<void> {
     const wait = this.#opts.timetable.startMs - performance.now();
     if (wait > 0) await sleep(wait);
-    await Promise.all(this.#connections.map((c) => this.#closedLoop(c)));
-  }
-
-  async #closedLoop(c: Connection): Promise<void> {
-    const endMs = this.#opts.endMs;
-    while (!this.#stopped && this.#remaining > 0 && performance.now() < endMs) {
-      this.#remaining--;
-      if (await c.send(NaN) === CONNECT_FAILED) await sleep(CONNECT_BACKOFF_MS);
-    }
+    const now = performance.now();
+    await Promise.all(this.#connections.map((c) => this.take(now) ? c.send(NaN, this) : undefined));
   }
 
   #runPaced(): Promise<void> {

@@ -1,54 +1,13 @@
 /**
- * HTTP/1.1 on the wire for the load engine: request bytes built once per test, and a streaming
- * response parser that works on raw bytes. The parser is a state machine over a reused read
- * buffer: a read may end at any byte, one read may hold several responses, and nothing is decoded
- * to a string except the rare headers whose value needs it (Transfer-Encoding, unusual
- * Connection values).
+ * The load engine's streaming HTTP/1.x response parser (requests are built once per test by
+ * driver/http1_request.ts). It is a state machine over a reused read buffer: a read may end at
+ * any byte, one read may hold several responses, and nothing is decoded to a string except the
+ * rare headers whose value needs it (Transfer-Encoding, unusual Connection values).
  */
 
 /** A response that does not follow HTTP/1.1 framing; the connection cannot be reused. */
 export class MalformedResponseError extends Error {
   override name = "MalformedResponseError";
-}
-
-/** What to send: one request, built once and written many times. */
-export interface RequestSpec {
-  method: string;
-  url: string | URL;
-  headers?: Readonly<Record<string, string>>;
-  body?: string;
-}
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/**
- * The request's bytes: request line (path and query), Host, the given headers, Content-Length
- * when there is a body, then the body. HTTP/1.1 keeps the connection alive by default, so no
- * Connection header is needed. Throws TypeError on a method, header or URL that cannot be sent.
- */
-export function buildRequest(spec: RequestSpec): Uint8Array {
-  const url = typeof spec.url === "string" ? new URL(spec.url) : spec.url;
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`Cannot send to "${url.href}": only http:// and https:// are supported`);
-  }
-  if (!TOKEN.test(spec.method)) throw new TypeError(`Invalid HTTP method "${spec.method}"`);
-  const headers = Object.entries(spec.headers ?? {});
-  const lines = [`${spec.method} ${url.pathname}${url.search} HTTP/1.1`];
-  const has = (name: string) => headers.some(([k]) => k.toLowerCase() === name);
-  if (!has("host")) lines.push(`Host: ${url.host}`);
-  for (const [name, value] of headers) {
-    if (!TOKEN.test(name)) throw new TypeError(`Invalid header name "${name}"`);
-    if (/[\r\n\0]/.test(value)) throw new TypeError(`Header "${name}" contains CR, LF or NUL`);
-    lines.push(`${name}: ${value}`);
-  }
-  const body = spec.body === undefined ? undefined : new TextEncoder().encode(spec.body);
-  if (body !== undefined && !has("content-length")) lines.push(`Content-Length: ${body.length}`);
-  const head = new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n");
-  if (body === undefined) return head;
-  const bytes = new Uint8Array(head.length + body.length);
-  bytes.set(head, 0);
-  bytes.set(body, head.length);
-  return bytes;
 }
 
 const CR = 13;
@@ -192,8 +151,10 @@ export class ResponseParser {
         break;
       } else {
         // A line state: find the line's end; a line split across reads is kept in #line.
-        let lf = buf.indexOf(LF, i);
-        if (lf >= end) lf = -1;
+        // A plain loop: lines are short, and it never looks past `end` into stale bytes.
+        let lf = i;
+        while (lf < end && buf[lf] !== LF) lf++;
+        if (lf === end) lf = -1;
         const stop = lf === -1 ? end : lf;
         this.#sectionBytes += stop - i + 1;
         if (this.#sectionBytes > this.#maxHeaderBytes) this.#tooLong();
@@ -305,8 +266,10 @@ export class ResponseParser {
 
   #headerLine(buf: Uint8Array, s: number, e: number): void {
     if (isOws(buf[s])) throw new MalformedResponseError("obsolete header line folding");
-    let colon = buf.indexOf(COLON, s);
-    if (colon >= e) colon = -1;
+    // Names are short: a plain loop beats a call into indexOf here (this runs per header line).
+    let colon = s;
+    while (colon < e && buf[colon] !== COLON) colon++;
+    if (colon === e) colon = -1;
     if (colon <= s) throw new MalformedResponseError("header line without a field name and colon");
     if (isOws(buf[colon - 1])) {
       throw new MalformedResponseError("whitespace between a header name and its colon");

@@ -22,13 +22,22 @@ export class Recorder {
   #histogram: Histogram = createLatencyHistogram();
   #service: Histogram = createLatencyHistogram();
   #seq = 0;
+  #serviceIsLatency: boolean;
+
+  /**
+   * `serviceIsLatency`: the test is unpaced, so latency is the service time; it is recorded once
+   * and the one histogram stands for both (a histogram record less per request).
+   */
+  constructor(serviceIsLatency = false) {
+    this.#serviceIsLatency = serviceIsLatency;
+  }
 
   /** One response: its status, latency (from the scheduled time when paced) and service time. */
   response(status: number, latencyUs: number, serviceUs: number): void {
     this.responses++;
     this.#statusCodes[status] = this.#statusCodes[status]! + 1;
     recordMicros(this.#histogram, latencyUs);
-    recordMicros(this.#service, serviceUs);
+    if (!this.#serviceIsLatency) recordMicros(this.#service, serviceUs);
   }
 
   /** One request that ended without a response. */
@@ -48,6 +57,7 @@ export class Recorder {
     for (let code = 0; code < this.#statusCodes.length; code++) {
       if (this.#statusCodes[code]! > 0) statusCodes[String(code)] = this.#statusCodes[code]!;
     }
+    const histogram = encodeHistogram(this.#histogram);
     const snapshot: Snapshot = {
       seq: ++this.#seq,
       final,
@@ -57,8 +67,8 @@ export class Recorder {
       late: this.late,
       errorKinds,
       statusCodes,
-      histogram: encodeHistogram(this.#histogram),
-      serviceHistogram: encodeHistogram(this.#service),
+      histogram,
+      serviceHistogram: this.#serviceIsLatency ? histogram : encodeHistogram(this.#service),
     };
     this.requests =
       this.responses =

@@ -6,7 +6,7 @@
  * final one, then `done`.
  */
 import { Engine } from "./engine.ts";
-import { buildRequest } from "./http1.ts";
+import { buildRequest } from "./http1_request.ts";
 import { Recorder } from "./recorder.ts";
 import { tickerWaker } from "./ticker.ts";
 import type { Dial } from "./connection.ts";
@@ -42,7 +42,7 @@ async function run(task: WorkerTask): Promise<void> {
   const url = new URL(spec.url);
   const request = buildRequest(spec);
   const startMs = task.startAt - performance.timeOrigin;
-  const recorder = new Recorder();
+  const recorder = new Recorder(spec.intervalMs === 0);
   engine = new Engine({
     dial: dialerFor(url),
     request,

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  buildRequest,
-  type EofOutcome,
-  MalformedResponseError,
-  ResponseParser,
-} from "../../driver/http1.ts";
+import { type EofOutcome, MalformedResponseError, ResponseParser } from "../../driver/http1.ts";
+import { buildRequest } from "../../driver/http1_request.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
