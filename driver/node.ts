@@ -11,6 +11,9 @@ import { loadSpecFromConfig, metricsMessage } from "./metrics_message.ts";
 import { type PoolOptions, type PoolReport, type RunningTest, startTest } from "./pool.ts";
 import { assertNever, type LoadSpec } from "./worker_protocol.ts";
 
+/** How long a trigger that arrived before its config waits for it. */
+export const PENDING_TRIGGER_MS = 10_000;
+
 /** What a driver node needs. */
 export interface DriverNodeDeps {
   bus: MessageBus;
@@ -42,6 +45,11 @@ export class DriverNode {
   #now: () => number;
   #startedAt = 0;
   #configs = new Map<string, TestConfigMessage>();
+  /**
+   * Triggers that arrived before their config. Configs and triggers travel on different topics,
+   * so Kafka does not order them; a trigger waits here for its config for a while.
+   */
+  #pendingTriggers = new Map<string, number>();
   #done = new Set<string>();
   #running: Running | undefined;
   #subscription: Subscription | undefined;
@@ -124,6 +132,11 @@ export class DriverNode {
     }
     this.#configs.set(config.test_id, config);
     this.#log.info("test configured", { test_id: config.test_id, test_type: config.test_type });
+    const waitingSince = this.#pendingTriggers.get(config.test_id);
+    if (waitingSince !== undefined) {
+      this.#pendingTriggers.delete(config.test_id);
+      if (this.#now() - waitingSince <= PENDING_TRIGGER_MS) this.#run(config.test_id);
+    }
   }
 
   #onTrigger(trigger: TriggerMessage): void {
@@ -140,6 +153,7 @@ export class DriverNode {
         if (this.#forMe(trigger.drivers)) this.#run(trigger.test_id);
         break;
       case "STOP":
+        this.#pendingTriggers.delete(trigger.test_id);
         if (this.#running?.testId === trigger.test_id) {
           this.#log.info("stopping test", { test_id: trigger.test_id });
           this.#running.test.stop();
@@ -156,7 +170,12 @@ export class DriverNode {
   #run(testId: string): void {
     const config = this.#configs.get(testId);
     if (config === undefined) {
-      this.#log.warn("ignoring a trigger for an unknown test", { test_id: testId });
+      this.#log.info("trigger for a test not configured (yet): waiting for its config", {
+        test_id: testId,
+        wait_ms: PENDING_TRIGGER_MS,
+      });
+      this.#forgetStaleTriggers();
+      this.#pendingTriggers.set(testId, this.#now());
       return;
     }
     if (this.#done.has(testId)) {
@@ -207,6 +226,16 @@ export class DriverNode {
       if (this.#heartbeat !== undefined) this.#beat(); // tell the orchestrator we are idle now
     });
     this.#running = { testId, test, finished };
+  }
+
+  #forgetStaleTriggers(): void {
+    const now = this.#now();
+    for (const [testId, since] of this.#pendingTriggers) {
+      if (now - since > PENDING_TRIGGER_MS) {
+        this.#pendingTriggers.delete(testId);
+        this.#log.warn("ignoring a trigger for an unknown test", { test_id: testId });
+      }
+    }
   }
 
   #end(): void {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { MemoryBus } from "../../shared/bus.ts";
 import { createLogger } from "../../shared/log.ts";
 import { type MetricsMessage, parseMessage, type TestConfigInput } from "../../shared/messages.ts";
-import { DriverNode } from "../../driver/node.ts";
+import { DriverNode, PENDING_TRIGGER_MS } from "../../driver/node.ts";
 import type { PoolOptions, PoolReport, RunningTest } from "../../driver/pool.ts";
 import { createTotals } from "../../driver/totals.ts";
 import type { LoadSpec } from "../../driver/worker_protocol.ts";
@@ -139,8 +139,35 @@ Deno.test("configs for other drivers, unknown tests, old and repeated triggers a
     await t.bus.publish("trigger", { trigger: "YES", test_id: "old", timestamp: t.now() });
     assert.equal(t.runs.length, 1, "a test runs once");
     assert.match(t.lines.join("\n"), /sent before this driver started/);
-    assert.match(t.lines.join("\n"), /unknown test.*nope/);
     assert.match(t.lines.join("\n"), /already run/);
+    // "nope" never gets a config: once its wait is over, the next trigger forgets it loudly.
+    assert.doesNotMatch(t.lines.join("\n"), /unknown test/);
+    t.advance(PENDING_TRIGGER_MS + 1);
+    await t.bus.publish("trigger", { trigger: "YES", test_id: "nope2", timestamp: t.now() });
+    assert.match(t.lines.join("\n"), /unknown test.*nope/);
+    await t.bus.publish("test_config", config("nope"));
+    assert.equal(t.runs.length, 1, "a config arriving after the wait does not start the test");
+  } finally {
+    await t.node.close();
+  }
+});
+
+Deno.test("a trigger that overtakes its config starts the test when the config arrives", async () => {
+  const t = setup();
+  try {
+    await t.node.start();
+    await t.bus.publish("trigger", { trigger: "YES", test_id: "fast", timestamp: t.now() });
+    assert.equal(t.runs.length, 0);
+    t.advance(500);
+    await t.bus.publish("test_config", config("fast"));
+    assert.equal(t.runs.length, 1);
+    // A STOP before the config arrives cancels the waiting trigger.
+    await t.bus.publish("trigger", { trigger: "YES", test_id: "later", timestamp: t.now() });
+    await t.bus.publish("trigger", { trigger: "STOP", test_id: "later", timestamp: t.now() });
+    t.runs[0]!.report(true, 1);
+    await flush();
+    await t.bus.publish("test_config", config("later"));
+    assert.equal(t.runs.length, 1);
   } finally {
     await t.node.close();
   }
