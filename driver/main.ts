@@ -10,6 +10,9 @@ import { formatSummary, localSummary } from "./local.ts";
 import { DriverNode } from "./node.ts";
 import { startTest } from "./pool.ts";
 
+/** How long a signalled driver may take to finish its test, publish and disconnect. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
 /** This host's first non-loopback IPv4 address, for the register message. */
 function hostIp(): string {
   try {
@@ -39,13 +42,33 @@ async function runNode(config: NodeConfig): Promise<number> {
     reportMs: config.reportMs,
     logger,
   });
+  let signals = 0;
   let signalled: () => void = () => {};
   const signal = new Promise<void>((resolve) => signalled = resolve);
-  Deno.addSignalListener("SIGINT", signalled);
-  Deno.addSignalListener("SIGTERM", signalled);
+  let started = false;
+  const onSignal = () => {
+    if (!started) {
+      logger.info("stopped before connecting to Kafka", { node_id: config.nodeId });
+      Deno.exit(0);
+    }
+    if (++signals > 1) {
+      logger.warn("second signal: exiting now", { node_id: config.nodeId });
+      Deno.exit(130);
+    }
+    logger.info("stopping: final metrics go out first (a second Ctrl-C exits at once)");
+    // Without Kafka the final publish and the disconnects would retry for minutes.
+    setTimeout(() => {
+      logger.error("shutdown did not finish in time: exiting", { grace_ms: SHUTDOWN_GRACE_MS });
+      Deno.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    signalled();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   try {
     await bus.ensureTopics();
     await node.start();
+    started = true;
     logger.info("driver node running", { node_id: config.nodeId, brokers: config.brokers });
     await Promise.race([node.ended, signal]);
     return 0;

@@ -85,7 +85,9 @@ export class KafkaBus implements MessageBus {
       brokers: options.brokers,
       logLevel: options.kafkaLogLevel ?? logLevel.WARN,
       logCreator: () => ({ level, log }) => {
-        const { message, ...extra } = log;
+        // kafkajs repeats its own timestamp and logger name and adds a stack trace to every
+        // connection error; a retrying client would print a screenful per second.
+        const { message, timestamp: _t, logger: _l, stack: _s, ...extra } = log;
         kafkaLog[KAFKA_LEVELS[level] ?? "info"](String(message), extra);
       },
       retry: { initialRetryTime: 200, retries: 8 },
