@@ -6,7 +6,7 @@
  */
 import { ensureTopics, silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
 import type { TopicNames } from "../shared/topics.ts";
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, logLevel } from "kafkajs";
 
 /** The Kafka release surge runs; README explains why this one. */
 export const KAFKA_VERSION = "4.4.0";
@@ -181,6 +181,22 @@ export async function waitForKafka(brokers: string[], timeoutMs: number): Promis
   });
 }
 
+/**
+ * Asks for a group coordinator once, so the broker creates its offsets topic now: otherwise the
+ * first consumer of every fresh broker logs a scary GROUP_COORDINATOR_NOT_AVAILABLE error while
+ * kafkajs retries.
+ */
+async function warmGroupCoordinator(admin: Admin): Promise<void> {
+  await admin.connect();
+  try {
+    await admin.describeGroups(["surge-warmup"]);
+  } catch {
+    // Only a courtesy: consumers retry on their own.
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** A broker process this code started. */
 export interface LocalBroker {
   brokers: string[];
@@ -303,12 +319,9 @@ export async function startLocalBroker(options: StartOptions): Promise<LocalBrok
     });
     died.catch(() => {}); // only the race below cares; a later exit is the caller's business
     await Promise.race([waitForKafka(brokers, options.readyTimeoutMs ?? 90_000), died]);
-    if (options.topics) {
-      await ensureTopics(
-        new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin(),
-        options.topics,
-      );
-    }
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    if (options.topics) await ensureTopics(admin, options.topics);
+    await warmGroupCoordinator(admin);
   } catch (err) {
     await stop(5_000);
     throw err;

@@ -59,7 +59,9 @@ export function createLogger(fields: LogFields = {}, options: LoggerOptions = {}
   const sink = options.sink ?? stderrSink;
   const write = (level: LogLevel, msg: string, extra?: LogFields) => {
     if (LEVELS[level] < threshold) return;
-    const all = { ...fields, ...extra };
+    const all: LogFields = {};
+    // An absent value says nothing: print no `reason=undefined`.
+    for (const [k, v] of Object.entries({ ...fields, ...extra })) if (v !== undefined) all[k] = v;
     if (options.json) {
       sink(
         JSON.stringify(
