@@ -4,11 +4,9 @@
  * without Kafka (`deno task driver --local <url>`). Every problem is reported at once.
  */
 import { parseArgs } from "node:util";
-import { parseIntIn, parseNumberIn } from "../shared/config.ts";
-import { parseBrokers } from "../shared/kafka.ts";
+import { parseIntIn, parseKafkaEnv, parseNumberIn } from "../shared/config.ts";
 import { type LogLevel, parseLogLevel } from "../shared/log.ts";
 import { HTTP_METHODS } from "../shared/messages.ts";
-import { topicNames } from "../shared/topics.ts";
 import type { LoadSpec } from "./worker_protocol.ts";
 
 /** A Kafka driver node. */
@@ -144,18 +142,7 @@ export function parseDriverConfig(
     );
   }
   if (positionals.length > 1) problems.push(`unexpected argument "${positionals[1]}"`);
-  let brokers: string[] = [];
-  try {
-    brokers = parseBrokers(env.KAFKA_BROKERS ?? "127.0.0.1:9092");
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  const topicPrefix = env.SURGE_TOPIC_PREFIX ?? "";
-  try {
-    topicNames(topicPrefix);
-  } catch (err) {
-    problems.push(`SURGE_TOPIC_PREFIX: ${(err as Error).message}`);
-  }
+  const { brokers, topicPrefix } = parseKafkaEnv(env, problems);
   const heartbeatMs = parseIntIn(
     str("heartbeat-ms") ?? "1000",
     "--heartbeat-ms",

@@ -1,7 +1,6 @@
 /** Configuration of `deno task kafka`: a pure function of environment and arguments. */
 import { parseArgs } from "node:util";
-import { parseBrokers } from "../shared/kafka.ts";
-import { parsePort } from "../shared/config.ts";
+import { parseBrokers, parsePort } from "../shared/config.ts";
 
 /** What `deno task kafka` was asked to do. */
 export interface KafkaTaskConfig {

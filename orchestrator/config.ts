@@ -3,10 +3,8 @@
  * arguments that report every problem at once in one RangeError.
  */
 import { parseArgs } from "node:util";
-import { parseIntIn } from "../shared/config.ts";
-import { parseBrokers } from "../shared/kafka.ts";
+import { parseIntIn, parseKafkaEnv } from "../shared/config.ts";
 import { type LogLevel, parseLogLevel } from "../shared/log.ts";
-import { topicNames } from "../shared/topics.ts";
 
 /** Everything `orchestrator/main.ts` needs to start. */
 export interface OrchestratorConfig {
@@ -75,18 +73,7 @@ export function parseOrchestratorConfig(
     65535,
     problems,
   );
-  let brokers: string[] = [];
-  try {
-    brokers = parseBrokers(env.KAFKA_BROKERS ?? "127.0.0.1:9092");
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  const topicPrefix = env.SURGE_TOPIC_PREFIX ?? "";
-  try {
-    topicNames(topicPrefix);
-  } catch (err) {
-    problems.push(`SURGE_TOPIC_PREFIX: ${(err as Error).message}`);
-  }
+  const { brokers, topicPrefix } = parseKafkaEnv(env, problems);
   const dataDir = str("data-dir") ?? env.SURGE_DATA_DIR ??
     ".data/orchestrator";
   if (dataDir.trim() === "") problems.push("--data-dir must not be empty");
@@ -159,18 +146,7 @@ export function parseEndConfig(
   } catch {
     problems.push(`--orchestrator "${url}" must be an http:// or https:// URL`);
   }
-  let brokers: string[] = [];
-  try {
-    brokers = parseBrokers(env.KAFKA_BROKERS ?? "127.0.0.1:9092");
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  const topicPrefix = env.SURGE_TOPIC_PREFIX ?? "";
-  try {
-    topicNames(topicPrefix);
-  } catch (err) {
-    problems.push(`SURGE_TOPIC_PREFIX: ${(err as Error).message}`);
-  }
+  const { brokers, topicPrefix } = parseKafkaEnv(env, problems);
   const timeoutMs = parseIntIn(
     str("timeout-ms") ?? "15000",
     "--timeout-ms",

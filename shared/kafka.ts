@@ -30,24 +30,6 @@ export function silenceKafkajsTimerWarnings(): void {
   } as typeof process.emitWarning;
 }
 
-/** Parses `KAFKA_BROKERS`-style text (`host:port,host:port`); throws RangeError naming the bad entry. */
-export function parseBrokers(text: string): string[] {
-  const brokers = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (brokers.length === 0) {
-    throw new RangeError("KAFKA_BROKERS is empty: expected host:port[,host:port]");
-  }
-  for (const broker of brokers) {
-    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(broker);
-    const port = match ? Number(match[2]) : 0;
-    if (!match || port < 1 || port > 65535) {
-      throw new RangeError(
-        `Invalid Kafka broker "${broker}": expected host:port with a port 1-65535`,
-      );
-    }
-  }
-  return brokers;
-}
-
 const KAFKA_LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
   [logLevel.ERROR]: "error",
   [logLevel.WARN]: "warn",

@@ -1,7 +1,6 @@
 /** Configuration of `deno task up`: a pure function of environment and arguments. */
 import { parseArgs } from "node:util";
-import { parseIntIn, parsePort } from "../shared/config.ts";
-import { parseBrokers } from "../shared/kafka.ts";
+import { parseBrokers, parseIntIn, parsePort } from "../shared/config.ts";
 
 /** What `deno task up` was asked to start. */
 export interface UpConfig {

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Partitioners } from "kafkajs";
 import type { Delivered } from "../../shared/bus.ts";
-import { parseBrokers } from "../../shared/kafka.ts";
 import { TOPIC_KINDS } from "../../shared/topics.ts";
 import { createTestBus } from "../support/kafka.ts";
 import { VALID } from "./fixtures.ts";
@@ -92,14 +91,3 @@ kafkaTest(
     }
   },
 );
-
-Deno.test("parseBrokers accepts host:port lists and names a bad entry", () => {
-  assert.deepEqual(parseBrokers("127.0.0.1:9092, 127.0.0.1:9093"), [
-    "127.0.0.1:9092",
-    "127.0.0.1:9093",
-  ]);
-  assert.deepEqual(parseBrokers("[::1]:9092"), ["[::1]:9092"]);
-  for (const bad of ["", " , ", "127.0.0.1", "host:0", "host:99999", "a b:1"]) {
-    assert.throws(() => parseBrokers(bad), RangeError, bad);
-  }
-});

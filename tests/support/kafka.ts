@@ -3,8 +3,8 @@
  * KAFKA_BROKERS; each test then works on its own topic prefix so tests never see each other's
  * messages, even on a shared cluster.
  */
+import { parseBrokers } from "../../shared/config.ts";
 import { KafkaBus } from "../../shared/kafka.ts";
-import { parseBrokers } from "../../shared/kafka.ts";
 import { createLogger } from "../../shared/log.ts";
 import { type TopicNames, topicNames } from "../../shared/topics.ts";
 
