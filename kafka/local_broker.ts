@@ -7,98 +7,14 @@
 import { ensureTopics, silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
 import type { TopicNames } from "../shared/topics.ts";
 import { type Admin, Kafka, logLevel } from "kafkajs";
-
-/** The Kafka release surge runs; README explains why this one. */
-export const KAFKA_VERSION = "4.4.0";
-
-const KAFKA_DIR = new URL(".", import.meta.url).pathname;
-
-/** Where things live for one broker. */
-export interface BrokerPaths {
-  /** The pom that names Kafka's jars. */
-  pom: string;
-  /** Cached jars: `<cacheDir>/<version>/libs`. */
-  cacheDir: string;
-  /** KRaft metadata and log segments. */
-  dataDir: string;
-}
-
-/** Default paths inside the repository (the cache and data folders are git-ignored). */
-export function defaultPaths(port: number): BrokerPaths {
-  const repo = new URL("..", import.meta.url).pathname;
-  return {
-    pom: `${KAFKA_DIR}pom.xml`,
-    cacheDir: `${KAFKA_DIR}.cache`,
-    dataDir: `${repo}.data/kafka-${port}`,
-  };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-/** Throws an Error with one clear line when `tool` (java, mvn) cannot be run. */
-export async function requireTool(tool: "java" | "mvn"): Promise<void> {
-  const what = tool === "java" ? "Java 17+" : "Apache Maven";
-  try {
-    const out = await new Deno.Command(tool, { args: ["-version"], stdout: "null", stderr: "null" })
-      .output();
-    if (out.success) return;
-  } catch {
-    // fall through to the one clear line
-  }
-  throw new Error(
-    `${what} is required to run the local Kafka broker, but \`${tool}\` was not found on PATH.`,
-  );
-}
-
-/**
- * Makes sure Kafka's runtime jars are in the cache and returns their folder. The first run asks
- * Maven to resolve them (a minute or so); later runs reuse the cache.
- */
-export async function ensureKafkaJars(
-  paths: BrokerPaths,
-  version = KAFKA_VERSION,
-  log: (line: string) => void = () => {},
-): Promise<string> {
-  const libs = `${paths.cacheDir}/${version}/libs`;
-  const marker = `${paths.cacheDir}/${version}/complete`;
-  if (await exists(marker)) return libs;
-  await requireTool("mvn");
-  log(`Resolving Apache Kafka ${version} jars with Maven (first run only)...`);
-  const staging = `${paths.cacheDir}/${version}/staging-${crypto.randomUUID()}`;
-  const out = await new Deno.Command("mvn", {
-    args: [
-      "-q",
-      "-B",
-      "-f",
-      paths.pom,
-      `-Dkafka.version=${version}`,
-      "dependency:copy-dependencies",
-      "-DincludeScope=runtime",
-      `-DoutputDirectory=${staging}`,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    const tail = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-    throw new Error(
-      `Maven could not resolve Kafka ${version}:\n${tail.split("\n").slice(-20).join("\n")}`,
-    );
-  }
-  await Deno.remove(libs, { recursive: true }).catch(() => {});
-  await Deno.rename(staging, libs);
-  await Deno.writeTextFile(marker, new Date().toISOString() + "\n");
-  return libs;
-}
+import {
+  type BrokerPaths,
+  ensureKafkaJars,
+  exists,
+  KAFKA_DIR,
+  KAFKA_VERSION,
+  requireTool,
+} from "./jars.ts";
 
 /** Ports of one broker: clients connect to `port`, the KRaft controller listens on `controllerPort`. */
 export interface BrokerPorts {

@@ -3,13 +3,8 @@
  * until Ctrl-C or SIGTERM. With KAFKA_BROKERS set, only creates the topics on that cluster.
  */
 import { KAFKA_USAGE, parseKafkaConfig } from "./config.ts";
-import {
-  defaultPaths,
-  ensureKafkaJars,
-  isListening,
-  KAFKA_VERSION,
-  startLocalBroker,
-} from "./local_broker.ts";
+import { defaultPaths, ensureKafkaJars, KAFKA_VERSION } from "./jars.ts";
+import { isListening, startLocalBroker } from "./local_broker.ts";
 import { ensureTopics } from "../shared/kafka.ts";
 import { topicNames } from "../shared/topics.ts";
 import { Kafka, logLevel } from "kafkajs";

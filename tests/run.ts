@@ -3,7 +3,8 @@
  * 127.0.0.1:9092, or a fresh one started here), runs `deno test` with KAFKA_BROKERS set, and
  * stops the broker afterwards if it started it. Extra arguments go to `deno test`.
  */
-import { defaultPaths, isListening, startLocalBroker } from "../kafka/local_broker.ts";
+import { defaultPaths } from "../kafka/jars.ts";
+import { isListening, startLocalBroker } from "../kafka/local_broker.ts";
 
 const say = (line: string) => console.error(`[test] ${line}`);
 const DEV_PORT = 9092;
