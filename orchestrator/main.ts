@@ -60,9 +60,21 @@ async function main(): Promise<number> {
       liveGroupId: `surge-orchestrator-live-${crypto.randomUUID()}`,
     },
   });
+  // kafkajs retries for a minute or more when no broker answers: say what we wait for, and let
+  // Ctrl-C end the wait at once (nothing is running yet that needs a clean shutdown).
+  logger.info("connecting to Kafka", { brokers: config.brokers });
+  const interrupted = () => {
+    logger.warn("interrupted while connecting to Kafka");
+    store.close();
+    Deno.exit(130);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, interrupted);
   try {
     await bus.ensureTopics();
     await controller.start();
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(signal, interrupted);
+    }
   } catch (err) {
     logger.error(`cannot connect to Kafka at ${config.brokers.join(",")}`, { error: err });
     await controller.close();
