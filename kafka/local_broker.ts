@@ -52,9 +52,17 @@ export function brokerProperties(ports: BrokerPorts, logDir: string): string {
   ].join("\n");
 }
 
-function randomClusterId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").slice(0, 22);
+/**
+ * A random KRaft cluster id: 16 bytes in URL-safe base64. Like Kafka's own Uuid.randomUuid() it
+ * never starts with "-", which the storage tool's argument parser would take for an option.
+ */
+export function randomClusterId(): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+      .slice(0, 22);
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseKafkaConfig } from "../../kafka/config.ts";
-import { brokerProperties } from "../../kafka/local_broker.ts";
+import { brokerProperties, randomClusterId } from "../../kafka/local_broker.ts";
 
 Deno.test("kafka task config: defaults, env, flags", () => {
   const d = parseKafkaConfig({}, []);
@@ -42,4 +42,11 @@ Deno.test("broker properties: single KRaft node on loopback with dev-friendly se
       "log.dirs=/tmp/x",
     ]
   ) assert.ok(props.split("\n").includes(line), line);
+});
+
+Deno.test("cluster ids are 22 URL-safe characters and never start with '-'", () => {
+  for (let i = 0; i < 5000; i++) {
+    const id = randomClusterId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+  }
 });
