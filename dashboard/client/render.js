@@ -5,6 +5,7 @@
 "use strict";
 (() => {
   const PALETTE = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d"];
+  const DRIVER_DASHES = [[8, 8], [2, 4], [12, 4, 2, 4], [4, 12]];
   const OVERALL_COLOR = "#111827";
 
   /** Escapes text for HTML: every string from the API goes through here. */
@@ -170,7 +171,8 @@
             label: id,
             stroke: PALETTE[i % PALETTE.length],
             width: 1.5,
-            dash: [6, 3],
+            // Drivers at the same rate draw the same line: different dashes keep each visible.
+            dash: DRIVER_DASHES[i % DRIVER_DASHES.length],
           })),
         ], "responses/s"),
         data.throughput,
