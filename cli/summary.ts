@@ -43,6 +43,8 @@ export function renderSummary(view: TestView, thresholds: readonly ThresholdResu
       ["latency (ms)", "min", "mean", "median", "mode", "p90", "p99", "p99.9", "max"],
       rows.map(([name, s]) => {
         const l = s.latency_ms;
+        // No response, no latency: a row of 0.000 would read as "instant".
+        if (s.responses === 0) return [name, ...Array<string>(8).fill("-")];
         return [
           name,
           ...[l.min, l.mean, l.median, l.mode, l.p90, l.p99, l.p999, l.max].map(formatMs),

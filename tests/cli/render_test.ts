@@ -71,3 +71,14 @@ Deno.test("renderSummary() has overall and per-driver rows with every statistic 
   assert.match(text, /PASS {2}p99<250ms +actual 9\.8ms/);
   assert.match(text, /FAIL {2}error_rate<1% +actual 2\.00%/);
 });
+
+Deno.test("renderSummary() shows no latency, not zeros, for a row without responses", () => {
+  const view = testView();
+  view.drivers.two = {
+    ...view.drivers.two!,
+    ...stats({ requests: 5, responses: 0, errors: 5, error_kinds: { reset: 5 } }),
+  };
+  const text = renderSummary(view);
+  assert.match(text, /^two +- +- +- +- +- +- +- +-$/m);
+  assert.match(text, /^one +0\.200/m);
+});
