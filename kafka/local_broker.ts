@@ -65,6 +65,16 @@ export function randomClusterId(): string {
   }
 }
 
+/** True when `port` on 127.0.0.1 can be bound right now (nothing else holds it). */
+export function canBind(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */
 export async function isListening(port: number, host = "127.0.0.1"): Promise<boolean> {
   try {
@@ -151,6 +161,11 @@ export interface StartOptions extends BrokerPorts {
  */
 export async function startLocalBroker(options: StartOptions): Promise<LocalBroker> {
   const log = options.log ?? (() => {});
+  for (const [what, port] of [["client", options.port], ["controller", options.controllerPort]]) {
+    if (!canBind(Number(port))) {
+      throw new Error(`Kafka's ${what} port ${port} on 127.0.0.1 is in use: choose another port`);
+    }
+  }
   await requireTool("java");
   const libs = await ensureKafkaJars(options.paths, options.version ?? KAFKA_VERSION, log);
   const dataDir = options.paths.dataDir;

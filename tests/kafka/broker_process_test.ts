@@ -4,15 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { isListening } from "../../kafka/local_broker.ts";
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
-    if (port < 65000 && !(await isListening(port + 1))) return port;
-  }
-}
+import { freePortPair } from "../support/processes.ts";
 
 async function jvmsFor(port: number): Promise<number[]> {
   const out = await new Deno.Command("pgrep", {
@@ -65,7 +57,7 @@ async function waitGone(port: number, timeoutMs = 20_000) {
 }
 
 Deno.test("deno task kafka: ready line, topics created, SIGTERM stops the JVM", async () => {
-  const port = await freePort();
+  const port = freePortPair();
   const { child, out } = await startTask(port);
   try {
     assert.match(out, new RegExp(`ready on 127\\.0\\.0\\.1:${port}`));
@@ -88,7 +80,7 @@ Deno.test("deno task kafka: ready line, topics created, SIGTERM stops the JVM", 
 });
 
 Deno.test("a SIGKILLed deno task kafka leaves no orphan JVM", async () => {
-  const port = await freePort();
+  const port = freePortPair();
   const { child } = await startTask(port);
   try {
     // `deno task` runs deno as a child: kill the whole tree's Deno side the hard way.

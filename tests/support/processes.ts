@@ -4,12 +4,25 @@
  * HTTP endpoints. Every process started here is killed by {@link ProcessGroup.stopAll}.
  */
 
+import { canBind } from "../../kafka/local_broker.ts";
+
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/**
+ * A free port whose successor is free too: a local Kafka broker listens on port + 1 for its
+ * KRaft controller, and an ephemeral port picked alone may sit right below a busy one.
+ */
+export function freePortPair(): number {
+  for (;;) {
+    const port = freePort();
+    if (port < 65535 && canBind(port + 1)) return port;
+  }
 }
 
 /** A running child with its captured output. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { isListening } from "../../kafka/local_broker.ts";
-import { freePort } from "../support/processes.ts";
+import { freePortPair } from "../support/processes.ts";
 import { pidsWith, processExists, startCluster } from "./cluster.ts";
 
 Deno.test({
@@ -67,7 +67,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const kafkaPort = freePort();
+    const kafkaPort = freePortPair();
     const repo = new URL("../..", import.meta.url).pathname;
     const dataDir = `${repo}.data/kafka-${kafkaPort}`;
     // An empty KAFKA_BROKERS counts as unset: up must start a broker of its own.
