@@ -9,79 +9,9 @@ import { createTargetApp } from "../../target/app.ts";
 import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
 import { TOPIC_KINDS, topicNames } from "../../shared/topics.ts";
 import { testBrokers, uniquePrefix } from "../support/kafka.ts";
+import { eventually, ProcessGroup, type TestProcess } from "../support/processes.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const HEARTBEAT_MS = 1000;
-
-/** A subprocess whose output is collected (and searchable) while it runs. */
-class Child {
-  readonly name: string;
-  readonly process: Deno.ChildProcess;
-  readonly lines: string[] = [];
-  #waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-
-  constructor(name: string, args: string[], env: Record<string, string>) {
-    this.name = name;
-    this.process = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ...args],
-      cwd: ROOT,
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#pump(this.process.stdout);
-    this.#pump(this.process.stderr);
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>) {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop() ?? "";
-      for (const line of parts) this.#line(line);
-    }
-    if (rest) this.#line(rest);
-  }
-
-  #line(line: string) {
-    this.lines.push(line);
-    for (const w of [...this.#waiters]) {
-      const m = line.match(w.re);
-      if (m) {
-        this.#waiters.splice(this.#waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  }
-
-  /** Resolves with the first output line matching `re` (seen already or still to come). */
-  waitFor(re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    for (const line of this.lines) {
-      const m = line.match(re);
-      if (m) return Promise.resolve(m);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new Error(
-            `${this.name}: no line matching ${re} within ${timeoutMs} ms:\n` +
-              this.lines.slice(-30).join("\n"),
-          ),
-        );
-      }, timeoutMs);
-      this.#waiters.push({ re, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-    });
-  }
-
-  kill(signal: Deno.Signal = "SIGKILL") {
-    try {
-      this.process.kill(signal);
-    } catch {
-      // already exited
-    }
-  }
-}
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -97,20 +27,9 @@ async function api(base: string, method: string, path: string, body?: unknown): 
   return json;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
-}
+/** Polls for up to a minute: starting JVM-backed consumers on a busy 2-core machine is slow. */
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000) =>
+  eventually(what, probe, ms);
 
 async function runTest(base: string, config: Json): Promise<Json> {
   const created = await api(base, "POST", "/api/tests", config);
@@ -142,12 +61,9 @@ Deno.test({
     const { app, counters } = createTargetApp();
     const target = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
     const targetUrl = `http://127.0.0.1:${target.addr.port}/ping`;
-    const children: Child[] = [];
-    const spawn = (name: string, args: string[]) => {
-      const child = new Child(name, args, env);
-      children.push(child);
-      return child;
-    };
+    const group = new ProcessGroup();
+    const spawn = (name: string, args: string[]) =>
+      group.spawnDeno(name, ["run", "-A", ...args], env);
     const orchestrator = () =>
       spawn("orchestrator", [
         "orchestrator/main.ts",
@@ -167,8 +83,8 @@ Deno.test({
         "--heartbeat-ms",
         String(HEARTBEAT_MS),
       ]);
-    const listening = async (child: Child) =>
-      (await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
+    const listening = async (child: TestProcess) =>
+      (await child.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
     const driversAlive = (base: string, ids: string[]) =>
       until(`drivers ${ids} alive`, async () => {
         const { drivers } = await api(base, "GET", "/api/drivers");
@@ -241,7 +157,7 @@ Deno.test({
           });
           two.kill("SIGKILL");
           const killedAt = Date.now();
-          await two.process.status;
+          await two.status;
           await until("two marked lost", async () => {
             const { drivers } = await api(base, "GET", "/api/drivers");
             return drivers.find((d: Json) => d.node_id === "two")?.status === "lost";
@@ -265,7 +181,7 @@ Deno.test({
         // Restart the orchestrator: every result is still there, unchanged.
         const before = await api(base, "GET", "/api/tests");
         orch.kill("SIGTERM");
-        assert.equal((await orch.process.status).code, 0);
+        assert.equal((await orch.status).code, 0);
         orch = orchestrator();
         base = await listening(orch);
         const after = await api(base, "GET", "/api/tests");
@@ -326,7 +242,7 @@ Deno.test({
           return test.overall.responses > 0;
         });
         orch.kill("SIGKILL");
-        await orch.process.status;
+        await orch.status;
         orch = orchestrator();
         base = await listening(orch);
         const done = await until("the test to settle after the crash", async () => {
@@ -343,15 +259,19 @@ Deno.test({
       await t.step("deno task end: drivers, then the orchestrator, exit 0", async () => {
         // `deno task end`: drivers finish and exit, then the orchestrator; all exit 0.
         const end = spawn("end", ["orchestrator/end.ts", "--orchestrator", base]);
-        assert.equal((await end.process.status).code, 0, end.lines.join("\n"));
+        assert.equal((await end.status).code, 0, end.output());
         for (const child of [one, two, orch]) {
-          const status = await child.process.status;
-          assert.equal(status.code, 0, `${child.name} exit:\n${child.lines.slice(-20).join("\n")}`);
+          const status = await child.status;
+          assert.equal(
+            status.code,
+            0,
+            `${child.name} exit:\n${child.output().split("\n").slice(-20).join("\n")}`,
+          );
         }
       });
     } finally {
-      for (const child of children) child.kill("SIGKILL");
-      await Promise.allSettled(children.map((c) => c.process.status));
+      for (const child of group.processes) child.kill("SIGKILL");
+      await Promise.allSettled(group.processes.map((c) => c.status));
       await target.shutdown();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }

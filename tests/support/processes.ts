@@ -31,8 +31,10 @@ export interface TestProcess {
   child: Deno.ChildProcess;
   /** Everything it printed so far (stdout and stderr interleaved). */
   output(): string;
-  /** Resolves once `pattern` appears in the output; rejects after `timeoutMs` or on exit. */
-  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves with the first match of `pattern` in the output; rejects after `timeoutMs` or on exit. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Sends `signal` without waiting (for a test that kills on purpose, then awaits `status`). */
+  kill(signal?: Deno.Signal): void;
   /** Sends `signal` and waits for the exit (SIGKILL after `graceMs`). */
   stop(signal?: Deno.Signal, graceMs?: number): Promise<Deno.CommandStatus>;
   status: Promise<Deno.CommandStatus>;
@@ -78,11 +80,18 @@ export class ProcessGroup {
       output: () => text,
       async waitForOutput(pattern, timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
-        while (!pattern.test(text)) {
+        for (;;) {
+          const match = text.match(pattern);
+          if (match) return match;
           if (exited) throw new Error(`${name} exited before printing ${pattern}:\n${text}`);
           if (Date.now() > deadline) throw new Error(`${name} did not print ${pattern}:\n${text}`);
           await new Promise((r) => setTimeout(r, 50));
         }
+      },
+      kill(signal = "SIGKILL") {
+        try {
+          child.kill(signal);
+        } catch { /* already gone */ }
       },
       async stop(signal = "SIGTERM", graceMs = 10_000) {
         if (!exited) {
