@@ -28,6 +28,18 @@ export interface OrchestratorAppDeps {
   now?: () => number;
   /** Aborted at shutdown: ends the dashboard's open event streams so the server can close. */
   signal?: AbortSignal;
+  /**
+   * False while the orchestrator is still connecting to Kafka: reads are served from the store,
+   * but `/healthz` and every command answer 503 until then. Absent means always connected.
+   */
+  kafkaConnected?: () => boolean;
+}
+
+/** Requests that need Kafka: every command except shutdown, and the health check. */
+export function needsKafka(method: string, path: string): boolean {
+  if (path === "/healthz") return true;
+  return path.startsWith("/api/") && method !== "GET" && method !== "HEAD" &&
+    path !== "/api/shutdown";
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -204,6 +216,15 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
     return c.json({ error: message }, status);
   });
   app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  const connected = deps.kafkaConnected;
+  if (connected) {
+    app.use(async (c, next) => {
+      if (!connected() && needsKafka(c.req.method, c.req.path)) {
+        return c.json({ error: "Not connected to Kafka yet: try again in a moment" }, 503);
+      }
+      await next();
+    });
+  }
 
   app.openapi(routes.drivers, (c) => c.json({ drivers: controller.drivers() }, 200));
   app.openapi(routes.createTest, async (c) => {

@@ -1,8 +1,8 @@
 /**
  * `deno task orchestrator`: the only orchestrator file that touches the world. It reads the
- * config, opens the store under the data dir, connects to Kafka, starts the controller and serves
- * the API on 127.0.0.1 until SIGINT, SIGTERM or `POST /api/shutdown`, then closes everything and
- * exits 0.
+ * config, opens the store under the data dir, serves the API on 127.0.0.1 (reads at once,
+ * commands once Kafka is connected), connects to Kafka and starts the controller, until SIGINT,
+ * SIGTERM or `POST /api/shutdown`; then it closes everything and exits 0.
  */
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
@@ -60,29 +60,6 @@ async function main(): Promise<number> {
       liveGroupId: `surge-orchestrator-live-${crypto.randomUUID()}`,
     },
   });
-  // kafkajs retries for a minute or more when no broker answers: say what we wait for, and let
-  // Ctrl-C end the wait at once (nothing is running yet that needs a clean shutdown).
-  logger.info("connecting to Kafka", { brokers: config.brokers });
-  const interrupted = () => {
-    logger.warn("interrupted while connecting to Kafka");
-    store.close();
-    Deno.exit(130);
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, interrupted);
-  try {
-    await bus.ensureTopics();
-    await controller.start();
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.removeSignalListener(signal, interrupted);
-    }
-  } catch (err) {
-    logger.error(`cannot connect to Kafka at ${config.brokers.join(",")}`, { error: err });
-    await controller.close();
-    await bus.close().catch(() => {});
-    store.close();
-    return 1;
-  }
-
   let docsAssets: DocsAssets | undefined;
   try {
     docsAssets = await loadDocsAssets(Deno.readFile);
@@ -104,6 +81,7 @@ async function main(): Promise<number> {
       done.resolve();
     })();
   };
+  let kafkaConnected = false;
   const app = createOrchestratorApp({
     controller,
     logger,
@@ -111,6 +89,7 @@ async function main(): Promise<number> {
     docsAssets,
     shutdown,
     signal: closing.signal,
+    kafkaConnected: () => kafkaConnected,
   });
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -119,10 +98,32 @@ async function main(): Promise<number> {
       const url = `http://127.0.0.1:${port}`;
       // One plain line on stdout, so scripts (and tests) can learn a port picked with --port 0.
       console.log(`surge orchestrator listening on ${url} (API docs: ${url}/api/docs)`);
-      logger.info("ready", { url, data_dir: config.dataDir, topic_prefix: config.topicPrefix });
+      logger.info("serving", { url, data_dir: config.dataDir, topic_prefix: config.topicPrefix });
     },
   }, app.fetch);
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, shutdown);
+
+  // The API serves history from the store at once; commands wait for Kafka (503 until then).
+  // kafkajs retries for a minute or more when no broker answers, so say what we wait for.
+  logger.info("connecting to Kafka", { brokers: config.brokers });
+  const connecting = (async () => {
+    await bus.ensureTopics();
+    await controller.start();
+  })();
+  // A shutdown while still connecting must not wait for kafkajs to give up.
+  const outcome = await Promise.race([
+    connecting.then(() => "connected" as const, (err: unknown) => err),
+    done.promise.then(() => "stopped" as const),
+  ]);
+  if (outcome === "connected") {
+    kafkaConnected = true;
+    logger.info("connected to Kafka", { brokers: config.brokers });
+  } else if (outcome !== "stopped") {
+    logger.error(`cannot connect to Kafka at ${config.brokers.join(",")}`, { error: outcome });
+    shutdown();
+    await done.promise;
+    return 1;
+  }
   await done.promise;
   return 0;
 }

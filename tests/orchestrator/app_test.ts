@@ -276,3 +276,31 @@ Deno.test("GET /api/openapi.json documents every route; /api/docs serves Swagger
     await bare.close();
   }
 });
+
+Deno.test("while Kafka connects, reads are served and commands and /healthz answer 503", async () => {
+  let connected = false;
+  const h = await createHarness({ app: { kafkaConnected: () => connected } });
+  try {
+    const table: [string, string, number][] = [
+      ["GET", "/api/tests", 200],
+      ["GET", "/api/drivers", 200],
+      ["GET", "/api/openapi.json", 200],
+      ["GET", "/healthz", 503],
+      ["POST", "/api/tests", 503],
+      ["POST", "/api/tests/t1/trigger", 503],
+      ["POST", "/api/tests/t1/stop", 503],
+      ["POST", "/api/end", 503],
+    ];
+    for (const [method, path, status] of table) {
+      const res = await call(h.app, method, path, method === "POST" ? AVALANCHE : undefined);
+      assert.equal(res.status, status, `${method} ${path}`);
+      if (status === 503) assert.match(String(res.body.error), /Kafka/);
+    }
+    assert.equal(h.published("test_config").length, 0, "nothing was published");
+    connected = true;
+    assert.equal((await call(h.app, "GET", "/healthz")).status, 200);
+    assert.equal((await call(h.app, "POST", "/api/tests", AVALANCHE)).status, 201);
+  } finally {
+    await h.close();
+  }
+});
