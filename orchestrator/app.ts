@@ -29,15 +29,18 @@ export interface OrchestratorAppDeps {
   /** Aborted at shutdown: ends the dashboard's open event streams so the server can close. */
   signal?: AbortSignal;
   /**
-   * False while the orchestrator is still connecting to Kafka: reads are served from the store,
-   * but `/healthz` and every command answer 503 until then. Absent means always connected.
+   * False while the orchestrator is still connecting to Kafka: stored tests are served, but
+   * `/healthz`, `/api/drivers` and every command answer 503 until then. Absent: always connected.
    */
   kafkaConnected?: () => boolean;
 }
 
-/** Requests that need Kafka: every command except shutdown, and the health check. */
+/**
+ * Requests that need Kafka: every command except shutdown, the health check, and the driver list
+ * (it comes from Kafka: a client that saw drivers alive must be able to start a test at once).
+ */
 export function needsKafka(method: string, path: string): boolean {
-  if (path === "/healthz") return true;
+  if (path === "/healthz" || path === "/api/drivers") return true;
   return path.startsWith("/api/") && method !== "GET" && method !== "HEAD" &&
     path !== "/api/shutdown";
 }

@@ -277,13 +277,13 @@ Deno.test("GET /api/openapi.json documents every route; /api/docs serves Swagger
   }
 });
 
-Deno.test("while Kafka connects, reads are served and commands and /healthz answer 503", async () => {
+Deno.test("while Kafka connects, stored tests are served; drivers, commands, /healthz answer 503", async () => {
   let connected = false;
   const h = await createHarness({ app: { kafkaConnected: () => connected } });
   try {
     const table: [string, string, number][] = [
       ["GET", "/api/tests", 200],
-      ["GET", "/api/drivers", 200],
+      ["GET", "/api/drivers", 503],
       ["GET", "/api/openapi.json", 200],
       ["GET", "/healthz", 503],
       ["POST", "/api/tests", 503],
