@@ -5,7 +5,9 @@
  * bounded durations; every child process is killed at the end.
  */
 import { parseArgs } from "node:util";
+import denoJson from "../deno.json" with { type: "json" };
 import { parseIntIn, parseNumberIn } from "../shared/config.ts";
+import { taskCommand } from "../up/plan.ts";
 import { autocannonRps, type SurgeResult, surgeResult, wrkErrors, wrkRps } from "./tool_output.ts";
 
 const USAGE = `Usage: deno task bench [--connections N] [--duration S] [--repeat N] [--quick]
@@ -133,13 +135,8 @@ async function killAll(): Promise<void> {
 }
 
 function surge(url: string, flags: string[], limitS: number): Promise<SurgeResult> {
-  const [cmd, args] = pinned(1, DENO, [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-sys",
-    "driver/main.ts",
+  // The driver task's own command line, so its permissions are spelt only in deno.json.
+  const driver = taskCommand(denoJson.tasks, "driver", DENO, [
     "--local",
     url,
     "--workers",
@@ -147,6 +144,7 @@ function surge(url: string, flags: string[], limitS: number): Promise<SurgeResul
     "--json",
     ...flags,
   ]);
+  const [cmd, args] = pinned(1, DENO, driver.args);
   return run(cmd, args, limitS).then(surgeResult);
 }
 

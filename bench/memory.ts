@@ -4,6 +4,8 @@
  * `deno run --allow-run --allow-net --allow-env bench/memory.ts [--duration S]`
  */
 import { parseArgs } from "node:util";
+import denoJson from "../deno.json" with { type: "json" };
+import { taskCommand } from "../up/plan.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -45,12 +47,7 @@ if (import.meta.main) {
         "-c",
         "1",
         deno,
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        "--allow-sys",
-        "driver/main.ts",
+        ...taskCommand(denoJson.tasks, "driver", deno).args,
         "--local",
         `http://127.0.0.1:${port}/ping`,
         "--connections",

@@ -6,6 +6,8 @@
  * turn Deno's op and resource sanitizers off; every client is still disconnected in `finally`.
  */
 import assert from "node:assert/strict";
+import denoJson from "../../deno.json" with { type: "json" };
+import { taskCommand } from "../../up/plan.ts";
 import { Partitioners } from "kafkajs";
 import type { Delivered } from "../../shared/bus.ts";
 import type { KafkaBus } from "../../shared/kafka.ts";
@@ -150,13 +152,9 @@ Deno.test({
     const { seen, subscription } = await watch(control.bus);
     const group = new ProcessGroup();
     try {
+      // Run as `deno task driver two` would: deno.json's own command line and permissions.
       const driver = group.spawnDeno("driver", [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        "--allow-sys",
-        "driver/main.ts",
+        ...taskCommand(denoJson.tasks, "driver", Deno.execPath()).args,
         "two",
         "--workers",
         "1",
