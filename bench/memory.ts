@@ -77,11 +77,15 @@ if (import.meta.main) {
     const result = new TextDecoder().decode((await output).stdout).trim();
     const steady = samples.filter(([t]) => t >= 10).map(([, m]) => m);
     console.log(result);
-    console.log(
-      `RSS after warm-up (t>=10s): min ${Math.min(...steady).toFixed(1)} MiB, max ${
-        Math.max(...steady).toFixed(1)
-      } MiB, first ${steady[0]?.toFixed(1)} -> last ${steady.at(-1)?.toFixed(1)} MiB`,
-    );
+    if (steady.length === 0) {
+      console.log("No samples after the 10 s warm-up: use --duration 15 or more.");
+    } else {
+      console.log(
+        `RSS after warm-up (t>=10s): min ${Math.min(...steady).toFixed(1)} MiB, max ${
+          Math.max(...steady).toFixed(1)
+        } MiB, first ${steady[0]!.toFixed(1)} -> last ${steady.at(-1)!.toFixed(1)} MiB`,
+      );
+    }
   } finally {
     try {
       driver?.kill("SIGKILL");
