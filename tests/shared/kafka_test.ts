@@ -9,18 +9,11 @@ import { Partitioners } from "kafkajs";
 import type { Delivered } from "../../shared/bus.ts";
 import { TOPIC_KINDS } from "../../shared/topics.ts";
 import { createTestBus } from "../support/kafka.ts";
+import { eventually } from "../support/processes.ts";
 import { VALID } from "./fixtures.ts";
 
 const kafkaTest = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 kafkaTest("one message on each of the five topics is produced and consumed intact", async () => {
   const { bus } = await createTestBus("kafka-roundtrip");
@@ -33,7 +26,7 @@ kafkaTest("one message on each of the five topics is produced and consumed intac
       onMessage: (d) => void received.push(d),
     });
     for (const kind of TOPIC_KINDS) await bus.publish(kind, VALID[kind] as never);
-    await waitFor("five messages", () => received.length >= 5);
+    await eventually("five messages", () => received.length >= 5, 20_000);
     for (const kind of TOPIC_KINDS) {
       const got = received.find((d) => d.kind === kind);
       assert.ok(got, `nothing arrived on ${kind}`);
@@ -76,7 +69,7 @@ kafkaTest(
       }
       await bus.publish("register", { ...VALID.register, node_id: "explode" });
       for (const kind of TOPIC_KINDS) await bus.publish(kind, VALID[kind] as never);
-      await waitFor("the good messages after the poison", () => received.length >= 5);
+      await eventually("the good messages after the poison", () => received.length >= 5, 20_000);
       assert.deepEqual(received.map((d) => d.kind).sort(), [...TOPIC_KINDS].sort());
       for (const kind of TOPIC_KINDS) {
         assert.equal(
