@@ -1,16 +1,17 @@
 /**
  * One keep-alive HTTP/1.1 connection of the engine: writes the prebuilt request, reads into a
- * reused buffer and parses in place. It reconnects transparently when the server has closed an
- * idle or used-up connection, and classifies every failure. Each call to {@link Connection.send}
- * ends in exactly one response or one error on the {@link Recorder}: never lost, never counted
- * twice.
+ * reused buffer and parses in place. Each request ends in exactly one response or one error on the
+ * {@link Recorder}, with its latency, and is never sent twice: once its bytes were handed to the
+ * socket, a failure before a complete response is that request's error (a re-send could be a
+ * duplicate write on the system under test). While a paced connection sits idle it keeps a read
+ * outstanding, so a server that closes it (an idle timeout) is noticed and the connection replaced
+ * before the next request is written on it.
  */
-import { MalformedResponseError, ResponseParser } from "./http1.ts";
+import type { Dial } from "./dial.ts";
+import { classifyError } from "./errors.ts";
+import { ResponseParser } from "./http1.ts";
 import type { Recorder } from "./recorder.ts";
 import type { ErrorKind } from "./worker_protocol.ts";
-
-/** Opens a socket to the target (Deno.connect or Deno.connectTls with the target's address). */
-export type Dial = (signal: AbortSignal) => Promise<Deno.Conn>;
 
 /** What one {@link Connection.send} ended in. */
 export const RESPONSE = 0;
@@ -29,46 +30,50 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Grants the closed model its next request: count left, not stopped, duration not over. */
 export interface Budget {
   /** Claims one request at time `nowMs`; false when the test is over for this connection. */
-  take(nowMs: number): boolean;
+  grant(nowMs: number): boolean;
 }
 
-/** Maps a socket or connect error to an error kind. */
-export function classifyError(err: unknown, connecting: boolean): ErrorKind {
-  if (err instanceof MalformedResponseError) return "malformed";
-  if (err instanceof Deno.errors.ConnectionRefused) return "connect_refused";
-  if (err instanceof Deno.errors.TimedOut) return "timeout";
-  if (
-    err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe ||
-    err instanceof Deno.errors.ConnectionAborted || err instanceof Deno.errors.UnexpectedEof ||
-    err instanceof Deno.errors.NotConnected
-  ) return "reset";
-  return connecting ? "connect_refused" : "other";
+/** The parts of a connection that do not change during a test. */
+export interface ConnectionSetup {
+  dial: Dial;
+  request: Uint8Array;
+  /** The request is HEAD: responses carry no body. */
+  head: boolean;
+  timeoutMs: number;
 }
 
 /** One connection's request loop state; the engine drives it, a sweeper enforces timeouts. */
 export class Connection {
   /** Deadline of the request or connect in progress (performance.now() ms), 0 when idle. */
   deadline = 0;
-  #dial: Dial;
-  #request: Uint8Array;
-  #head: boolean;
-  #timeoutMs: number;
+  #setup: ConnectionSetup;
   #rec: Recorder;
   #conn: Deno.Conn | null = null;
   #connecting: AbortController | null = null;
-  /** Whether the socket has carried a response already (so a silent close may be a stale one). */
-  #reused = false;
   #expired = false;
   #parser = new ResponseParser();
   #lastAt = 0;
-  #buf = new Uint8Array(READ_BUFFER_BYTES);
+  /** Allocated on the first connect, so connections a test never uses cost no buffer. */
+  #buf: Uint8Array | null = null;
+  /** The read kept outstanding while the connection is idle, if any. */
+  #idleRead: Promise<number | null> | null = null;
+  /** The idle read ended (close, reset or stray bytes): the socket must not carry a request. */
+  #idleEnded = false;
 
-  constructor(dial: Dial, request: Uint8Array, head: boolean, timeoutMs: number, rec: Recorder) {
-    this.#dial = dial;
-    this.#request = request;
-    this.#head = head;
-    this.#timeoutMs = timeoutMs;
+  constructor(setup: ConnectionSetup, rec: Recorder) {
+    this.#setup = setup;
     this.#rec = rec;
+  }
+
+  /**
+   * Opens the socket ahead of the first request, so a paced timetable's first slots do not wait
+   * for a connect. A failure is left for the first request to meet and count.
+   */
+  async warm(): Promise<void> {
+    if (this.#conn !== null) return;
+    const failure = await this.#open();
+    this.deadline = 0;
+    if (failure === null) this.#watchIdle(this.#conn!);
   }
 
   /**
@@ -78,85 +83,94 @@ export class Connection {
    * grants another request: one async frame per request instead of two, on the hottest path.
    */
   async send(scheduledMs: number, budget: Budget | null = null): Promise<SendOutcome> {
-    const rec = this.#rec;
-    const parser = this.#parser;
-    const buf = this.#buf;
-    let outcome: SendOutcome;
     // In the closed model the next request goes out the moment the previous response is in, so
     // that response's timestamp doubles as the next send time: one clock read per request.
     let clock = NaN;
     for (;;) {
-      rec.requests++;
-      let retried = false;
-      attempt: for (;;) {
-        if (this.#conn === null) {
-          clock = NaN;
-          const failure = await this.#open();
-          if (failure !== null) {
-            rec.error(failure);
-            outcome = CONNECT_FAILED;
-            break attempt;
-          }
-        }
-        const conn = this.#conn!;
-        const sentAt = clock === clock ? clock : performance.now();
-        clock = NaN;
-        this.deadline = sentAt + this.#timeoutMs;
-        parser.reset(this.#head);
-        try {
-          const request = this.#request;
-          let written = await conn.write(request);
-          while (written < request.length) written += await conn.write(request.subarray(written));
-          for (;;) {
-            const n = await conn.read(buf);
-            if (n === null) {
-              const eof = parser.eof();
-              if (eof === "complete") {
-                this.#drop();
-                outcome = this.#answered(scheduledMs, sentAt);
-                break attempt;
-              }
-              if (eof === "empty" && this.#reused && !retried && !this.#expired) {
-                // The server closed a kept-alive connection before it saw this request: resend
-                // once on a fresh connection. Not a new request, so not counted again.
-                retried = true;
-                this.#drop();
-                continue attempt;
-              }
-              this.#drop();
-              outcome = this.#failed(this.#expired ? "timeout" : "reset");
-              break attempt;
-            }
-            const end = parser.feed(buf, 0, n);
-            if (parser.complete) {
-              if (end < n) {
-                throw new MalformedResponseError(`${n - end} bytes after the response`);
-              }
-              if (parser.keepAlive) this.#reused = true;
-              else this.#drop();
-              outcome = this.#answered(scheduledMs, sentAt);
-              break attempt;
-            }
-          }
-        } catch (err) {
-          const stale = this.#reused && parser.bytesSeen === 0;
-          const kind = this.#expired ? "timeout" : classifyError(err, false);
-          this.#drop();
-          if (kind === "reset" && stale && !retried) {
-            retried = true; // a reset on a stale kept-alive connection: same retry rule as a close
-            continue attempt;
-          }
-          outcome = this.#failed(kind);
-          break attempt;
-        }
+      const outcome = await this.#exchange(scheduledMs, clock);
+      clock = NaN;
+      if (budget === null) {
+        if (outcome === RESPONSE && this.#conn !== null) this.#watchIdle(this.#conn);
+        return outcome;
       }
-      if (budget === null) return outcome;
       if (outcome === CONNECT_FAILED) await sleep(CONNECT_BACKOFF_MS);
-      // The time of the last response saves a clock read on the hot path.
       if (outcome === RESPONSE) clock = this.#lastAt;
-      if (!budget.take(clock === clock ? clock : performance.now())) return outcome;
+      if (!budget.grant(clock === clock ? clock : performance.now())) return outcome;
       scheduledMs = NaN;
     }
+  }
+
+  /** One request: connect if needed, write, read the response; exactly one outcome recorded. */
+  async #exchange(scheduledMs: number, clock: number): Promise<SendOutcome> {
+    const rec = this.#rec;
+    rec.requests++;
+    let startedAt = clock === clock ? clock : performance.now();
+    let resent = false;
+    for (;;) {
+      if (this.#idleEnded) this.#drop();
+      if (this.#conn === null) {
+        const failure = await this.#open();
+        if (failure !== null) return this.#failed(failure, scheduledMs, startedAt, CONNECT_FAILED);
+        startedAt = performance.now();
+      }
+      const conn = this.#conn!;
+      const sentAt = startedAt;
+      this.deadline = sentAt + this.#setup.timeoutMs;
+      let written = 0;
+      try {
+        const request = this.#setup.request;
+        written = await conn.write(request);
+        while (written < request.length) written += await conn.write(request.subarray(written));
+        return await this.#readResponse(conn, scheduledMs, sentAt);
+      } catch (err) {
+        const kind = this.#expired ? "timeout" : classifyError(err, false);
+        this.#drop();
+        if (written === 0 && !resent && !this.#expired && (kind === "reset" || kind === "closed")) {
+          // The write itself failed, so not one byte of this request reached the kernel, let
+          // alone the server: sending it on a fresh connection cannot duplicate it. Once only.
+          resent = true;
+          continue;
+        }
+        return this.#failed(kind, scheduledMs, sentAt, FAILED);
+      }
+    }
+  }
+
+  async #readResponse(conn: Deno.Conn, scheduledMs: number, sentAt: number): Promise<SendOutcome> {
+    const parser = this.#parser;
+    const buf = this.#buf!;
+    parser.reset(this.#setup.head);
+    let read = this.#idleRead;
+    this.#idleRead = null;
+    for (;;) {
+      const n = await (read ?? conn.read(buf));
+      read = null;
+      if (n === null) {
+        const complete = parser.eof() === "complete";
+        this.#drop();
+        if (complete) return this.#answered(scheduledMs, sentAt);
+        return this.#failed(this.#expired ? "timeout" : "closed", scheduledMs, sentAt, FAILED);
+      }
+      const end = parser.feed(buf, 0, n);
+      if (parser.complete) {
+        if (end < n) {
+          this.#drop();
+          return this.#failed("malformed", scheduledMs, sentAt, FAILED);
+        }
+        if (!parser.keepAlive) this.#drop();
+        return this.#answered(scheduledMs, sentAt);
+      }
+    }
+  }
+
+  /** Keeps a read outstanding on an idle socket: whatever ends it means the socket is done. */
+  #watchIdle(conn: Deno.Conn): void {
+    const read = conn.read(this.#buf!);
+    this.#idleRead = read;
+    const ended = () => {
+      if (this.#idleRead === read) this.#idleEnded = true;
+    };
+    read.then(ended, ended);
   }
 
   #answered(scheduledMs: number, sentAt: number): SendOutcome {
@@ -168,20 +182,26 @@ export class Connection {
     return RESPONSE;
   }
 
-  #failed(kind: ErrorKind): SendOutcome {
+  #failed(
+    kind: ErrorKind,
+    scheduledMs: number,
+    startedAt: number,
+    outcome: SendOutcome,
+  ): SendOutcome {
     this.deadline = 0;
-    this.#rec.error(kind);
-    return FAILED;
+    const from = scheduledMs === scheduledMs ? scheduledMs : startedAt;
+    this.#rec.error(kind, (performance.now() - from) * 1000);
+    return outcome;
   }
 
   async #open(): Promise<ErrorKind | null> {
     this.#expired = false;
-    this.#reused = false;
+    this.#buf ??= new Uint8Array(READ_BUFFER_BYTES);
     const controller = new AbortController();
     this.#connecting = controller;
-    this.deadline = performance.now() + this.#timeoutMs;
+    this.deadline = performance.now() + this.#setup.timeoutMs;
     try {
-      const conn = await this.#dial(controller.signal);
+      const conn = await this.#setup.dial(controller.signal);
       this.#connecting = null;
       if (this.#expired) {
         conn.close();
@@ -207,7 +227,8 @@ export class Connection {
   #drop(): void {
     const conn = this.#conn;
     this.#conn = null;
-    this.#reused = false;
+    this.#idleRead = null;
+    this.#idleEnded = false;
     if (conn !== null) {
       try {
         conn.close();

@@ -4,28 +4,29 @@
  * (open model: slot j goes out at its scheduled time on whichever connection is free, and a slow
  * response never pushes later slots back). A sweeper enforces the per-request timeout without a
  * timer per request.
+ *
+ * The test's window is hard: no request starts at or after `endMs`, nor after a stop. A paced
+ * slot inside the window that could not be sent by then is dropped, never sent late past the end.
  */
-import { type Budget, Connection, type Dial, type SendOutcome } from "./connection.ts";
-import { lateAfterMs, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
+import { type Budget, Connection, type ConnectionSetup } from "./connection.ts";
+import { LATE_TOLERANCE_MS, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Waker } from "./ticker.ts";
 
 /** What one worker runs. Times are performance.now() milliseconds of the worker's own clock. */
-export interface EngineOptions {
-  dial: Dial;
-  request: Uint8Array;
-  /** The request is HEAD: responses carry no body. */
-  head: boolean;
+export interface EngineOptions extends ConnectionSetup {
   connections: number;
   /** Requests to send; Infinity for no count limit. */
   count: number;
-  /** Slot times (intervalMs 0: unpaced, everything starts at startMs). */
+  /** A precise wake-up for paced tests (driver/ticker.ts); without one, plain timers. */
+  createWaker?: (onWake: () => void) => Waker;
+}
+
+/** When the engine runs: its timetable (intervalMs 0: unpaced) and the end of its window. */
+export interface EngineWindow {
   timetable: Timetable;
   /** No request starts at or after this time; Infinity for no duration limit. */
   endMs: number;
-  timeoutMs: number;
-  /** A precise wake-up for paced tests (driver/ticker.ts); without one, plain timers. */
-  createWaker?: (onWake: () => void) => Waker;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -35,16 +36,21 @@ export class Engine implements Budget {
   #opts: EngineOptions;
   #rec: Recorder;
   #connections: Connection[];
+  #window: EngineWindow | undefined;
   #stopped = false;
+  /** When stop() was called (performance.now()); Infinity while not stopped. */
+  #stopAt = Infinity;
   #remaining: number;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
   // Paced state.
   /** Indexes of the connections with no request in flight. */
   #idle: number[] = [];
-  #onAnswered: ((outcome: SendOutcome) => void)[] = [];
+  #onAnswered: (() => void)[] = [];
   #next = 0;
   #limit = 0;
   #active = 0;
-  #lateAfter = 0;
+  /** Slots before this index have been counted as queued already. */
+  #queuedUpTo = 0;
   #waker: Waker | undefined;
   #finish: (() => void) | undefined;
 
@@ -52,29 +58,40 @@ export class Engine implements Budget {
     this.#opts = opts;
     this.#rec = rec;
     this.#remaining = opts.count;
-    this.#connections = Array.from(
-      { length: opts.connections },
-      () => new Connection(opts.dial, opts.request, opts.head, opts.timeoutMs, rec),
-    );
+    this.#connections = Array.from({ length: opts.connections }, () => new Connection(opts, rec));
+  }
+
+  /** Opens every connection ahead of the start; failures are left for the first requests. */
+  async warm(): Promise<void> {
+    this.#startSweeper();
+    await Promise.all(this.#connections.map((c) => c.warm()));
   }
 
   /** Sends no new request; those in flight finish or time out. */
   stop(): void {
+    if (this.#stopped) return;
     this.#stopped = true;
+    this.#stopAt = performance.now();
     if (this.#finish !== undefined) this.#pump();
   }
 
-  /** Runs the test to its end (count, duration or stop). */
-  async run(): Promise<void> {
-    const sweepMs = Math.min(200, Math.max(5, this.#opts.timeoutMs / 20));
-    const sweeper = setInterval(() => this.#sweep(), sweepMs);
+  /** Runs the test in `window` to its end (count, duration or stop). */
+  async run(window: EngineWindow): Promise<void> {
+    this.#window = window;
+    this.#startSweeper();
     try {
-      if (this.#opts.timetable.intervalMs > 0) await this.#runPaced();
-      else await this.#runClosed();
+      if (window.timetable.intervalMs > 0) await this.#runPaced(window.timetable);
+      else await this.#runClosed(window.timetable.startMs);
     } finally {
-      clearInterval(sweeper);
+      clearInterval(this.#sweeper);
       for (const c of this.#connections) c.close();
     }
+  }
+
+  #startSweeper(): void {
+    if (this.#sweeper !== undefined) return;
+    const sweepMs = Math.min(200, Math.max(5, this.#opts.timeoutMs / 20));
+    this.#sweeper = setInterval(() => this.#sweep(), sweepMs);
   }
 
   #sweep(): void {
@@ -85,23 +102,23 @@ export class Engine implements Budget {
   }
 
   /** The closed model's budget: a request is granted while count, stop and duration allow. */
-  take(nowMs: number): boolean {
-    if (this.#stopped || this.#remaining <= 0 || nowMs >= this.#opts.endMs) return false;
+  grant(nowMs: number): boolean {
+    if (this.#stopped || this.#remaining <= 0 || nowMs >= this.#window!.endMs) return false;
     this.#remaining--;
     return true;
   }
 
-  async #runClosed(): Promise<void> {
-    const wait = this.#opts.timetable.startMs - performance.now();
+  async #runClosed(startMs: number): Promise<void> {
+    const wait = startMs - performance.now();
     if (wait > 0) await sleep(wait);
     const now = performance.now();
-    await Promise.all(this.#connections.map((c) => this.take(now) ? c.send(NaN, this) : undefined));
+    await Promise.all(
+      this.#connections.map((c) => this.grant(now) ? c.send(NaN, this) : undefined),
+    );
   }
 
-  #runPaced(): Promise<void> {
-    const t: Timetable = this.#opts.timetable;
-    this.#limit = Math.min(this.#opts.count, slotsBefore(t, this.#opts.endMs));
-    this.#lateAfter = lateAfterMs(t.intervalMs);
+  #runPaced(t: Timetable): Promise<void> {
+    this.#limit = Math.min(this.#opts.count, slotsBefore(t, this.#window!.endMs));
     this.#idle = this.#connections.map((_, i) => i);
     // One callback per connection, made once, so dispatching a request allocates no closure.
     this.#onAnswered = this.#connections.map((_, i) => () => {
@@ -115,6 +132,7 @@ export class Engine implements Budget {
     return new Promise<void>((resolve) => {
       this.#finish = () => {
         waker.close();
+        this.#rec.dropped += this.#dropped(t);
         resolve();
       };
       this.#pump();
@@ -124,8 +142,9 @@ export class Engine implements Budget {
   /** Sends every slot that is due on the free connections, then arranges to wake for the next. */
   #pump(): void {
     if (this.#finish === undefined) return;
-    const t = this.#opts.timetable;
-    if (this.#stopped || this.#next >= this.#limit) {
+    const t = this.#window!.timetable;
+    const now = performance.now();
+    if (this.#stopped || this.#next >= this.#limit || now >= this.#window!.endMs) {
       if (this.#active === 0) {
         const finish = this.#finish;
         this.#finish = undefined;
@@ -133,12 +152,12 @@ export class Engine implements Budget {
       }
       return;
     }
-    const now = performance.now();
+    const rec = this.#rec;
     while (this.#next < this.#limit && this.#idle.length > 0) {
       const at = scheduledAt(t, this.#next);
       if (at > now) break;
       const i = this.#idle.pop()!;
-      if (now - at > this.#lateAfter) this.#rec.late++;
+      rec.sent((now - at) * 1000, now - at > LATE_TOLERANCE_MS);
       this.#next++;
       this.#active++;
       this.#connections[i]!.send(at).then(this.#onAnswered[i]);
@@ -147,11 +166,25 @@ export class Engine implements Budget {
       if (this.#active === 0) this.#pump();
       return;
     }
-    if (this.#idle.length > 0) this.#wake(scheduledAt(t, this.#next) - now);
+    if (this.#idle.length > 0) this.#waker!.wakeAt(scheduledAt(t, this.#next));
+    else if (scheduledAt(t, this.#next) <= now) this.#countQueued(t, now);
   }
 
-  #wake(waitMs: number): void {
-    this.#waker!.wakeAt(performance.now() + waitMs);
+  /** Counts, once each, the slots that are due while every connection is busy. */
+  #countQueued(t: Timetable, now: number): void {
+    const due = Math.min(this.#limit, slotsBefore(t, now));
+    const from = Math.max(this.#next, this.#queuedUpTo);
+    if (due > from) {
+      this.#rec.queued += due - from;
+      this.#queuedUpTo = due;
+    }
+  }
+
+  /** Slots of the window (cut short by a stop) that were never sent. */
+  #dropped(t: Timetable): number {
+    const end = Math.min(this.#window!.endMs, this.#stopAt);
+    const offered = Math.min(this.#limit, slotsBefore(t, end));
+    return Math.max(0, offered - this.#next);
   }
 }
 

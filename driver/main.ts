@@ -6,7 +6,7 @@ import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { DRIVER_USAGE, type LocalConfig, type NodeConfig, parseDriverConfig } from "./config.ts";
-import { formatSummary, localSummary } from "./local.ts";
+import { formatSummary, localSummary } from "./local_summary.ts";
 import { DriverNode } from "./node.ts";
 import { startTest } from "./pool.ts";
 
@@ -101,7 +101,7 @@ async function runLocal(config: LocalConfig): Promise<number> {
   const report = await test.done;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  const summary = localSummary(report);
+  const summary = localSummary(report, config.spec);
   if (config.json) console.log(JSON.stringify(summary));
   else console.log(formatSummary(summary, config.spec.intervalMs > 0));
   if (report.error !== undefined) {

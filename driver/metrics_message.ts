@@ -25,6 +25,9 @@ export function loadSpecFromConfig(config: TestConfigMessage): LoadSpec {
       config.target_throughput,
     ),
     timeoutMs: config.timeout_ms,
+    ...(config.expected_statuses === undefined
+      ? {}
+      : { expectedStatuses: config.expected_statuses }),
   };
 }
 
@@ -61,8 +64,14 @@ export function metricsMessage(
     error_kinds: report.errorKinds,
     status_codes: report.statusCodes,
     late: report.late,
+    dropped: report.dropped,
+    queued: report.queued,
+    unfinished: report.unfinished,
     interval_rps: Math.round(report.intervalRps * 1000) / 1000,
     histogram: encodeHistogram(report.histogram),
+    ok_histogram: encodeHistogram(report.okHistogram),
     service_histogram: encodeHistogram(report.serviceHistogram),
+    lag_histogram: encodeHistogram(report.lagHistogram),
+    ...(report.error === undefined ? {} : { error: report.error }),
   };
 }

@@ -34,15 +34,6 @@ export function scheduledAt(t: Timetable, j: number): number {
 }
 
 /**
- * How long to wait, at time `nowMs`, before this worker's `j`-th request is due; 0 when it is
- * due or overdue (overdue requests go out at once, and count as late if too far behind).
- */
-export function waitFor(t: Timetable, j: number, nowMs: number): number {
-  const wait = scheduledAt(t, j) - nowMs;
-  return wait > 0 ? wait : 0;
-}
-
-/**
  * How many of this worker's slots are scheduled strictly before `endMs` (a test's duration
  * bound); Infinity for an unpaced timetable.
  */
@@ -59,10 +50,8 @@ export function slotsBefore(t: Timetable, endMs: number): number {
 }
 
 /**
- * How far behind its slot a request may go out before it counts as late: one interval, and never
- * less than 2 ms, because timers and the event loop add a millisecond or two of jitter on their
- * own (a request is late when the timetable slipped, not when a timer was merely coarse).
+ * How far behind its slot a request may go out before it counts as late, whatever the interval:
+ * timers and the event loop add a millisecond or two of jitter on their own, so 2 ms separates a
+ * slipping timetable from a coarse wake-up.
  */
-export function lateAfterMs(intervalMs: number): number {
-  return Math.max(2, intervalMs);
-}
+export const LATE_TOLERANCE_MS = 2;

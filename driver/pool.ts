@@ -2,6 +2,11 @@
  * The driver's main-thread side of a test: spawns the load workers, splits the work exactly,
  * adds their delta snapshots up into the test's cumulative {@link Totals} and reports them once
  * per interval (when every running worker has sent its snapshot for it) and once at the end.
+ *
+ * A test goes through three phases: the workers (and a paced test's ticker threads) load and say
+ * `ready`; each gets its task and opens its connections (`prepared`); then the start time is set
+ * a few milliseconds ahead and sent to all, so the first slot of the first test after start-up is
+ * as punctual as any later one.
  */
 import { roundRobinShare, split } from "./split.ts";
 import { connectTicker, spawnTicker, stopTicker, type TickerThread } from "./ticker.ts";
@@ -20,6 +25,11 @@ export interface PoolReport extends Totals {
   elapsedMs: number;
   /** Responses per second since the previous report. */
   intervalRps: number;
+  /**
+   * Requests with no outcome yet: in flight, or lost with a crashed worker (final report), so
+   * `requests = responses + errors + unfinished` holds in every report.
+   */
+  unfinished: number;
   final: boolean;
   /** Set when a worker failed; the totals then hold what the other workers did. */
   error?: string;
@@ -47,7 +57,7 @@ export interface RunningTest {
 /** A paced test gets one worker per this many requests/s: pacing needs little CPU, more workers
  * would only add event loops that wake up for nothing. */
 const PACED_RPS_PER_WORKER = 25_000;
-/** Time between sending `start` and the first request, so every worker starts on the same tick. */
+/** Time between sending `start` to prepared workers and the first request. */
 const START_MARGIN_MS = 20;
 
 /** How many workers a test uses: never more than it has connections or requests. */
@@ -62,12 +72,7 @@ export function workerCount(spec: LoadSpec, maxWorkers: number): number {
 }
 
 /** The tasks for `n` workers: connections and counts split exactly, one interleaved timetable. */
-export function planTasks(
-  spec: LoadSpec,
-  n: number,
-  startAt: number,
-  reportMs: number,
-): WorkerTask[] {
+export function planTasks(spec: LoadSpec, n: number, reportMs: number): WorkerTask[] {
   const connections = split(spec.connections, n);
   return connections.map((conns, i) => ({
     spec,
@@ -75,7 +80,6 @@ export function planTasks(
     count: roundRobinShare(spec.count, n, i),
     offset: i,
     stride: n,
-    startAt,
     reportMs,
   }));
 }
@@ -85,145 +89,173 @@ function spawnLoadWorker(): Worker {
 }
 
 const clock = () => performance.timeOrigin + performance.now();
+const messageOf = (err: unknown) => err instanceof Error ? err.message : String(err);
 
-/** Starts `spec` on a pool of workers. */
-export function startTest(spec: LoadSpec, options: PoolOptions): RunningTest {
-  const n = workerCount(spec, options.workers);
-  const spawn = options.spawn ?? spawnLoadWorker;
-  const totals = createTotals();
-  const workers: Worker[] = [];
-  const live = new Set<number>();
-  const reported = new Set<number>();
-  const lastSeq: number[] = new Array(n).fill(0);
-  let readyCount = 0;
-  let startAt = 0;
-  let lastReportAt = 0;
-  let lastResponses = 0;
-  let stopped = false;
-  let error: string | undefined;
-  let resolveDone!: (report: PoolReport) => void;
-  const done = new Promise<PoolReport>((resolve) => resolveDone = resolve);
+/** One test on a pool of load workers. */
+export class WorkerPool implements RunningTest {
+  readonly done: Promise<PoolReport>;
+  #spec: LoadSpec;
+  #options: PoolOptions;
+  #n: number;
+  #workers: Worker[] = [];
+  /** Paced tests get one precise ticker thread per load worker (see driver/ticker.ts). */
+  #tickers: TickerThread[];
+  #live = new Set<number>();
+  #reported = new Set<number>();
+  #lastSeq: number[];
+  #readyCount = 0;
+  #preparedCount = 0;
+  #totals = createTotals();
+  #startAt = 0;
+  #lastReportAt = 0;
+  #lastResponses = 0;
+  #stopped = false;
+  #error: string | undefined;
+  #resolveDone!: (report: PoolReport) => void;
 
-  const post = (i: number, message: MainToWorker, transfer: Transferable[] = []) =>
-    workers[i]!.postMessage(message, transfer);
-  // Paced tests get one precise ticker thread per load worker (see driver/ticker.ts).
-  const tickers: TickerThread[] = spec.intervalMs > 0
-    ? Array.from({ length: n }, () => spawnTicker())
-    : [];
-  const tickersReady = Promise.all(tickers.map((t) => t.ready));
-
-  const report = (final: boolean) => {
-    const now = clock();
-    const seconds = (now - lastReportAt) / 1000;
-    const r: PoolReport = {
-      ...totals,
-      errorKinds: { ...totals.errorKinds },
-      statusCodes: { ...totals.statusCodes },
-      elapsedMs: Math.max(0, now - startAt),
-      intervalRps: seconds > 0 ? (totals.responses - lastResponses) / seconds : 0,
-      final,
-      ...(error === undefined ? {} : { error }),
-    };
-    lastReportAt = now;
-    lastResponses = totals.responses;
-    reported.clear();
-    options.onReport?.(r);
-    return r;
-  };
-
-  const retire = (i: number) => {
-    if (!live.delete(i)) return;
-    reported.delete(i);
-    workers[i]!.terminate();
-    if (tickers[i] !== undefined) stopTicker(tickers[i]!);
-    if (live.size === 0) {
-      if (startAt === 0) startAt = lastReportAt = clock(); // failed before it started
-      resolveDone(report(true));
-    } else if (reported.size >= live.size) report(false);
-  };
-
-  const fail = (i: number, message: string) => {
-    error ??= `worker ${i}: ${message}`;
-    if (startAt === 0) {
-      // Not started yet: the others wait for a start that will never come.
-      for (const j of [...live]) retire(j);
-      return;
+  constructor(spec: LoadSpec, options: PoolOptions) {
+    this.#spec = spec;
+    this.#options = options;
+    this.#n = workerCount(spec, options.workers);
+    this.#lastSeq = new Array(this.#n).fill(0);
+    this.done = new Promise<PoolReport>((resolve) => this.#resolveDone = resolve);
+    this.#tickers = spec.intervalMs > 0
+      ? Array.from({ length: this.#n }, () => spawnTicker())
+      : [];
+    const spawn = options.spawn ?? spawnLoadWorker;
+    for (let i = 0; i < this.#n; i++) {
+      const worker = spawn();
+      this.#workers.push(worker);
+      this.#live.add(i);
+      worker.onmessage = (event: MessageEvent<WorkerToMain>) => {
+        try {
+          this.#onMessage(i, event.data);
+        } catch (err) {
+          this.#fail(i, messageOf(err));
+        }
+      };
+      worker.onerror = (event: ErrorEvent) => {
+        event.preventDefault(); // a crashed worker fails this test, not the driver process
+        this.#fail(i, event.message);
+      };
     }
-    for (const j of live) if (j !== i) post(j, { type: "stop" });
-    retire(i);
-  };
+  }
 
-  const start = () => {
-    startAt = clock() + START_MARGIN_MS;
-    lastReportAt = startAt;
-    planTasks(spec, n, startAt, options.reportMs).forEach((task, i) => {
-      const ticker = tickers[i];
-      if (ticker === undefined) post(i, { type: "start", task });
-      else {
-        const port = connectTicker(ticker);
-        post(i, { type: "start", task: { ...task, ticker: { shared: ticker.shared, port } } }, [
-          port,
-        ]);
-      }
-      if (stopped) post(i, { type: "stop" });
-    });
-  };
+  /** Ends the test early: no new requests; those in flight finish or time out. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#startAt !== 0) { for (const i of this.#live) this.#post(i, { type: "stop" }); }
+  }
 
-  const onMessage = (i: number, message: WorkerToMain) => {
+  #post(i: number, message: MainToWorker, transfer: Transferable[] = []): void {
+    this.#workers[i]!.postMessage(message, transfer);
+  }
+
+  #onMessage(i: number, message: WorkerToMain): void {
     switch (message.type) {
       case "ready":
-        if (++readyCount === n) {
-          tickersReady.then(() => {
-            if (live.size === n) start();
-          }, (err) => fail(i, err instanceof Error ? err.message : String(err)));
+        if (++this.#readyCount === this.#n) {
+          Promise.all(this.#tickers.map((t) => t.ready)).then(
+            () => this.#prepare(),
+            (err) => this.#fail(i, messageOf(err)),
+          );
         }
+        break;
+      case "prepared":
+        if (++this.#preparedCount === this.#n && this.#live.size === this.#n) this.#start();
         break;
       case "snapshot": {
         const { snapshot } = message;
-        if (snapshot.seq !== lastSeq[i]! + 1) {
-          fail(i, `snapshot ${snapshot.seq} after ${lastSeq[i]}: the worker protocol broke`);
+        if (snapshot.seq !== this.#lastSeq[i]! + 1) {
+          this.#fail(i, `snapshot ${snapshot.seq} after ${this.#lastSeq[i]}: the protocol broke`);
           return;
         }
-        lastSeq[i] = snapshot.seq;
-        addSnapshot(totals, snapshot);
-        reported.add(i);
-        if (!snapshot.final && reported.size >= live.size) report(false);
+        this.#lastSeq[i] = snapshot.seq;
+        addSnapshot(this.#totals, snapshot);
+        this.#reported.add(i);
+        if (!snapshot.final && this.#reported.size >= this.#live.size) this.#report(false);
         break;
       }
       case "done":
-        retire(i);
+        this.#retire(i);
         break;
       case "error":
-        fail(i, message.message);
+        this.#fail(i, message.message);
         break;
       default:
         assertNever(message, "worker message");
     }
-  };
-
-  for (let i = 0; i < n; i++) {
-    const worker = spawn();
-    workers.push(worker);
-    live.add(i);
-    worker.onmessage = (event: MessageEvent<WorkerToMain>) => {
-      try {
-        onMessage(i, event.data);
-      } catch (err) {
-        fail(i, err instanceof Error ? err.message : String(err));
-      }
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault(); // a crashed worker fails this test, not the driver process
-      fail(i, event.message);
-    };
   }
 
-  return {
-    done,
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      if (startAt !== 0) { for (const i of live) post(i, { type: "stop" }); }
-    },
-  };
+  #prepare(): void {
+    if (this.#live.size !== this.#n) return; // a worker failed while the others loaded
+    planTasks(this.#spec, this.#n, this.#options.reportMs).forEach((task, i) => {
+      const ticker = this.#tickers[i];
+      if (ticker === undefined) {
+        this.#post(i, { type: "prepare", task });
+        return;
+      }
+      const port = connectTicker(ticker);
+      const withTicker = { ...task, ticker: { shared: ticker.shared, port } };
+      this.#post(i, { type: "prepare", task: withTicker }, [port]);
+    });
+  }
+
+  #start(): void {
+    this.#startAt = clock() + START_MARGIN_MS;
+    this.#lastReportAt = this.#startAt;
+    for (let i = 0; i < this.#n; i++) {
+      this.#post(i, { type: "start", startAt: this.#startAt });
+      if (this.#stopped) this.#post(i, { type: "stop" });
+    }
+  }
+
+  #report(final: boolean): PoolReport {
+    const totals = this.#totals;
+    const now = clock();
+    const seconds = (now - this.#lastReportAt) / 1000;
+    const r: PoolReport = {
+      ...totals,
+      errorKinds: { ...totals.errorKinds },
+      statusCodes: { ...totals.statusCodes },
+      elapsedMs: Math.max(0, now - this.#startAt),
+      intervalRps: seconds > 0 ? (totals.responses - this.#lastResponses) / seconds : 0,
+      unfinished: totals.requests - totals.responses - totals.errors,
+      final,
+      ...(this.#error === undefined ? {} : { error: this.#error }),
+    };
+    this.#lastReportAt = now;
+    this.#lastResponses = totals.responses;
+    this.#reported.clear();
+    this.#options.onReport?.(r);
+    return r;
+  }
+
+  #retire(i: number): void {
+    if (!this.#live.delete(i)) return;
+    this.#reported.delete(i);
+    this.#workers[i]!.terminate();
+    if (this.#tickers[i] !== undefined) stopTicker(this.#tickers[i]!);
+    if (this.#live.size === 0) {
+      if (this.#startAt === 0) this.#startAt = this.#lastReportAt = clock(); // failed early
+      this.#resolveDone(this.#report(true));
+    } else if (this.#reported.size >= this.#live.size) this.#report(false);
+  }
+
+  #fail(i: number, message: string): void {
+    this.#error ??= `worker ${i}: ${message}`;
+    if (this.#startAt === 0) {
+      // Not started yet: the others wait for a start that will never come.
+      for (const j of [...this.#live]) this.#retire(j);
+      return;
+    }
+    for (const j of this.#live) if (j !== i) this.#post(j, { type: "stop" });
+    this.#retire(i);
+  }
+}
+
+/** Starts `spec` on a pool of workers. */
+export function startTest(spec: LoadSpec, options: PoolOptions): RunningTest {
+  return new WorkerPool(spec, options);
 }

@@ -16,12 +16,20 @@ export interface Totals {
   responses: number;
   errors: number;
   late: number;
+  /** Paced slots inside the window that were never sent. */
+  dropped: number;
+  /** Paced slots that came due while every connection was busy. */
+  queued: number;
   errorKinds: Record<string, number>;
   statusCodes: Record<string, number>;
-  /** Latency in µs, from the scheduled time when the test is paced. */
+  /** Latency in µs of every request that ended, from the scheduled time when paced. */
   histogram: Histogram;
+  /** Latency in µs of the responses with an expected status. */
+  okHistogram: Histogram;
   /** Service time in µs, from the write of the request to its response. */
   serviceHistogram: Histogram;
+  /** Send lag in µs of paced requests (sent − scheduled). */
+  lagHistogram: Histogram;
 }
 
 /** Empty totals. */
@@ -31,10 +39,14 @@ export function createTotals(): Totals {
     responses: 0,
     errors: 0,
     late: 0,
+    dropped: 0,
+    queued: 0,
     errorKinds: {},
     statusCodes: {},
     histogram: createLatencyHistogram(),
+    okHistogram: createLatencyHistogram(),
     serviceHistogram: createLatencyHistogram(),
+    lagHistogram: createLatencyHistogram(),
   };
 }
 
@@ -46,14 +58,22 @@ function addCounts(target: Record<string, number>, delta: Record<string, number 
 
 /** Adds one worker's delta snapshot to `totals`; throws RangeError on a corrupt histogram. */
 export function addSnapshot(totals: Totals, snapshot: Snapshot): void {
-  const histogram = decodeHistogram(snapshot.histogram);
-  const service = decodeHistogram(snapshot.serviceHistogram);
+  const histograms = [
+    decodeHistogram(snapshot.histogram),
+    decodeHistogram(snapshot.okHistogram),
+    decodeHistogram(snapshot.serviceHistogram),
+    decodeHistogram(snapshot.lagHistogram),
+  ] as const;
   totals.requests += snapshot.requests;
   totals.responses += snapshot.responses;
   totals.errors += snapshot.errors;
   totals.late += snapshot.late;
+  totals.dropped += snapshot.dropped;
+  totals.queued += snapshot.queued;
   addCounts(totals.errorKinds, snapshot.errorKinds);
   addCounts(totals.statusCodes, snapshot.statusCodes);
-  mergeInto(totals.histogram, histogram);
-  mergeInto(totals.serviceHistogram, service);
+  mergeInto(totals.histogram, histograms[0]);
+  mergeInto(totals.okHistogram, histograms[1]);
+  mergeInto(totals.serviceHistogram, histograms[2]);
+  mergeInto(totals.lagHistogram, histograms[3]);
 }

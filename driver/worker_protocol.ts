@@ -4,12 +4,27 @@
  * encoded (shared/histogram.ts); the one exception is a paced test's ticker (shared memory and a
  * port, see driver/ticker.ts). Snapshots are deltas — postMessage inside one process neither
  * loses nor duplicates — and the main thread adds them up into exact cumulative totals.
+ *
+ * A test starts in two phases: `prepare` hands a worker its task, and the worker opens its
+ * connections and warms its hot path before it answers `prepared`; only then does the main thread
+ * pick the start time and send `start`. So no slot of a paced timetable waits for a connect, a
+ * module compile or a cold JIT.
  */
 
 import type { TickerInit } from "./ticker.ts";
 
 /** How a request can fail; HTTP status codes are counted separately, never as errors. */
-export const ERROR_KINDS = ["connect_refused", "timeout", "reset", "malformed", "other"] as const;
+export const ERROR_KINDS = [
+  "connect_refused",
+  "dns",
+  "tls",
+  "fd_limit",
+  "timeout",
+  "closed",
+  "reset",
+  "malformed",
+  "other",
+] as const;
 /** One of {@link ERROR_KINDS}. */
 export type ErrorKind = typeof ERROR_KINDS[number];
 
@@ -27,6 +42,10 @@ export interface LoadSpec {
   /** Gap between scheduled requests of the node; 0 means each connection sends back to back. */
   intervalMs: number;
   timeoutMs: number;
+  /** HTTP statuses that count as success (`latency_ok`); absent means 200-399. */
+  expectedStatuses?: number[];
+  /** Extra PEM CA certificates to trust for https targets (a self-signed test target). */
+  caCerts?: string[];
 }
 
 /** One worker's share of a {@link LoadSpec}. */
@@ -39,8 +58,6 @@ export interface WorkerTask {
   /** This worker's place in the node's round-robin timetable. */
   offset: number;
   stride: number;
-  /** When the test starts, as `performance.timeOrigin + performance.now()` (shared by threads). */
-  startAt: number;
   reportMs: number;
   /** For paced tests: the precise wake-up thread the main thread spawned for this worker. */
   ticker?: TickerInit;
@@ -51,26 +68,38 @@ export interface Snapshot {
   /** 1, 2, 3 ... per worker; the main thread checks none is missing. */
   seq: number;
   final: boolean;
+  /** Requests whose bytes were handed to a socket (or whose connect was attempted). */
   requests: number;
   responses: number;
   errors: number;
+  /** Paced requests sent more than the late tolerance after their slot. */
   late: number;
+  /** Paced slots inside the test's window that were never sent (only in the final snapshot). */
+  dropped: number;
+  /** Paced slots that came due while every connection was busy. */
+  queued: number;
   errorKinds: Partial<Record<ErrorKind, number>>;
   statusCodes: Record<string, number>;
-  /** Latency (from the scheduled time when paced) recorded in this interval, encoded, in µs. */
+  /** Latency of every request that ended (responses and errors), encoded, in µs. */
   histogram: string;
-  /** Raw service time (write to last byte) recorded in this interval, encoded, in µs. */
+  /** Latency of the responses with an expected status, encoded, in µs. */
+  okHistogram: string;
+  /** Raw service time (write to last byte) of the responses, encoded, in µs. */
   serviceHistogram: string;
+  /** Send lag of paced requests (sent − scheduled), encoded, in µs; empty when unpaced. */
+  lagHistogram: string;
 }
 
 /** Main thread to worker. */
 export type MainToWorker =
-  | { type: "start"; task: WorkerTask }
+  | { type: "prepare"; task: WorkerTask }
+  | { type: "start"; startAt: number }
   | { type: "stop" };
 
 /** Worker to main thread. */
 export type WorkerToMain =
   | { type: "ready" }
+  | { type: "prepared" }
   | { type: "snapshot"; snapshot: Snapshot }
   | { type: "done" }
   | { type: "error"; message: string };

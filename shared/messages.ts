@@ -93,6 +93,8 @@ export const testParamsShape = {
   method: z.enum(HTTP_METHODS).default("GET"),
   headers: z.record(headerName, headerValue).optional(),
   body: z.string().max(1_048_576).optional(),
+  /** HTTP statuses that count as success in `latency_ok`; absent means 200-399. */
+  expected_statuses: z.array(z.number().int().min(100).max(599)).min(1).max(500).optional(),
 };
 
 /** Cross-field rules shared by the Kafka message and the REST body. */
@@ -194,16 +196,30 @@ export const metricsSchema = z.object({
   errors: count,
   error_kinds: countMap,
   status_codes: countMap,
-  /** Requests sent after their scheduled time (only when the test follows a timetable). */
+  /** Paced requests sent more than the late tolerance (2 ms) after their slot. */
   late: count,
+  /** Paced slots inside the test's window that were never sent (k6's dropped_iterations). */
+  dropped: count.default(0),
+  /** Paced slots that came due while every connection was busy. */
+  queued: count.default(0),
+  /** Requests with no outcome yet: in flight, or lost with a crashed worker. */
+  unfinished: count.default(0),
   /** Responses per second over the last report interval. */
   interval_rps: z.number().finite().nonnegative(),
-  /** Cumulative HDR histogram of latency in µs (from scheduled time when paced), compressed base64. */
+  /** Cumulative HDR histogram of latency in µs of every request that ended, compressed base64. */
   histogram: encodedHistogram,
+  /** The same for the responses with an expected status only. */
+  ok_histogram: encodedHistogram.optional(),
   /** Cumulative HDR histogram of raw service time in µs (send to response), compressed base64. */
   service_histogram: encodedHistogram.optional(),
+  /** Cumulative HDR histogram of paced send lag in µs (sent − scheduled). */
+  lag_histogram: encodedHistogram.optional(),
+  /** Why the driver's result is incomplete (a load worker crashed). */
+  error: z.string().max(2000).optional(),
 });
 export type MetricsMessage = z.infer<typeof metricsSchema>;
+/** What a producer supplies: counters added later may be left out. */
+export type MetricsInput = z.input<typeof metricsSchema>;
 
 /** The message type carried by each topic kind. */
 export interface MessageOf {
@@ -219,7 +235,7 @@ export interface InputOf {
   register: RegisterMessage;
   test_config: TestConfigInput;
   trigger: TriggerMessage;
-  metrics: MetricsMessage;
+  metrics: MetricsInput;
   heartbeat: HeartbeatMessage;
 }
 

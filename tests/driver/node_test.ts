@@ -47,6 +47,7 @@ function setup() {
             responses,
             elapsedMs: 10,
             intervalRps: 1,
+            unfinished: 0,
             final,
           };
           options.onReport?.(r);

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import {
   intervalMs,
-  lateAfterMs,
   scheduledAt,
   slotsBefore,
   type Timetable,
-  waitFor,
 } from "../../driver/pacer.ts";
 
 const one = (interval: number, start = 1000): Timetable => ({
@@ -49,21 +47,6 @@ Deno.test("scheduledAt() is start + slot * interval, with no drift over many slo
   }
 });
 
-Deno.test("waitFor() waits until the slot and never returns a negative wait", () => {
-  const table: [Timetable, number, number, number][] = [
-    [one(10), 0, 990, 10],
-    [one(10), 0, 1000, 0],
-    [one(10), 0, 5000, 0], // overdue: send now
-    [one(10), 5, 1000, 50],
-    [one(0), 1e6, 0, 10 ** 3], // unpaced before start: wait for start
-    [one(0), 1e6, 1000, 0],
-    [one(1000 / 3), 1, 1000, 1000 / 3],
-  ];
-  for (const [t, j, now, want] of table) {
-    assert.ok(Math.abs(waitFor(t, j, now) - want) < 1e-9, `slot ${j} at ${now}`);
-  }
-});
-
 Deno.test("slotsBefore() counts a worker's slots inside a duration, exactly at the edges", () => {
   const table: [Timetable, number, number][] = [
     [one(10), 1000, 0], // zero duration
@@ -84,9 +67,4 @@ Deno.test("slotsBefore() counts a worker's slots inside a duration, exactly at t
   for (const [t, end, want] of table) {
     assert.equal(slotsBefore(t, end), want, `${JSON.stringify(t)} end ${end}`);
   }
-});
-
-Deno.test("lateAfterMs() is one interval with a 2 ms floor for timer jitter", () => {
-  const table: [number, number][] = [[0, 2], [0.02, 2], [1, 2], [2, 2], [10, 10], [1e6, 1e6]];
-  for (const [interval, want] of table) assert.equal(lateAfterMs(interval), want);
 });

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { Recorder } from "../../driver/recorder.ts";
 import { addSnapshot, createTotals } from "../../driver/totals.ts";
-import { createLatencyHistogram, recordMicros, summarize } from "../../shared/histogram.ts";
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  recordMicros,
+  summarize,
+} from "../../shared/histogram.ts";
 
 Deno.test("merging workers' delta snapshots equals the histogram of all samples", () => {
   // A fixed pseudo-random spread of latencies from 1 µs to ~10 s over three workers and four
@@ -9,8 +14,9 @@ Deno.test("merging workers' delta snapshots equals the histogram of all samples"
   let seed = 42;
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const all = createLatencyHistogram();
+  const allOk = createLatencyHistogram();
   const allService = createLatencyHistogram();
-  const recorders = [new Recorder(), new Recorder(), new Recorder()];
+  const recorders = [new Recorder(true), new Recorder(true), new Recorder(true)];
   const totals = createTotals();
   let responses = 0;
   let errors = 0;
@@ -18,19 +24,21 @@ Deno.test("merging workers' delta snapshots equals the histogram of all samples"
     for (const rec of recorders) {
       for (let k = 0; k < 2500; k++) {
         rec.requests++;
+        const latency = Math.exp(random() * Math.log(1e7));
+        recordMicros(all, latency);
         if (random() < 0.05) {
-          rec.error(random() < 0.5 ? "timeout" : "reset");
+          rec.error(random() < 0.5 ? "timeout" : "reset", latency);
           errors++;
           continue;
         }
-        const latency = Math.exp(random() * Math.log(1e7));
         const service = latency * random();
-        rec.response(random() < 0.9 ? 200 : 503, latency, service);
-        recordMicros(all, latency);
+        const status = random() < 0.9 ? 200 : 503;
+        rec.response(status, latency, service);
+        if (status === 200) recordMicros(allOk, latency);
         recordMicros(allService, service);
         responses++;
       }
-      addSnapshot(totals, rec.take(round === 3));
+      addSnapshot(totals, rec.snapshot(round === 3));
     }
   }
   assert.equal(totals.requests, 30_000);
@@ -41,20 +49,31 @@ Deno.test("merging workers' delta snapshots equals the histogram of all samples"
   assert.equal(totals.histogram.totalCount, all.totalCount);
   assert.deepEqual(summarize(totals.histogram), summarize(all));
   assert.deepEqual(summarize(totals.serviceHistogram), summarize(allService));
+  assert.deepEqual(summarize(totals.okHistogram), summarize(allOk));
+  assert.equal(totals.histogram.totalCount, responses + errors, "errors have a latency too");
   for (const p of [0, 1, 10, 50, 75, 90, 99, 99.9, 99.99, 100]) {
     assert.equal(totals.histogram.getValueAtPercentile(p), all.getValueAtPercentile(p), `p${p}`);
   }
 });
 
-Deno.test("Recorder.take() starts a fresh interval with the next sequence number", () => {
-  const rec = new Recorder();
+Deno.test("Recorder.snapshot() starts a fresh interval with the next sequence number", () => {
+  const rec = new Recorder(true);
   rec.requests = 2;
   rec.response(204, 100, 50);
-  rec.error("malformed");
-  rec.late = 1;
-  const first = rec.take(false);
+  rec.error("malformed", 3000);
+  rec.sent(2500, true);
+  rec.dropped = 4;
+  rec.queued = 3;
+  const first = rec.snapshot(false);
+  const decoded = (h: string) => summarize(decodeHistogram(h));
   assert.deepEqual(
-    { ...first, histogram: undefined, serviceHistogram: undefined },
+    {
+      ...first,
+      histogram: decoded(first.histogram).count,
+      okHistogram: decoded(first.okHistogram).count,
+      serviceHistogram: decoded(first.serviceHistogram).max,
+      lagHistogram: decoded(first.lagHistogram).max,
+    },
     {
       seq: 1,
       final: false,
@@ -62,15 +81,39 @@ Deno.test("Recorder.take() starts a fresh interval with the next sequence number
       responses: 1,
       errors: 1,
       late: 1,
+      dropped: 4,
+      queued: 3,
       errorKinds: { malformed: 1 },
       statusCodes: { "204": 1 },
-      histogram: undefined,
-      serviceHistogram: undefined,
+      histogram: 2,
+      okHistogram: 1,
+      serviceHistogram: 0.05,
+      lagHistogram: 2.501,
     },
   );
-  const second = rec.take(true);
+  const second = rec.snapshot(true);
   assert.equal(second.seq, 2);
   assert.equal(second.final, true);
-  assert.equal(second.requests + second.responses + second.errors + second.late, 0);
+  assert.equal(
+    second.requests + second.responses + second.errors + second.late + second.dropped +
+      second.queued,
+    0,
+  );
+  assert.equal(decodeHistogram(second.histogram).totalCount, 0);
   assert.deepEqual(second.statusCodes, {});
+});
+
+Deno.test("only the expected statuses enter the ok histogram", () => {
+  const table: [number[] | undefined, number[], number][] = [
+    [undefined, [200, 204, 301, 399, 400, 404, 503], 4],
+    [[200], [200, 204, 503], 1],
+    [[404, 503], [200, 404, 503, 503], 3],
+  ];
+  for (const [expected, statuses, ok] of table) {
+    const rec = new Recorder(false, expected);
+    for (const status of statuses) rec.response(status, 1000, 1000);
+    const s = rec.snapshot(true);
+    assert.equal(decodeHistogram(s.okHistogram).totalCount, ok, JSON.stringify(expected));
+    assert.equal(decodeHistogram(s.histogram).totalCount, statuses.length);
+  }
 });

@@ -61,6 +61,9 @@ export class FakeDriver {
       error_kinds: this.errors > 0 ? { timeout: this.errors } : {},
       status_codes: { ...this.#statusCodes },
       late: 0,
+      dropped: 0,
+      queued: 0,
+      unfinished: 0,
       interval_rps: 0,
       histogram: encodeHistogram(this.histogram),
     };
