@@ -119,9 +119,7 @@ export class WorkerPool implements RunningTest {
     this.#n = workerCount(spec, options.workers);
     this.#lastSeq = new Array(this.#n).fill(0);
     this.done = new Promise<PoolReport>((resolve) => this.#resolveDone = resolve);
-    this.#tickers = spec.intervalMs > 0
-      ? Array.from({ length: this.#n }, () => spawnTicker())
-      : [];
+    this.#tickers = spec.intervalMs > 0 ? Array.from({ length: this.#n }, () => spawnTicker()) : [];
     const spawn = options.spawn ?? spawnLoadWorker;
     for (let i = 0; i < this.#n; i++) {
       const worker = spawn();

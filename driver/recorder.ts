@@ -102,7 +102,13 @@ export class Recorder {
       serviceHistogram: this.#paced ? encodeHistogram(this.#service) : responses,
       lagHistogram: encodeHistogram(this.#lag),
     };
-    this.requests = this.responses = this.errors = this.late = this.dropped = this.queued = 0;
+    this.requests =
+      this.responses =
+      this.errors =
+      this.late =
+      this.dropped =
+      this.queued =
+        0;
     this.#errorKinds.fill(0);
     this.#statusCodes.fill(0);
     for (const h of [this.#responses, this.#errorLatency, this.#ok, this.#service, this.#lag]) {

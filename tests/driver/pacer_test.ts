@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  intervalMs,
-  scheduledAt,
-  slotsBefore,
-  type Timetable,
-} from "../../driver/pacer.ts";
+import { intervalMs, scheduledAt, slotsBefore, type Timetable } from "../../driver/pacer.ts";
 
 const one = (interval: number, start = 1000): Timetable => ({
   startMs: start,

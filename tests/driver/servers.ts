@@ -31,18 +31,36 @@ function indexOfSeq(buf: Uint8Array, end: number, seq: Uint8Array): number {
   return -1;
 }
 
+/** What {@link serveRaw} does with one request. */
+export interface RawReply {
+  /** The bytes to answer with; absent: answer nothing. */
+  bytes?: Uint8Array | string;
+  /** Wait this long before answering (or closing). */
+  delayMs?: number;
+  /** Close the connection after answering (without reading anything more). */
+  close?: boolean;
+}
+
+/** Options of {@link serveRaw}. */
+export interface RawOptions {
+  /** Close a keep-alive connection that stays idle this long (as Node's keepAliveTimeout does). */
+  idleCloseMs?: number;
+}
+
 /**
  * A raw keep-alive server over Deno.listen. For each request (no body expected) it calls
- * `respond(n)` with the server-wide request number and writes the bytes it returns; `close`
- * says whether to close the connection right after (without reading anything more).
+ * `respond(n)` with the server-wide request number (counted when the request's head has been
+ * read) and does what the reply says.
  */
 export function serveRaw(
-  respond: (n: number) => { bytes: Uint8Array | string; close?: boolean },
-): TestServer & { requests(): number } {
+  respond: (n: number) => RawReply,
+  options: RawOptions = {},
+): TestServer & { requests(): number; idleCloses(): number } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns = new Set<Deno.Conn>();
   const handlers = new Set<Promise<void>>();
   let requests = 0;
+  let idleCloses = 0;
   const handle = async (conn: Deno.Conn) => {
     conns.add(conn);
     const buf = new Uint8Array(65536);
@@ -51,7 +69,14 @@ export function serveRaw(
       for (;;) {
         let at = indexOfSeq(buf, have, HEAD_END);
         while (at === -1) {
-          const n = await conn.read(buf.subarray(have));
+          let idle: ReturnType<typeof setTimeout> | undefined;
+          if (have === 0 && options.idleCloseMs !== undefined) {
+            idle = setTimeout(() => {
+              idleCloses++;
+              conn.close();
+            }, options.idleCloseMs);
+          }
+          const n = await conn.read(buf.subarray(have)).finally(() => clearTimeout(idle));
           if (n === null) return;
           have += n;
           at = indexOfSeq(buf, have, HEAD_END);
@@ -59,12 +84,15 @@ export function serveRaw(
         buf.copyWithin(0, at + 4, have);
         have -= at + 4;
         const reply = respond(++requests);
-        const bytes = typeof reply.bytes === "string"
-          ? new TextEncoder().encode(reply.bytes)
-          : reply.bytes;
-        let written = 0;
-        while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-        if (reply.close) return;
+        if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+        if (reply.bytes !== undefined) {
+          const bytes = typeof reply.bytes === "string"
+            ? new TextEncoder().encode(reply.bytes)
+            : reply.bytes;
+          let written = 0;
+          while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+        }
+        if (reply.close || reply.bytes === undefined) return;
       }
     } catch {
       // The client went away; nothing to clean up beyond the close below.
@@ -87,6 +115,7 @@ export function serveRaw(
   return {
     url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
     requests: () => requests,
+    idleCloses: () => idleCloses,
     close: async () => {
       listener.close();
       for (const c of conns) {
