@@ -6,7 +6,8 @@
  */
 import type { Delivered, MessageBus, Subscription } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
-import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
+import type { MetricsInput, TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
+import { LatestPublisher } from "./latest_publisher.ts";
 import { loadSpecFromConfig, metricsMessage } from "./metrics_message.ts";
 import { type PoolOptions, type PoolReport, type RunningTest, startTest } from "./pool.ts";
 import { assertNever, type LoadSpec } from "./worker_protocol.ts";
@@ -192,18 +193,17 @@ export class DriverNode {
     this.#done.add(testId);
     const { bus, nodeId } = this.#deps;
     let reportId = 0;
-    let publishing = Promise.resolve();
-    const onReport = (report: PoolReport) => {
-      const message = metricsMessage(nodeId, testId, ++reportId, report, this.#now());
-      // One at a time, in order: report_id must arrive increasing.
-      publishing = publishing.then(() => bus.publish("metrics", message, nodeId)).catch((err) =>
+    const publisher = new LatestPublisher<MetricsInput>(
+      (message) => bus.publish("metrics", message, nodeId),
+      (message, err) =>
         this.#log.error("metrics not sent", {
           test_id: testId,
           report_id: message.report_id,
           error: err,
-        })
-      );
-    };
+        }),
+    );
+    const onReport = (report: PoolReport) =>
+      publisher.offer(metricsMessage(nodeId, testId, ++reportId, report, this.#now()));
     const run = this.#deps.startTest ?? startTest;
     this.#log.info("test started", { test_id: testId });
     const test = run(loadSpecFromConfig(config), {
@@ -212,7 +212,7 @@ export class DriverNode {
       onReport,
     });
     const finished = test.done.then(async (final) => {
-      await publishing;
+      await publisher.flush();
       this.#log.info("test finished", {
         test_id: testId,
         requests: final.requests,
