@@ -57,8 +57,11 @@ export interface RunningTest {
 /** A paced test gets one worker per this many requests/s: pacing needs little CPU, more workers
  * would only add event loops that wake up for nothing. */
 const PACED_RPS_PER_WORKER = 25_000;
-/** Time between sending `start` to prepared workers and the first request. */
-const START_MARGIN_MS = 20;
+/**
+ * Time between sending `start` to prepared workers and the first request: enough for the message
+ * to reach an idle worker on a busy machine, short enough not to be noticed.
+ */
+const START_MARGIN_MS = 50;
 
 /** How many workers a test uses: never more than it has connections or requests. */
 export function workerCount(spec: LoadSpec, maxWorkers: number): number {

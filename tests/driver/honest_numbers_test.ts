@@ -147,10 +147,11 @@ Deno.test("Tsunami every 1,000 ms on one connection to a 1,500 ms server: 3 of 4
     const r = await run(spec(`${server.url}/x`, { intervalMs: 1000, count: 4 }));
     assertBalanced(r);
     assert.equal(r.responses, 4);
-    assert.equal(r.late, 3);
     assert.equal(r.dropped, 0);
     const lag = summarize(r.lagHistogram);
     assert.ok(lag.max >= 1500 && lag.max < 2500, `lag max ${lag.max} (slot 3: 1.5 s behind)`);
+    // Slot 0 has the smallest lag; on a loaded machine even it may miss the 2 ms tolerance.
+    assert.equal(r.late, 3 + (lag.min > 2 ? 1 : 0), `late ${r.late}, lag min ${lag.min}`);
   } finally {
     await server.close();
   }
