@@ -226,6 +226,7 @@ export class DriverNode {
       if (this.#heartbeat !== undefined) this.#beat(); // tell the orchestrator we are idle now
     });
     this.#running = { testId, test, finished };
+    if (this.#heartbeat !== undefined) this.#beat(); // tell the orchestrator we are busy now
   }
 
   #forgetStaleTriggers(): void {

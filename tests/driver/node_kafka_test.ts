@@ -12,7 +12,12 @@ import { Partitioners } from "kafkajs";
 import type { Delivered } from "../../shared/bus.ts";
 import type { KafkaBus } from "../../shared/kafka.ts";
 import { createLogger } from "../../shared/log.ts";
-import type { MetricsMessage, RegisterMessage, TestConfigInput } from "../../shared/messages.ts";
+import type {
+  HeartbeatMessage,
+  MetricsMessage,
+  RegisterMessage,
+  TestConfigInput,
+} from "../../shared/messages.ts";
 import type { TopicNames } from "../../shared/topics.ts";
 import { DriverNode } from "../../driver/node.ts";
 import { createTestBus } from "../support/kafka.ts";
@@ -23,7 +28,11 @@ const kafkaTest = { sanitizeOps: false, sanitizeResources: false };
 
 /** Collects everything drivers publish on `bus`'s topics. */
 async function watch(bus: KafkaBus) {
-  const seen = { register: [] as RegisterMessage[], metrics: [] as MetricsMessage[], beats: 0 };
+  const seen = {
+    register: [] as RegisterMessage[],
+    metrics: [] as MetricsMessage[],
+    beats: [] as HeartbeatMessage[],
+  };
   const subscription = await bus.subscribe({
     groupId: `watch-${crypto.randomUUID()}`,
     kinds: ["register", "metrics", "heartbeat"],
@@ -31,7 +40,7 @@ async function watch(bus: KafkaBus) {
     onMessage: (d: Delivered) => {
       if (d.kind === "register") seen.register.push(d.message);
       else if (d.kind === "metrics") seen.metrics.push(d.message);
-      else if (d.kind === "heartbeat") seen.beats++;
+      else if (d.kind === "heartbeat") seen.beats.push(d.message);
     },
   });
   return { seen, subscription };
@@ -91,6 +100,7 @@ Deno.test({
         JSON.stringify(config("poison", `${target.url}/ping`, { test_type: "TSUNAMI" as never })),
       );
       await sendRaw(control.bus, control.topics, "trigger", JSON.stringify({ trigger: "GO" }));
+      const startedAt = Date.now();
       await node.start();
       await eventually("register", () => seen.register.some((r) => r.node_id === "one"), 30_000);
 
@@ -130,7 +140,16 @@ Deno.test({
       assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
       assert.equal(ids.at(-1), final.report_id);
       assert.ok(!seen.metrics.some((m) => m.test_id === "k1-not-mine"));
-      assert.ok(seen.beats >= 1);
+      // Heartbeats: busy with k1 once it started, idle again after it, and one every 300 ms.
+      const beats = seen.beats.filter((b) => b.node_id === "one");
+      assert.ok(beats.some((b) => b.test_id === "k1"), "a busy heartbeat names the test");
+      const idleAfter = await eventually(
+        "idle heartbeat",
+        () => seen.beats.find((b) => b.test_id === null && b.timestamp >= final.timestamp),
+      );
+      const span = idleAfter.timestamp - startedAt;
+      const sent = seen.beats.filter((b) => b.timestamp <= idleAfter.timestamp).length;
+      assert.ok(sent >= Math.floor(span / 300) - 1, `${sent} beats in ${span} ms`);
       assert.equal(driverSide.bus.invalid.test_config, 2);
       assert.equal(driverSide.bus.invalid.trigger, 1);
     } finally {
