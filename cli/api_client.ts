@@ -2,25 +2,15 @@
  * A small client of the orchestrator's REST API, shared by `deno task loadtest` and
  * `deno task up --demo`. `fetch` is injected, so tests can answer from an in-process Hono app.
  */
-import type { TestParams } from "../orchestrator/controller.ts";
-import type { TestSummary, TestView } from "../orchestrator/test_view.ts";
-import type { TimeSeries } from "../orchestrator/timeseries.ts";
-
-/** A driver as `GET /api/drivers` lists it. */
-export interface ApiDriver {
-  node_id: string;
-  node_ip: string | null;
-  status: string;
-  last_heartbeat: string;
-  heartbeat_age_ms: number;
-  test_id: string | null;
-}
-
-/** `GET /api/tests/{id}/report?format=json`. */
-export interface ApiReport {
-  test: TestView;
-  timeseries: TimeSeries & { test_id?: string };
-}
+import type {
+  Driver,
+  DriverList,
+  Report,
+  TestList,
+  TestParamsInput,
+  TestSummary,
+  TestView,
+} from "../shared/api.ts";
 
 /** The orchestrator answered with an error status; `message` is its `error` field. */
 export class ApiError extends Error {
@@ -40,13 +30,13 @@ export class UnreachableError extends Error {
 /** What the CLI does with the API. */
 export interface ApiClient {
   readonly baseUrl: string;
-  drivers(): Promise<ApiDriver[]>;
-  createTest(params: TestParams): Promise<TestView>;
+  drivers(): Promise<Driver[]>;
+  createTest(params: TestParamsInput): Promise<TestView>;
   trigger(testId: string): Promise<TestView>;
   stop(testId: string): Promise<TestView>;
   getTest(testId: string): Promise<TestView>;
   listTests(): Promise<TestSummary[]>;
-  report(testId: string): Promise<ApiReport>;
+  report(testId: string): Promise<Report>;
   reportCsv(testId: string): Promise<string>;
 }
 
@@ -89,12 +79,12 @@ export function createApiClient(
   const id = (testId: string) => encodeURIComponent(testId);
   return {
     baseUrl: base,
-    drivers: async () => (await json<{ drivers: ApiDriver[] }>("GET", "/api/drivers")).drivers,
+    drivers: async () => (await json<DriverList>("GET", "/api/drivers")).drivers,
     createTest: (params) => json("POST", "/api/tests", params),
     trigger: (testId) => json("POST", `/api/tests/${id(testId)}/trigger`),
     stop: (testId) => json("POST", `/api/tests/${id(testId)}/stop`),
     getTest: (testId) => json("GET", `/api/tests/${id(testId)}`),
-    listTests: async () => (await json<{ tests: TestSummary[] }>("GET", "/api/tests")).tests,
+    listTests: async () => (await json<TestList>("GET", "/api/tests")).tests,
     report: (testId) => json("GET", `/api/tests/${id(testId)}/report?format=json`),
     reportCsv: async (testId) =>
       await (await call("GET", `/api/tests/${id(testId)}/report?format=csv`)).text(),

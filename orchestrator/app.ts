@@ -8,7 +8,7 @@ import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { InvalidCounts } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
-import * as s from "./api_schemas.ts";
+import * as s from "../shared/api.ts";
 import type { Controller } from "./controller.ts";
 import { type DocsAssets, fallbackPage, swaggerPage } from "./docs_page.ts";
 import { ConflictError, NotFoundError, UnavailableError } from "./errors.ts";

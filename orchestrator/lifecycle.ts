@@ -12,15 +12,10 @@
  * "the test is complete" is decided here and nowhere else. A stopped test keeps tracking the
  * final metrics that arrive after STOP: it is *draining* until every chosen driver is settled.
  */
-
-/** Where a test is in its life. */
-export type TestState = "created" | "running" | "finished" | "stopped" | "failed";
+import type { DriverProgress, TestState } from "../shared/api.ts";
 
 /** The states a test never leaves. */
 export const TERMINAL_STATES: readonly TestState[] = ["finished", "stopped", "failed"];
-
-/** How far one chosen driver is with the test. */
-export type DriverProgress = "running" | "final" | "lost";
 
 /** The lifecycle of one test. Plain data, so it can be stored as JSON. */
 export interface Lifecycle {

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { type ApiClient, ApiError } from "../../cli/api_client.ts";
 import { parseCliArgs } from "../../cli/config.ts";
 import { runTest } from "../../cli/run_test.ts";
-import type { TestView } from "../../orchestrator/test_view.ts";
-import { stats, testView } from "./fixtures.ts";
+import type { TestView } from "../../shared/api.ts";
+import { driver, stats, testView } from "./fixtures.ts";
 
 /** A fake API whose test runs for `pollsToFinish` polls; records every call. */
 function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
@@ -19,10 +19,7 @@ function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
     });
   const api: ApiClient = {
     baseUrl: "http://fake",
-    drivers: () =>
-      Promise.resolve(
-        [{ node_id: "one", status: "alive" }, { node_id: "two", status: "alive" }] as never,
-      ),
+    drivers: () => Promise.resolve([driver(), driver({ node_id: "two" })]),
     createTest: (params) => {
       calls.push(`create ${params.test_type}`);
       return Promise.resolve(view());

@@ -3,11 +3,11 @@ import { createDashboardRoutes } from "../../dashboard/routes.ts";
 import { renderReportHtml, scriptJson } from "../../dashboard/report_html.ts";
 import { buildSnapshot, type DashboardSource } from "../../dashboard/snapshot.ts";
 import { NotFoundError } from "../../orchestrator/errors.ts";
-import type { TestView } from "../../orchestrator/test_view.ts";
-import type { TimeSeries } from "../../orchestrator/timeseries.ts";
-import { testView } from "../cli/fixtures.ts";
+import type { TestView, TimeSeries } from "../../shared/api.ts";
+import { driver, testView } from "../cli/fixtures.ts";
 
 const series: TimeSeries = {
+  test_id: "old",
   interval_s: 1,
   overall: [{
     t: 1,
@@ -26,7 +26,7 @@ const series: TimeSeries = {
 
 function fakeSource(tests: TestView[]): DashboardSource {
   return {
-    drivers: () => [{ node_id: "one", status: "alive" }],
+    drivers: () => [driver()],
     listTests: (limit = 1000) =>
       tests.slice(0, limit).map(({ drivers: _drivers, ...rest }) => rest),
     getTest: (id) => {
@@ -105,7 +105,7 @@ Deno.test("/dashboard/snapshot answers once with JSON", async () => {
   const snap = await (await app.request("/dashboard/snapshot")).json();
   assert.equal(snap.time, 7);
   assert.equal(snap.current.test.test_id, "run");
-  assert.deepEqual(snap.drivers, [{ node_id: "one", status: "alive" }]);
+  assert.deepEqual(snap.drivers, [driver()]);
 });
 
 Deno.test("/reports/<id>.html is a self-contained report; unknown ids are 404", async () => {

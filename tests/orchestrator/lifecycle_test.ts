@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
+import type { TestState } from "../../shared/api.ts";
 import {
   isBusy,
   type Lifecycle,
   type LifecycleEvent,
-  type TestState,
   transition,
 } from "../../orchestrator/lifecycle.ts";
 
