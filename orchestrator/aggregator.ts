@@ -117,11 +117,6 @@ export class TestAggregate {
     return this.#drivers.get(nodeId)?.latest;
   }
 
-  /** The newest messages of every driver, sorted by node id (what a store keeps). */
-  latestMessages(): MetricsMessage[] {
-    return this.nodes().map((id) => this.#drivers.get(id)!.latest);
-  }
-
   /** One driver's statistics, from its newest cumulative report. */
   driverStats(nodeId: string): DriverStats | undefined {
     const state = this.#drivers.get(nodeId);
