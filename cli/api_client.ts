@@ -1,6 +1,8 @@
 /**
- * A small client of the orchestrator's REST API, shared by `deno task loadtest` and
- * `deno task up --demo`. `fetch` is injected, so tests can answer from an in-process Hono app.
+ * The one client of the orchestrator's REST API, shared by `deno task loadtest`,
+ * `deno task up --demo` and `deno task end`; its answers are typed by the contract in
+ * shared/api.ts. An error answer is thrown as an {@link ApiError} with its status. `fetch` is
+ * injected, so tests can answer from an in-process Hono app and callers can add a timeout.
  */
 import type {
   Driver,
@@ -11,16 +13,7 @@ import type {
   TestSummary,
   TestView,
 } from "../shared/api.ts";
-
-/** The orchestrator answered with an error status; `message` is its `error` field. */
-export class ApiError extends Error {
-  override name = "ApiError";
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+import { ApiError } from "../shared/api_error.ts";
 
 /** The orchestrator could not be reached at all. */
 export class UnreachableError extends Error {

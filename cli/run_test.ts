@@ -4,7 +4,8 @@
  * Every effect comes in through {@link RunDeps}, so the flow is tested against a fake API.
  */
 import type { Driver, TestParamsInput, TestView } from "../shared/api.ts";
-import { type ApiClient, ApiError } from "./api_client.ts";
+import { ApiError } from "../shared/api_error.ts";
+import type { ApiClient } from "./api_client.ts";
 import { renderProgress } from "./progress.ts";
 
 /** What {@link runTest} needs from the world. */

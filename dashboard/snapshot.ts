@@ -12,7 +12,7 @@ import type { Driver, Snapshot, TestSummary, TestView, TimeSeries } from "../sha
 export interface DashboardSource {
   drivers(): Driver[];
   listTests(limit?: number): TestSummary[];
-  /** Throws (NotFoundError) for an unknown test. */
+  /** Throws an ApiError with status 404 for an unknown test. */
   getTest(testId: string): TestView;
   timeseries(testId: string): TimeSeries;
 }

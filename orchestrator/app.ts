@@ -1,16 +1,16 @@
 /**
  * The orchestrator's REST API: a Hono app built by {@link createOrchestratorApp} around a
- * controller. Bodies are validated with the zod schemas of api_schemas.ts, the OpenAPI document
- * at `/api/openapi.json` is generated from the same schemas, and one `onError` maps every error
- * to one JSON shape: `{"error": "...", "problems"?: [{"field", "message"}]}`.
+ * controller. Bodies are validated with the zod schemas of shared/api.ts, the OpenAPI document
+ * at `/api/openapi.json` is generated from the same schemas, and every error answer is an
+ * {@link ApiError} in one JSON shape: `{"error": "...", "problems"?: [{"field", "message"}]}`.
  */
 import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import type { InvalidCounts } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
 import * as s from "../shared/api.ts";
 import type { Controller } from "./controller.ts";
 import { type DocsAssets, fallbackPage, swaggerPage } from "./docs_page.ts";
+import { ApiError } from "../shared/api_error.ts";
 import { ConflictError, NotFoundError, UnavailableError } from "./errors.ts";
 import { csvReport } from "./report.ts";
 import { createDashboardRoutes } from "../dashboard/routes.ts";
@@ -168,24 +168,19 @@ const routes = {
   }),
 };
 
-type ErrorStatus = 400 | 404 | 409 | 500 | 503;
-
 /**
- * Hono's HTTPException (thrown for a malformed JSON body), recognised by shape: the import map's
- * `hono/` prefix does not resolve subpath imports such as `hono/http-exception` here.
+ * Any error as the API answers it: an {@link ApiError} as it is; Hono's own HTTPException (thrown
+ * for a malformed JSON body, and recognised by shape: the import map's `hono/` prefix does not
+ * resolve `hono/http-exception` here) as an invalid request; anything else as an internal error,
+ * whose details stay in the log.
  */
-function httpExceptionStatus(err: Error): number | undefined {
+function asApiError(err: Error): ApiError {
+  if (err instanceof ApiError) return err;
   const e = err as Error & { status?: unknown; getResponse?: unknown };
-  return typeof e.status === "number" && typeof e.getResponse === "function" ? e.status : undefined;
-}
-
-function statusOf(err: Error): ErrorStatus {
-  if (err instanceof NotFoundError) return 404;
-  if (err instanceof ConflictError) return 409;
-  if (err instanceof UnavailableError) return 503;
-  const http = httpExceptionStatus(err);
-  if (http !== undefined) return http >= 500 ? 500 : 400;
-  return 500;
+  if (typeof e.status === "number" && typeof e.getResponse === "function" && e.status < 500) {
+    return new ApiError(400, `Invalid request: ${err.message}`, { cause: err });
+  }
+  return new ApiError(500, "Internal error", { cause: err });
 }
 
 /** Builds the API around a controller; `main.ts` serves it with `Deno.serve`. */
@@ -197,33 +192,32 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
 
   const app = new OpenAPIHono({
     // Validation failures become the one error shape, naming every bad field.
-    defaultHook: (result, c: Context) => {
+    defaultHook: (result) => {
       if (result.success) return;
       const problems = result.error.issues.map((issue) => ({
         field: issue.path.length > 0 ? issue.path.join(".") : "(body)",
         message: issue.message,
       }));
       const list = problems.map((p) => `${p.field}: ${p.message}`).join("; ");
-      return c.json({ error: `Invalid request: ${list}`, problems }, 400);
+      return new ApiError(400, `Invalid request: ${list}`, { problems }).getResponse();
     },
   });
 
   app.onError((err, c) => {
-    const status = statusOf(err);
-    if (status >= 500) log.error("request failed", { path: c.req.path, error: err.message });
-    const message = httpExceptionStatus(err) !== undefined && status === 400
-      ? `Invalid request: ${err.message}`
-      : status === 500
-      ? "Internal error"
-      : err.message;
-    return c.json({ error: message }, status);
+    const error = asApiError(err);
+    if (error.status >= 500) log.error("request failed", { path: c.req.path, error: err.message });
+    return error.getResponse();
   });
-  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) =>
+    new NotFoundError(`No route for ${c.req.method} ${c.req.path}`).getResponse()
+  );
   const connected = deps.kafkaConnected;
   if (connected) {
     app.use(async (c, next) => {
       if (!connected() && needsKafka(c.req.method, c.req.path)) {
-        return c.json({ error: "Not connected to Kafka yet: try again in a moment" }, 503);
+        // Answered here, not thrown: waiting for Kafka is expected, not an error to log.
+        return new UnavailableError("Not connected to Kafka yet: try again in a moment")
+          .getResponse();
       }
       await next();
     });
@@ -293,7 +287,7 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
   });
   app.get("/api/docs/:file", (c) => {
     const asset = deps.docsAssets?.get(c.req.param("file"));
-    if (!asset) return c.json({ error: `No docs asset ${c.req.param("file")}` }, 404);
+    if (!asset) return new NotFoundError(`No docs asset ${c.req.param("file")}`).getResponse();
     return c.body(asset.body, 200, {
       "content-type": asset.contentType,
       "cache-control": "public, max-age=3600",

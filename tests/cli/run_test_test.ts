@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { type ApiClient, ApiError } from "../../cli/api_client.ts";
+import type { ApiClient } from "../../cli/api_client.ts";
 import { parseCliArgs } from "../../cli/config.ts";
 import { runTest } from "../../cli/run_test.ts";
 import type { TestView } from "../../shared/api.ts";
+import { ApiError } from "../../shared/api_error.ts";
 import { driver, stats, testView } from "./fixtures.ts";
 
 /** A fake API whose test runs for `pollsToFinish` polls; records every call. */

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { createDashboardRoutes } from "../../dashboard/routes.ts";
 import { renderReportHtml, scriptJson } from "../../dashboard/report_html.ts";
 import { buildSnapshot, type DashboardSource } from "../../dashboard/snapshot.ts";
-import { NotFoundError } from "../../orchestrator/errors.ts";
 import type { TestView, TimeSeries } from "../../shared/api.ts";
+import { ApiError } from "../../shared/api_error.ts";
 import { driver, testView } from "../cli/fixtures.ts";
 
 const series: TimeSeries = {
@@ -31,7 +31,7 @@ function fakeSource(tests: TestView[]): DashboardSource {
       tests.slice(0, limit).map(({ drivers: _drivers, ...rest }) => rest),
     getTest: (id) => {
       const t = tests.find((x) => x.test_id === id);
-      if (!t) throw new NotFoundError(`Test "${id}" does not exist`);
+      if (!t) throw new ApiError(404, `Test "${id}" does not exist`);
       return t;
     },
     timeseries: () => series,
