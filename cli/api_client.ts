@@ -7,7 +7,10 @@
 import type {
   Driver,
   DriverList,
+  EndBody,
+  Health,
   Report,
+  ShutdownBody,
   TestList,
   TestParamsInput,
   TestSummary,
@@ -20,7 +23,7 @@ export class UnreachableError extends Error {
   override name = "UnreachableError";
 }
 
-/** What the CLI does with the API. */
+/** What surge's commands do with the API. */
 export interface ApiClient {
   readonly baseUrl: string;
   drivers(): Promise<Driver[]>;
@@ -31,6 +34,11 @@ export interface ApiClient {
   listTests(): Promise<TestSummary[]>;
   report(testId: string): Promise<Report>;
   reportCsv(testId: string): Promise<string>;
+  /** Tells every driver to finish and exit; resolves to the drivers that were alive. */
+  end(): Promise<string[]>;
+  /** Asks the orchestrator to stop; it answers before it does. */
+  shutdown(): Promise<ShutdownBody>;
+  health(): Promise<Health>;
 }
 
 /** A client of the orchestrator at `baseUrl` (no trailing slash needed). */
@@ -81,5 +89,8 @@ export function createApiClient(
     report: (testId) => json("GET", `/api/tests/${id(testId)}/report?format=json`),
     reportCsv: async (testId) =>
       await (await call("GET", `/api/tests/${id(testId)}/report?format=csv`)).text(),
+    end: async () => (await json<EndBody>("POST", "/api/end")).drivers,
+    shutdown: () => json("POST", "/api/shutdown"),
+    health: () => json("GET", "/healthz"),
   };
 }

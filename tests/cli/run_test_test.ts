@@ -47,6 +47,9 @@ function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
     listTests: () => Promise.resolve([]),
     report: () => Promise.reject(new Error("unused")),
     reportCsv: () => Promise.reject(new Error("unused")),
+    end: () => Promise.reject(new Error("unused")),
+    shutdown: () => Promise.reject(new Error("unused")),
+    health: () => Promise.reject(new Error("unused")),
   };
   return { api, calls };
 }
