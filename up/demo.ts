@@ -3,7 +3,7 @@
  * their summaries, so a newcomer sees the whole system work from one command.
  */
 import type { ApiClient } from "../cli/api_client.ts";
-import { runTest } from "../cli/run_test.ts";
+import { runTest } from "../cli/run_loadtest.ts";
 import { renderSummary } from "../cli/summary.ts";
 import type { TestParamsInput } from "../shared/api.ts";
 

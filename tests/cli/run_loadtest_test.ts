@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ApiClient } from "../../cli/api_client.ts";
 import { parseCliArgs } from "../../cli/config.ts";
-import { runTest } from "../../cli/run_test.ts";
+import { runTest } from "../../cli/run_loadtest.ts";
 import type { TestView } from "../../shared/api.ts";
 import { ApiError } from "../../shared/api_error.ts";
 import { driver, stats, testView } from "./fixtures.ts";
