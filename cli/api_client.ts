@@ -1,53 +1,44 @@
 /**
- * A small client of the orchestrator's REST API, shared by `deno task loadtest` and
- * `deno task up --demo`. `fetch` is injected, so tests can answer from an in-process Hono app.
+ * The one client of the orchestrator's REST API, shared by `deno task loadtest`,
+ * `deno task up --demo` and `deno task end`; its answers are typed by the contract in
+ * shared/api.ts. An error answer is thrown as an {@link ApiError} with its status. `fetch` is
+ * injected, so tests can answer from an in-process Hono app and callers can add a timeout.
  */
-import type { TestParams } from "../orchestrator/controller.ts";
-import type { TestSummary, TestView } from "../orchestrator/test_view.ts";
-import type { TimeSeries } from "../orchestrator/timeseries.ts";
-
-/** A driver as `GET /api/drivers` lists it. */
-export interface ApiDriver {
-  node_id: string;
-  node_ip: string | null;
-  status: string;
-  last_heartbeat: string;
-  heartbeat_age_ms: number;
-  test_id: string | null;
-}
-
-/** `GET /api/tests/{id}/report?format=json`. */
-export interface ApiReport {
-  test: TestView;
-  timeseries: TimeSeries & { test_id?: string };
-}
-
-/** The orchestrator answered with an error status; `message` is its `error` field. */
-export class ApiError extends Error {
-  override name = "ApiError";
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+import type {
+  Driver,
+  DriverList,
+  EndBody,
+  Health,
+  Report,
+  ShutdownBody,
+  TestList,
+  TestParamsInput,
+  TestSummary,
+  TestView,
+} from "../shared/api.ts";
+import { ApiError } from "../shared/api_error.ts";
 
 /** The orchestrator could not be reached at all. */
 export class UnreachableError extends Error {
   override name = "UnreachableError";
 }
 
-/** What the CLI does with the API. */
+/** What surge's commands do with the API. */
 export interface ApiClient {
   readonly baseUrl: string;
-  drivers(): Promise<ApiDriver[]>;
-  createTest(params: TestParams): Promise<TestView>;
+  drivers(): Promise<Driver[]>;
+  createTest(params: TestParamsInput): Promise<TestView>;
   trigger(testId: string): Promise<TestView>;
   stop(testId: string): Promise<TestView>;
   getTest(testId: string): Promise<TestView>;
   listTests(): Promise<TestSummary[]>;
-  report(testId: string): Promise<ApiReport>;
+  report(testId: string): Promise<Report>;
   reportCsv(testId: string): Promise<string>;
+  /** Tells every driver to finish and exit; resolves to the drivers that were alive. */
+  end(): Promise<string[]>;
+  /** Asks the orchestrator to stop; it answers before it does. */
+  shutdown(): Promise<ShutdownBody>;
+  health(): Promise<Health>;
 }
 
 /** A client of the orchestrator at `baseUrl` (no trailing slash needed). */
@@ -89,14 +80,17 @@ export function createApiClient(
   const id = (testId: string) => encodeURIComponent(testId);
   return {
     baseUrl: base,
-    drivers: async () => (await json<{ drivers: ApiDriver[] }>("GET", "/api/drivers")).drivers,
+    drivers: async () => (await json<DriverList>("GET", "/api/drivers")).drivers,
     createTest: (params) => json("POST", "/api/tests", params),
     trigger: (testId) => json("POST", `/api/tests/${id(testId)}/trigger`),
     stop: (testId) => json("POST", `/api/tests/${id(testId)}/stop`),
     getTest: (testId) => json("GET", `/api/tests/${id(testId)}`),
-    listTests: async () => (await json<{ tests: TestSummary[] }>("GET", "/api/tests")).tests,
+    listTests: async () => (await json<TestList>("GET", "/api/tests")).tests,
     report: (testId) => json("GET", `/api/tests/${id(testId)}/report?format=json`),
     reportCsv: async (testId) =>
       await (await call("GET", `/api/tests/${id(testId)}/report?format=csv`)).text(),
+    end: async () => (await json<EndBody>("POST", "/api/end")).drivers,
+    shutdown: () => json("POST", "/api/shutdown"),
+    health: () => json("GET", "/healthz"),
   };
 }

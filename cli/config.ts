@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseIntIn, parseNumberIn } from "../shared/config.ts";
-import type { TestParams } from "../orchestrator/controller.ts";
+import type { TestParams } from "../shared/api.ts";
 import { parseThresholds, type Threshold } from "./threshold.ts";
 
 /** Formats `loadtest report` can write. */

@@ -1,5 +1,5 @@
 /** `loadtest list`: the orchestrator's tests as a table, newest first. Pure. */
-import type { TestSummary } from "../orchestrator/test_view.ts";
+import type { TestSummary } from "../shared/api.ts";
 import { formatCount, formatMs, renderTable } from "./table.ts";
 
 /** One row per test: id, state, type, target, when, requests, p99, mean rps. */

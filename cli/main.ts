@@ -5,10 +5,11 @@
  * 3 the orchestrator could not be reached or refused a request.
  */
 import { renderReportHtml } from "../dashboard/report_html.ts";
-import { ApiError, createApiClient, UnreachableError } from "./api_client.ts";
+import { ApiError } from "../shared/api_error.ts";
+import { createApiClient, UnreachableError } from "./api_client.ts";
 import { type CliCommand, LOADTEST_USAGE, parseCliArgs } from "./config.ts";
 import { renderTestList } from "./list.ts";
-import { runTest } from "./run_test.ts";
+import { runTest } from "./run_loadtest.ts";
 import { renderSummary } from "./summary.ts";
 import { evaluateThresholds } from "./threshold.ts";
 

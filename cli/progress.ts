@@ -2,14 +2,8 @@
  * The live progress line of `deno task loadtest`, rendered from the test resource and the driver
  * list the REST API returns. Pure, so it is tested against fixed resources.
  */
-import type { TestView } from "../orchestrator/test_view.ts";
+import type { Driver, TestView } from "../shared/api.ts";
 import { formatCount, formatDuration } from "./table.ts";
-
-/** A driver as `GET /api/drivers` lists it (only what the progress line needs). */
-export interface DriverBrief {
-  node_id: string;
-  status: string;
-}
 
 /** The chosen drivers of a test (the API also lists unexpected reporters as `unchosen`). */
 export function chosenDrivers(view: TestView): string[] {
@@ -32,7 +26,7 @@ export function progressOf(view: TestView): { done: number; total: number | null
  */
 export function renderProgress(
   view: TestView,
-  drivers: readonly DriverBrief[],
+  drivers: readonly Pick<Driver, "node_id" | "status">[],
   elapsedS: number,
 ): string {
   const { done, total } = progressOf(view);

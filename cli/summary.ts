@@ -2,8 +2,7 @@
  * The final summary of a test: a latency table and a counts table, overall and per driver, then
  * the thresholds. Pure: it renders the test resource of `GET /api/tests/{id}`.
  */
-import type { Stats } from "../orchestrator/aggregator.ts";
-import type { TestView } from "../orchestrator/test_view.ts";
+import type { Stats, TestView } from "../shared/api.ts";
 import { formatMeasured, httpErrorCount, type ThresholdResult } from "./threshold.ts";
 import { formatCount, formatCounts, formatMs, renderTable } from "./table.ts";
 

@@ -4,7 +4,7 @@
  * before any test starts, so a typo cannot waste a test run; evaluation uses the merged result of
  * every driver (the overall statistics, whose percentiles come from the merged histogram).
  */
-import type { Stats } from "../orchestrator/aggregator.ts";
+import type { Stats } from "../shared/api.ts";
 
 /** What a threshold can be about. */
 export type ThresholdMetric =

@@ -3,15 +3,8 @@
  * its stylesheet and the test's data inlined, so it opens anywhere, offline, years later. The
  * charts and tables are drawn by the same code as the live dashboard (client/render.js).
  */
-import type { TestView } from "../orchestrator/test_view.ts";
-import type { TimeSeries } from "../orchestrator/timeseries.ts";
+import type { Report } from "../shared/api.ts";
 import { REPORT_ASSETS } from "./assets.ts";
-
-/** What a report is made of: `GET /api/tests/{id}/report?format=json`. */
-export interface ReportData {
-  test: TestView;
-  timeseries: TimeSeries;
-}
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -34,8 +27,8 @@ export function scriptJson(value: unknown): string {
 const inlineScript = (code: string) => code.replace(/<\/(script)/gi, "<\\/$1");
 const inlineStyle = (code: string) => code.replace(/<\/(style)/gi, "<\\/$1");
 
-/** Renders the report of one test as a complete HTML document. */
-export function renderReportHtml(data: ReportData): string {
+/** Renders the report of one test (`GET /api/tests/{id}/report`) as a complete HTML document. */
+export function renderReportHtml(data: Report): string {
   const { test } = data;
   const title = `surge report — ${test.test_id}`;
   const a = REPORT_ASSETS;

@@ -11,6 +11,7 @@
  */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
+import { ApiError } from "../shared/api_error.ts";
 import { DASHBOARD_ASSETS, INDEX_HTML } from "./assets.ts";
 import { renderReportHtml } from "./report_html.ts";
 import { buildSnapshot, type DashboardSource } from "./snapshot.ts";
@@ -85,8 +86,8 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
       const test = deps.source.getTest(testId);
       html = renderReportHtml({ test, timeseries: deps.source.timeseries(testId) });
     } catch (err) {
-      const status = (err as Error).name === "NotFoundError" ? 404 : 500;
-      return c.json({ error: (err as Error).message }, status);
+      if (err instanceof ApiError) return err.getResponse();
+      return c.json({ error: (err as Error).message }, 500);
     }
     const download = c.req.query("download") !== undefined;
     return c.html(html, 200, {

@@ -3,29 +3,18 @@
  * time series. Built from a {@link DashboardSource} (the orchestrator's controller satisfies it),
  * pushed over server-sent events every second.
  */
-import type { TestSummary, TestView } from "../orchestrator/test_view.ts";
-import type { TimeSeries } from "../orchestrator/timeseries.ts";
+import type { Driver, Snapshot, TestSummary, TestView, TimeSeries } from "../shared/api.ts";
 
-/** The read side of the orchestrator that the dashboard needs. */
+/**
+ * The read side of the orchestrator that the dashboard needs, in the REST API's shapes. The
+ * orchestrator passes its controller, so the dashboard depends on the contract, not on it.
+ */
 export interface DashboardSource {
-  drivers(): unknown[];
+  drivers(): Driver[];
   listTests(limit?: number): TestSummary[];
-  /** Throws (NotFoundError) for an unknown test. */
+  /** Throws an ApiError with status 404 for an unknown test. */
   getTest(testId: string): TestView;
   timeseries(testId: string): TimeSeries;
-}
-
-/** One push to the dashboard. */
-export interface Snapshot {
-  /** Server time (epoch ms). */
-  time: number;
-  drivers: unknown[];
-  /** The newest tests, newest first. */
-  tests: TestSummary[];
-  /** The test in focus, or null when there is none. */
-  current: { test: TestView; timeseries: TimeSeries } | null;
-  /** Set when the requested test does not exist. */
-  missing?: string;
 }
 
 /** How many tests the history shows. */

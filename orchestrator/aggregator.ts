@@ -6,37 +6,10 @@
  * the drivers' HDR histograms and sum their counters; percentiles are never averaged.
  * Accumulating (`accept`) is kept apart from deriving (`overall`, `driverStats`, `series`).
  */
-import {
-  decodeHistogram,
-  type Histogram,
-  type LatencyStats,
-  mergeAll,
-  summarize,
-} from "../shared/histogram.ts";
+import type { LatencyMs, Stats } from "../shared/api.ts";
+import { decodeHistogram, type Histogram, mergeAll, summarize } from "../shared/histogram.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
-import { intervalBetween, secondOf, SeriesBuilder, type TimeSeries } from "./timeseries.ts";
-
-/** Latency statistics in milliseconds. */
-export type LatencyMs = Omit<LatencyStats, "count">;
-
-/** Counters and latency of one driver or of the whole test. */
-export interface Stats {
-  requests: number;
-  responses: number;
-  errors: number;
-  error_kinds: Record<string, number>;
-  status_codes: Record<string, number>;
-  late: number;
-  rps: {
-    /** Responses per second over the last report interval (summed over drivers). */
-    last: number;
-    /** Responses over the time the test ran. */
-    mean: number;
-  };
-  /** How long the test ran, in seconds (overall: the longest-running driver). */
-  elapsed_s: number;
-  latency_ms: LatencyMs;
-}
+import { intervalBetween, secondOf, type Series, SeriesBuilder } from "./timeseries.ts";
 
 /** {@link Stats} of one driver plus where its reports are. */
 export interface DriverStats extends Stats {
@@ -144,11 +117,6 @@ export class TestAggregate {
     return this.#drivers.get(nodeId)?.latest;
   }
 
-  /** The newest messages of every driver, sorted by node id (what a store keeps). */
-  latestMessages(): MetricsMessage[] {
-    return this.nodes().map((id) => this.#drivers.get(id)!.latest);
-  }
-
   /** One driver's statistics, from its newest cumulative report. */
   driverStats(nodeId: string): DriverStats | undefined {
     const state = this.#drivers.get(nodeId);
@@ -174,7 +142,7 @@ export class TestAggregate {
   }
 
   /** The per-second series, overall and per driver. */
-  series(): TimeSeries {
+  series(): Series {
     return this.#series.build();
   }
 }

@@ -12,27 +12,15 @@
  * the orchestrator was down are read from Kafka; its drivers are expected to heartbeat within
  * the usual window and are lost otherwise, which settles the test like any other loss.
  */
+import type { Driver, TestParams, TestSummary, TestView, TimeSeries } from "../shared/api.ts";
 import type { Delivered, MessageBus, Subscription } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage } from "../shared/messages.ts";
 import { ConflictError, UnavailableError } from "./errors.ts";
 import { createdLifecycle, hasUnsettledDrivers, isBusy } from "./lifecycle.ts";
-import { type DriverInfo, DriverRegistry } from "./registry.ts";
+import { DriverRegistry } from "./registry.ts";
 import type { Store, TestRecord } from "./store.ts";
 import { type MetricsCounters, TestBook } from "./test_book.ts";
-import type { TimeSeries } from "./timeseries.ts";
-import type { TestSummary, TestView } from "./test_view.ts";
-
-/** What a user supplies to create a test (the test_config message less what the server adds). */
-export type TestParams = Omit<TestConfigMessage, "test_id" | "timestamp">;
-
-/** A driver as the API shows it. */
-export interface DriverView extends Omit<DriverInfo, "last_heartbeat" | "first_seen"> {
-  last_heartbeat: string;
-  first_seen: string;
-  /** Milliseconds since the last heartbeat, by the orchestrator's clock. */
-  heartbeat_age_ms: number;
-}
 
 /** Settings of the controller. */
 export interface ControllerOptions {
@@ -329,7 +317,7 @@ export class Controller {
   }
 
   /** Every driver seen, sorted by node id. */
-  drivers(): DriverView[] {
+  drivers(): Driver[] {
     const now = this.#now();
     return this.registry.list().map((d) => ({
       ...d,
@@ -350,7 +338,7 @@ export class Controller {
   }
 
   /** The per-second series of a test; throws NotFoundError. */
-  timeseries(testId: string): TimeSeries & { test_id: string } {
+  timeseries(testId: string): TimeSeries {
     return this.#book.series(testId);
   }
 }

@@ -1,9 +1,10 @@
 /**
  * `deno task end` (the seed's `python3 end.py end`): tells every driver to finish and exit, waits
  * until they have gone quiet (so their final metrics reach a still-running orchestrator), then
- * stops the orchestrator. Everything goes through the orchestrator's API; when no orchestrator
- * answers, END is published to Kafka directly so the drivers still stop.
+ * stops the orchestrator. Everything goes through the orchestrator's API (with the API client);
+ * when no orchestrator answers, END is published to Kafka directly so the drivers still stop.
  */
+import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
@@ -12,21 +13,19 @@ import { END_USAGE, type EndConfig, parseEndConfig } from "./config.ts";
 const say = (line: string) => console.error(`[end] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface DriverRow {
-  node_id: string;
-  status: string;
-  heartbeat_age_ms: number;
-  interval_ms: number;
-}
+/** `fetch` that gives up after `ms`: an orchestrator that stopped answering must not hang `end`. */
+const fetchWithin = (ms: number): typeof fetch => (input, init) =>
+  fetch(input, { ...init, signal: AbortSignal.timeout(ms) });
 
-async function request(url: string, method = "GET", timeoutMs = 3000): Promise<Response> {
-  return await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs) });
+/** Why a request failed; for an unreachable orchestrator, the network's own words. */
+function why(err: unknown): string {
+  const cause = err instanceof UnreachableError ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** True once none of `ids` has heartbeated for two of its intervals (or it is lost). */
-async function driversQuiet(config: EndConfig, ids: readonly string[]): Promise<boolean> {
-  const res = await request(`${config.orchestratorUrl}/api/drivers`);
-  const { drivers } = await res.json() as { drivers: DriverRow[] };
+async function driversQuiet(api: ApiClient, ids: readonly string[]): Promise<boolean> {
+  const drivers = await api.drivers();
   return drivers.filter((d) => ids.includes(d.node_id)).every((d) =>
     d.status === "lost" || d.heartbeat_age_ms > 2 * d.interval_ms
   );
@@ -65,36 +64,40 @@ async function main(): Promise<number> {
     return 2;
   }
   const deadline = Date.now() + config.timeoutMs;
+  const api = createApiClient(config.orchestratorUrl, fetchWithin(3000));
   let ended: string[];
   try {
-    const res = await request(`${config.orchestratorUrl}/api/end`, "POST");
-    if (!res.ok) throw new Error(`POST /api/end answered ${res.status}: ${await res.text()}`);
-    ended = (await res.json() as { drivers: string[] }).drivers;
+    ended = await api.end();
   } catch (err) {
-    say(`orchestrator at ${config.orchestratorUrl} did not take END (${(err as Error).message})`);
+    say(`orchestrator at ${config.orchestratorUrl} did not take END (${why(err)})`);
     return await endThroughKafka(config);
   }
   say(`END sent; waiting for ${ended.length} driver(s) to finish: ${ended.join(", ") || "none"}`);
   while (ended.length > 0 && Date.now() < deadline) {
     try {
-      if (await driversQuiet(config, ended)) break;
+      if (await driversQuiet(api, ended)) break;
     } catch {
       break; // the orchestrator went away: nothing left to wait for
     }
     await sleep(250);
   }
   try {
-    await request(`${config.orchestratorUrl}/api/shutdown`, "POST");
+    await api.shutdown();
   } catch (err) {
-    say(`orchestrator did not take the shutdown request: ${(err as Error).message}`);
+    say(`orchestrator did not take the shutdown request: ${why(err)}`);
     return 1;
   }
+  // Polled briefly: once the server is down, a connection is refused at once.
+  const probe = createApiClient(config.orchestratorUrl, fetchWithin(500));
   while (Date.now() < deadline) {
     try {
-      await request(`${config.orchestratorUrl}/healthz`, "GET", 500);
-    } catch {
-      say("drivers ended and orchestrator stopped");
-      return 0;
+      await probe.health();
+    } catch (err) {
+      // Any answer, even an error status, means the orchestrator is still there.
+      if (err instanceof UnreachableError) {
+        say("drivers ended and orchestrator stopped");
+        return 0;
+      }
     }
     await sleep(200);
   }
@@ -102,4 +105,4 @@ async function main(): Promise<number> {
   return 1;
 }
 
-Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main());

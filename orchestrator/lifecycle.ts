@@ -5,22 +5,16 @@
  * created ──trigger──▶ running ──every chosen driver final or lost──▶ finished
  *    │                    │   └──every chosen driver lost, none final──▶ failed
  *    └──────stop──────────┴──stop──▶ stopped
- * created | running ──fail──▶ failed
  * ```
  *
  * Besides the state it tracks each chosen driver's progress (`running`, `final`, `lost`), so
  * "the test is complete" is decided here and nowhere else. A stopped test keeps tracking the
  * final metrics that arrive after STOP: it is *draining* until every chosen driver is settled.
  */
-
-/** Where a test is in its life. */
-export type TestState = "created" | "running" | "finished" | "stopped" | "failed";
+import type { DriverProgress, TestState } from "../shared/api.ts";
 
 /** The states a test never leaves. */
 export const TERMINAL_STATES: readonly TestState[] = ["finished", "stopped", "failed"];
-
-/** How far one chosen driver is with the test. */
-export type DriverProgress = "running" | "final" | "lost";
 
 /** The lifecycle of one test. Plain data, so it can be stored as JSON. */
 export interface Lifecycle {
@@ -37,8 +31,7 @@ export type LifecycleEvent =
   | { type: "stop" }
   | { type: "driver_final"; node_id: string }
   | { type: "driver_lost"; node_id: string }
-  | { type: "driver_alive"; node_id: string }
-  | { type: "fail"; reason: string };
+  | { type: "driver_alive"; node_id: string };
 
 /** The outcome of a transition: the new lifecycle, or an error naming the current state. */
 export type TransitionResult =
@@ -128,9 +121,6 @@ export function transition(
     case "stop":
       if (state !== "created" && state !== "running") return refuse(testId, "stop", state);
       return ok({ ...lifecycle, state: "stopped", reason: "stopped on request" });
-    case "fail":
-      if (state !== "created" && state !== "running") return refuse(testId, "fail", state);
-      return ok({ ...lifecycle, state: "failed", reason: event.reason });
     case "driver_final": {
       // A final report settles a driver even after a stop or a loss: its numbers are complete.
       if (!(event.node_id in lifecycle.drivers)) return ok(lifecycle);

@@ -128,4 +128,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main());

@@ -6,10 +6,8 @@
  * as a heartbeat returns. Drivers that were running before the orchestrator started are
  * discovered from their heartbeats alone (their IP stays unknown until they register again).
  */
+import type { DriverStatus } from "../shared/api.ts";
 import type { HeartbeatMessage, RegisterMessage } from "../shared/messages.ts";
-
-/** Liveness of a driver. */
-export type DriverStatus = "alive" | "lost";
 
 /** What the orchestrator knows about one driver. */
 export interface DriverInfo {

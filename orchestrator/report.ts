@@ -1,16 +1,8 @@
 /**
- * The downloadable report of a test. JSON is the test resource plus its time series; CSV is one
- * row for the whole test and one per driver, for spreadsheets.
+ * The CSV report of a test: one row for the whole test and one per driver, for spreadsheets.
+ * (The JSON report is the test resource plus its time series: `Report` in shared/api.ts.)
  */
-import type { Stats } from "./aggregator.ts";
-import type { TimeSeries } from "./timeseries.ts";
-import type { TestView } from "./test_view.ts";
-
-/** The JSON report. */
-export interface JsonReport {
-  test: TestView;
-  timeseries: TimeSeries & { test_id: string };
-}
+import type { Stats, TestView } from "../shared/api.ts";
 
 /** Columns of the CSV report, in order. */
 export const CSV_COLUMNS = [

@@ -132,13 +132,6 @@ export class Store {
     );
   }
 
-  /** Drops cached results (new data arrived for a settled test). */
-  clearResults(testId: string): void {
-    this.#db.prepare("UPDATE tests SET results = NULL, series = NULL WHERE test_id = ?").run(
-      testId,
-    );
-  }
-
   /** One test, or undefined. */
   getTest(testId: string): StoredTest | undefined {
     const row = this.#db.prepare("SELECT * FROM tests WHERE test_id = ?").get(testId) as

@@ -4,22 +4,15 @@
  * events applied and saved here, and a test's results are cached once nothing can change them.
  * No I/O beyond the injected store.
  */
+import type { TestSummary, TestView, TimeSeries } from "../shared/api.ts";
 import type { Logger } from "../shared/log.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
 import { TestAggregate } from "./aggregator.ts";
 import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
 import type { Store, StoredTest, TestRecord } from "./store.ts";
-import type { TimeSeries } from "./timeseries.ts";
-import {
-  isSettled,
-  resultsOf,
-  type TestResults,
-  type TestSummary,
-  testSummary,
-  type TestView,
-  testView,
-} from "./test_view.ts";
+import type { Series } from "./timeseries.ts";
+import { isSettled, resultsOf, type TestResults, testSummary, testView } from "./test_view.ts";
 
 /** Counts of metrics messages by what became of them, for `/healthz`. */
 export interface MetricsCounters {
@@ -214,10 +207,10 @@ export class TestBook {
   }
 
   /** The per-second series of a test. */
-  series(testId: string): TimeSeries & { test_id: string } {
+  series(testId: string): TimeSeries {
     const record = this.get(testId);
     if (!this.#open.has(testId) && "series" in record && record.series) {
-      return { test_id: testId, ...(record.series as TimeSeries) };
+      return { test_id: testId, ...(record.series as Series) };
     }
     return { test_id: testId, ...this.aggregate(testId).series() };
   }

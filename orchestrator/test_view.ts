@@ -1,50 +1,15 @@
 /**
- * The shapes the REST API returns for a test, derived from its stored record and its aggregate.
- * Pure, so the live view, the cached results of a settled test and the report are one format.
+ * The REST API's test resources (their shapes are in shared/api.ts), built from a test's stored
+ * record and its aggregate. Pure, so the live view, the cached results of a settled test and the
+ * report are one format.
  */
-import type { TestConfigMessage } from "../shared/messages.ts";
-import { type Stats, type TestAggregate } from "./aggregator.ts";
-import { emptyStats } from "./aggregator.ts";
-import {
-  type DriverProgress,
-  hasUnsettledDrivers,
-  isTerminal,
-  type TestState,
-} from "./lifecycle.ts";
+import type { DriverResult, Stats, TestSummary, TestView } from "../shared/api.ts";
+import { emptyStats, type TestAggregate } from "./aggregator.ts";
+import { hasUnsettledDrivers, isTerminal } from "./lifecycle.ts";
 import type { TestRecord } from "./store.ts";
 
-/** One driver's part of a test. */
-export interface DriverResult extends Stats {
-  /** `running`, `final` (sent its last report) or `lost`; `unchosen` for an unexpected reporter. */
-  status: DriverProgress | "unchosen";
-  /** The newest report's id, or null before the first one. */
-  report_id: number | null;
-  final: boolean;
-  /** When the driver took its newest report (ISO 8601), or null. */
-  reported_at: string | null;
-}
-
-/** The results of a test: overall and per driver. */
-export interface TestResults {
-  overall: Stats;
-  drivers: Record<string, DriverResult>;
-}
-
-/** A test as the API shows it. */
-export interface TestView extends TestResults {
-  test_id: string;
-  state: TestState;
-  reason: string | null;
-  /** True once the state is final and every chosen driver has sent its final report or is lost. */
-  settled: boolean;
-  created_at: string;
-  triggered_at: string | null;
-  ended_at: string | null;
-  config: TestConfigMessage;
-}
-
-/** A test in a list: no per-driver detail. */
-export type TestSummary = Omit<TestView, "drivers">;
+/** The results of a test: overall and per driver (what a settled test caches). */
+export type TestResults = Pick<TestView, "overall" | "drivers">;
 
 const iso = (ms: number | null) => ms == null ? null : new Date(ms).toISOString();
 

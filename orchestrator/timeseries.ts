@@ -9,6 +9,7 @@
  * Interval histograms are kept encoded (a one-second delta is sparse and compresses to little),
  * and the merged overall point of a second is cached until a new interval lands in that second.
  */
+import type { SeriesPoint, TimeSeries } from "../shared/api.ts";
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -19,26 +20,8 @@ import {
   summarize,
 } from "../shared/histogram.ts";
 
-/** One second of a series. `t` is the second (1-based) the point ends at. */
-export interface SeriesPoint {
-  t: number;
-  requests: number;
-  responses: number;
-  errors: number;
-  /** Responses completed in this second (per second, since each point spans one second). */
-  throughput: number;
-  /** Latency percentiles of the responses of this second in ms; null when there were none. */
-  p50: number | null;
-  p90: number | null;
-  p99: number | null;
-}
-
-/** The series of one test. */
-export interface TimeSeries {
-  interval_s: 1;
-  overall: SeriesPoint[];
-  drivers: Record<string, SeriesPoint[]>;
-}
+/** The series of one test: the API's {@link TimeSeries} less the `test_id` it is filed under. */
+export type Series = Omit<TimeSeries, "test_id">;
 
 /** The counters of a cumulative snapshot that the series follows. */
 export interface SeriesCounts {
@@ -174,7 +157,7 @@ export class SeriesBuilder {
   }
 
   /** The series so far: every second from 1 to the last with data, zero-filled. */
-  build(): TimeSeries {
+  build(): Series {
     const drivers: Record<string, SeriesPoint[]> = {};
     const seconds = new Set<number>();
     for (const [nodeId, buckets] of [...this.#drivers].sort(([a], [b]) => a < b ? -1 : 1)) {

@@ -3,12 +3,12 @@
  * their summaries, so a newcomer sees the whole system work from one command.
  */
 import type { ApiClient } from "../cli/api_client.ts";
-import { runTest } from "../cli/run_test.ts";
+import { runTest } from "../cli/run_loadtest.ts";
 import { renderSummary } from "../cli/summary.ts";
-import type { TestParams } from "../orchestrator/controller.ts";
+import type { TestParamsInput } from "../shared/api.ts";
 
 /** The two demo tests against `targetUrl`. */
-export function demoTests(targetUrl: string): { title: string; params: TestParams }[] {
+export function demoTests(targetUrl: string): { title: string; params: TestParamsInput }[] {
   const common = { target_url: targetUrl, timeout_ms: 5000, method: "GET" as const };
   return [
     {

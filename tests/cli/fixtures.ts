@@ -1,6 +1,5 @@
-/** Result shapes as the orchestrator's API returns them, for the CLI's and dashboard's unit tests. */
-import type { Stats } from "../../orchestrator/aggregator.ts";
-import type { TestView } from "../../orchestrator/test_view.ts";
+/** Resources as the orchestrator's API returns them, for the CLI's and dashboard's unit tests. */
+import type { Driver, Stats, TestView } from "../../shared/api.ts";
 
 /** Statistics with every field set; `overrides` replace top-level fields. */
 export function stats(overrides: Partial<Stats> = {}): Stats {
@@ -55,6 +54,23 @@ export function testView(overrides: Partial<TestView> = {}): TestView {
       one: { ...one, status: "final", report_id: 3, final: true, reported_at: null },
       two: { ...two, status: "final", report_id: 3, final: true, reported_at: null },
     },
+    ...overrides,
+  };
+}
+
+/** A driver as `GET /api/drivers` lists it, alive and idle. */
+export function driver(overrides: Partial<Driver> = {}): Driver {
+  return {
+    node_id: "one",
+    node_ip: "127.0.0.1",
+    status: "alive",
+    last_heartbeat: "2025-11-24T22:00:03.000Z",
+    first_seen: "2025-11-24T21:59:00.000Z",
+    heartbeat_age_ms: 200,
+    interval_ms: 1000,
+    test_id: null,
+    workers: 2,
+    version: "0.1.0",
     ...overrides,
   };
 }

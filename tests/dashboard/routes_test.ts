@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { createDashboardRoutes } from "../../dashboard/routes.ts";
 import { renderReportHtml, scriptJson } from "../../dashboard/report_html.ts";
 import { buildSnapshot, type DashboardSource } from "../../dashboard/snapshot.ts";
-import { NotFoundError } from "../../orchestrator/errors.ts";
-import type { TestView } from "../../orchestrator/test_view.ts";
-import type { TimeSeries } from "../../orchestrator/timeseries.ts";
-import { testView } from "../cli/fixtures.ts";
+import type { TestView, TimeSeries } from "../../shared/api.ts";
+import { ApiError } from "../../shared/api_error.ts";
+import { driver, testView } from "../cli/fixtures.ts";
 
 const series: TimeSeries = {
+  test_id: "old",
   interval_s: 1,
   overall: [{
     t: 1,
@@ -26,12 +26,12 @@ const series: TimeSeries = {
 
 function fakeSource(tests: TestView[]): DashboardSource {
   return {
-    drivers: () => [{ node_id: "one", status: "alive" }],
+    drivers: () => [driver()],
     listTests: (limit = 1000) =>
       tests.slice(0, limit).map(({ drivers: _drivers, ...rest }) => rest),
     getTest: (id) => {
       const t = tests.find((x) => x.test_id === id);
-      if (!t) throw new NotFoundError(`Test "${id}" does not exist`);
+      if (!t) throw new ApiError(404, `Test "${id}" does not exist`);
       return t;
     },
     timeseries: () => series,
@@ -105,7 +105,7 @@ Deno.test("/dashboard/snapshot answers once with JSON", async () => {
   const snap = await (await app.request("/dashboard/snapshot")).json();
   assert.equal(snap.time, 7);
   assert.equal(snap.current.test.test_id, "run");
-  assert.deepEqual(snap.drivers, [{ node_id: "one", status: "alive" }]);
+  assert.deepEqual(snap.drivers, [driver()]);
 });
 
 Deno.test("/reports/<id>.html is a self-contained report; unknown ids are 404", async () => {

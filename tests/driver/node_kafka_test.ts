@@ -97,7 +97,7 @@ Deno.test({
         control.bus,
         control.topics,
         "test_config",
-        JSON.stringify(config("poison", `${target.url}/ping`, { test_type: "TSUNAMI" as never })),
+        JSON.stringify(config("poison", `${target.url}/ping`, { test_type: "TSUNAMI" })),
       );
       await sendRaw(control.bus, control.topics, "trigger", JSON.stringify({ trigger: "GO" }));
       const startedAt = Date.now();

@@ -1,16 +1,17 @@
 import assert from "node:assert/strict";
 import { MemoryBus } from "../../shared/bus.ts";
-import { TOPIC_KINDS } from "../../shared/topics.ts";
+import type { InputOf } from "../../shared/messages.ts";
+import { TOPIC_KINDS, type TopicKind } from "../../shared/topics.ts";
 import { Store } from "../../orchestrator/store.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
-import { AVALANCHE, call, createHarness, ManualClock } from "./harness.ts";
+import { avalanche, call, createHarness, ManualClock } from "./harness.ts";
 
 Deno.test("controller: a driver lost mid-test keeps its numbers, marked lost; the test finishes", async () => {
   const h = await createHarness();
   try {
     await h.heartbeat("one");
     await h.heartbeat("two");
-    await h.controller.createTest(AVALANCHE as never);
+    await h.controller.createTest(avalanche());
     await h.controller.trigger("t1");
     const one = new FakeDriver("one", "t1").record(latencies(1, 50, 1000, 100));
     const two = new FakeDriver("two", "t1").record(latencies(2, 20, 1000, 100));
@@ -40,7 +41,7 @@ Deno.test("controller: every driver lost without a final report fails the test",
   const h = await createHarness();
   try {
     await h.heartbeat("one");
-    await h.controller.createTest(AVALANCHE as never);
+    await h.controller.createTest(avalanche());
     await h.controller.trigger("t1");
     h.clock.advance(3000);
     h.controller.tick();
@@ -57,7 +58,7 @@ Deno.test("controller: a lost driver that heartbeats again is counted on again",
   try {
     await h.heartbeat("one");
     await h.heartbeat("two");
-    await h.controller.createTest(AVALANCHE as never);
+    await h.controller.createTest(avalanche());
     await h.controller.trigger("t1");
     h.clock.advance(2000);
     await h.heartbeat("two");
@@ -76,8 +77,8 @@ Deno.test("controller: stop publishes STOP; the next trigger waits for the final
   const h = await createHarness();
   try {
     await h.heartbeat("one");
-    await h.controller.createTest(AVALANCHE as never);
-    await h.controller.createTest(AVALANCHE as never);
+    await h.controller.createTest(avalanche());
+    await h.controller.createTest(avalanche());
     await h.controller.trigger("t1");
     const stopped = await h.controller.stop("t1");
     assert.equal(stopped.state, "stopped");
@@ -96,7 +97,7 @@ Deno.test("controller: a stopped test stops waiting for final metrics after the 
   const h = await createHarness();
   try {
     await h.heartbeat("one");
-    await h.controller.createTest(AVALANCHE as never);
+    await h.controller.createTest(avalanche());
     await h.controller.trigger("t1");
     await h.controller.stop("t1");
     h.clock.advance(2000);
@@ -119,9 +120,9 @@ Deno.test("controller: drivers listed in the config must be alive; others are no
   try {
     await h.heartbeat("one");
     await h.heartbeat("two");
-    await h.controller.createTest({ ...AVALANCHE, drivers: ["two", "nine"] } as never);
+    await h.controller.createTest(avalanche({ drivers: ["two", "nine"] }));
     await assert.rejects(h.controller.trigger("t1"), /not alive: nine \(never seen\)/);
-    await h.controller.createTest({ ...AVALANCHE, drivers: ["two"] } as never);
+    await h.controller.createTest(avalanche({ drivers: ["two"] }));
     const view = await h.controller.trigger("t2");
     assert.deepEqual(Object.keys(view.drivers), ["two"]);
     assert.deepEqual(h.published("trigger").at(-1)?.drivers, ["two"]);
@@ -145,7 +146,7 @@ Deno.test("controller: poison messages on every topic are skipped without distur
     await h.metrics(new FakeDriver("one", "zz").record([1000]).report(1000));
     assert.equal(h.controller.counters.metrics_unknown_test, 1);
     await h.heartbeat("one");
-    await h.controller.createTest(AVALANCHE as never);
+    await h.controller.createTest(avalanche());
     await h.controller.trigger("t1");
     await h.metrics(new FakeDriver("one", "t1").record([1000, 2000]).report(1000, true));
     assert.equal(h.controller.getTest("t1").state, "finished");
@@ -166,7 +167,7 @@ Deno.test("controller: after a restart a running test resumes and completes from
     const first = await createHarness({ store: new Store(path), bus, clock });
     await first.heartbeat("one");
     await first.heartbeat("two");
-    await first.controller.createTest(AVALANCHE as never);
+    await first.controller.createTest(avalanche());
     await first.controller.trigger("t1");
     await first.metrics(one.record(latencies(1, 30, 1000, 100)).report(1000));
     await first.metrics(two.record(latencies(2, 10, 1000, 100)).report(1000));
@@ -211,12 +212,9 @@ Deno.test("controller: after a restart a running test resumes and completes from
 /** A MemoryBus whose trigger topic can be made to fail, as a broker outage would. */
 class FlakyBus extends MemoryBus {
   failTrigger = false;
-  override publish<K extends Parameters<MemoryBus["publish"]>[0]>(
-    kind: K,
-    message: Parameters<MemoryBus["publish"]>[1],
-  ): Promise<void> {
+  override publish<K extends TopicKind>(kind: K, message: InputOf[K]): Promise<void> {
     if (this.failTrigger && kind === "trigger") return Promise.reject(new Error("broker down"));
-    return super.publish(kind, message as never);
+    return super.publish(kind, message);
   }
 }
 
@@ -225,7 +223,7 @@ Deno.test("controller: a trigger or stop that cannot reach Kafka is a 503 and ch
   const h = await createHarness({ bus });
   try {
     await h.heartbeat("one");
-    await h.controller.createTest(AVALANCHE as never);
+    await h.controller.createTest(avalanche());
     bus.failTrigger = true;
     const refused = await call(h.app, "POST", "/api/tests/t1/trigger");
     assert.equal(refused.status, 503);

@@ -2,6 +2,7 @@
  * An orchestrator on a MemoryBus (real encode/parse), an in-memory or file store and a manual
  * clock, for unit tests of the controller and the app.
  */
+import { createTestBody, type TestParams, type TestParamsInput } from "../../shared/api.ts";
 import { MemoryBus } from "../../shared/bus.ts";
 import { createLogger } from "../../shared/log.ts";
 import type { MetricsMessage } from "../../shared/messages.ts";
@@ -103,13 +104,18 @@ export async function createHarness(
   };
 }
 
-/** A valid POST /api/tests body. */
+/** A valid POST /api/tests body (fields with defaults left out). */
 export const AVALANCHE = {
   test_type: "AVALANCHE",
   test_message_delay: 0,
   message_count_per_driver: 100,
   target_url: "http://127.0.0.1:8080/ping",
-};
+} satisfies TestParamsInput;
+
+/** {@link AVALANCHE} as the controller receives it: validated, defaults filled in. */
+export function avalanche(overrides: Partial<TestParamsInput> = {}): TestParams {
+  return createTestBody.parse({ ...AVALANCHE, ...overrides });
+}
 
 /** Sends a JSON request to an app. */
 export async function call(

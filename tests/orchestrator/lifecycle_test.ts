@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
+import type { TestState } from "../../shared/api.ts";
 import {
   isBusy,
   type Lifecycle,
   type LifecycleEvent,
-  type TestState,
   transition,
 } from "../../orchestrator/lifecycle.ts";
 
@@ -19,7 +19,6 @@ const STATES: Record<TestState, Lifecycle> = {
 const EVENTS: Record<string, LifecycleEvent> = {
   trigger: { type: "trigger", drivers: ["a", "b"] },
   stop: { type: "stop" },
-  fail: { type: "fail", reason: "broken" },
   final_a: { type: "driver_final", node_id: "a" },
   lost_a: { type: "driver_lost", node_id: "a" },
   alive_a: { type: "driver_alive", node_id: "a" },
@@ -30,7 +29,6 @@ const TABLE: Record<TestState, Record<keyof typeof EVENTS, TestState | "error">>
   created: {
     trigger: "running",
     stop: "stopped",
-    fail: "failed",
     final_a: "created",
     lost_a: "created",
     alive_a: "created",
@@ -38,7 +36,6 @@ const TABLE: Record<TestState, Record<keyof typeof EVENTS, TestState | "error">>
   running: {
     trigger: "error",
     stop: "stopped",
-    fail: "failed",
     final_a: "running",
     lost_a: "running",
     alive_a: "running",
@@ -46,7 +43,6 @@ const TABLE: Record<TestState, Record<keyof typeof EVENTS, TestState | "error">>
   finished: {
     trigger: "error",
     stop: "error",
-    fail: "error",
     final_a: "finished",
     lost_a: "finished",
     alive_a: "finished",
@@ -54,7 +50,6 @@ const TABLE: Record<TestState, Record<keyof typeof EVENTS, TestState | "error">>
   stopped: {
     trigger: "error",
     stop: "error",
-    fail: "error",
     final_a: "stopped",
     lost_a: "stopped",
     alive_a: "stopped",
@@ -62,7 +57,6 @@ const TABLE: Record<TestState, Record<keyof typeof EVENTS, TestState | "error">>
   failed: {
     trigger: "error",
     stop: "error",
-    fail: "error",
     final_a: "failed",
     lost_a: "failed",
     alive_a: "failed",

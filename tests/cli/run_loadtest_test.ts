@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { type ApiClient, ApiError } from "../../cli/api_client.ts";
+import type { ApiClient } from "../../cli/api_client.ts";
 import { parseCliArgs } from "../../cli/config.ts";
-import { runTest } from "../../cli/run_test.ts";
-import type { TestView } from "../../orchestrator/test_view.ts";
-import { stats, testView } from "./fixtures.ts";
+import { runTest } from "../../cli/run_loadtest.ts";
+import type { TestView } from "../../shared/api.ts";
+import { ApiError } from "../../shared/api_error.ts";
+import { driver, stats, testView } from "./fixtures.ts";
 
 /** A fake API whose test runs for `pollsToFinish` polls; records every call. */
 function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
@@ -19,10 +20,7 @@ function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
     });
   const api: ApiClient = {
     baseUrl: "http://fake",
-    drivers: () =>
-      Promise.resolve(
-        [{ node_id: "one", status: "alive" }, { node_id: "two", status: "alive" }] as never,
-      ),
+    drivers: () => Promise.resolve([driver(), driver({ node_id: "two" })]),
     createTest: (params) => {
       calls.push(`create ${params.test_type}`);
       return Promise.resolve(view());
@@ -49,6 +47,9 @@ function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
     listTests: () => Promise.resolve([]),
     report: () => Promise.reject(new Error("unused")),
     reportCsv: () => Promise.reject(new Error("unused")),
+    end: () => Promise.reject(new Error("unused")),
+    shutdown: () => Promise.reject(new Error("unused")),
+    health: () => Promise.reject(new Error("unused")),
   };
   return { api, calls };
 }

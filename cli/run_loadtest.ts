@@ -3,9 +3,9 @@
  * is settled, and on interruption (Ctrl-C) stop the *test*, then wait for its final numbers.
  * Every effect comes in through {@link RunDeps}, so the flow is tested against a fake API.
  */
-import type { TestParams } from "../orchestrator/controller.ts";
-import type { TestView } from "../orchestrator/test_view.ts";
-import { type ApiClient, type ApiDriver, ApiError } from "./api_client.ts";
+import type { Driver, TestParamsInput, TestView } from "../shared/api.ts";
+import { ApiError } from "../shared/api_error.ts";
+import type { ApiClient } from "./api_client.ts";
 import { renderProgress } from "./progress.ts";
 
 /** What {@link runTest} needs from the world. */
@@ -45,7 +45,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Creates and triggers a test, follows it until settled, and returns the final resource. */
-export async function runTest(params: TestParams, deps: RunDeps): Promise<RunOutcome> {
+export async function runTest(params: TestParamsInput, deps: RunDeps): Promise<RunOutcome> {
   const { api } = deps;
   const now = deps.now ?? Date.now;
   const pollMs = deps.pollMs ?? 500;
@@ -68,7 +68,7 @@ export async function runTest(params: TestParams, deps: RunDeps): Promise<RunOut
   note(`triggered test ${testId} on ${Object.keys(view.drivers).join(", ") || "no driver"}`);
   let interrupted = false;
   let stopSentAt: number | undefined;
-  let drivers: ApiDriver[] = [];
+  let drivers: Driver[] = [];
   while (true) {
     if (deps.signal?.aborted && !interrupted) {
       interrupted = true;

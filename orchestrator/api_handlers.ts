@@ -1,0 +1,66 @@
+/**
+ * What each route of the table in api_routes.ts does: read the validated request, ask the
+ * controller, answer with a body typed by the contract (shared/api.ts). A handler that cannot
+ * answer throws an ApiError (errors.ts), which the app's `onError` turns into its response.
+ */
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { InvalidCounts } from "../shared/bus.ts";
+import type { Routes } from "./api_routes.ts";
+import type { Controller } from "./controller.ts";
+import { ConflictError } from "./errors.ts";
+import { csvReport } from "./report.ts";
+
+/** What the handlers need. */
+export interface HandlerDeps {
+  controller: Controller;
+  /** The bus's counts of skipped invalid messages, for `/healthz`. */
+  invalid?: InvalidCounts;
+  /** Called after `POST /api/shutdown` has been answered; absent means shutdown is refused. */
+  shutdown?: () => void;
+  now: () => number;
+}
+
+/** One handler per route of the table, under the same name. */
+export type Handlers = { [K in keyof Routes]: RouteHandler<Routes[K]> };
+
+/** The handlers of every route; `/healthz` counts its uptime from this call. */
+export function createHandlers(deps: HandlerDeps): Handlers {
+  const { controller, now } = deps;
+  const startedAt = now();
+  return {
+    drivers: (c) => c.json({ drivers: controller.drivers() }, 200),
+    createTest: async (c) => c.json(await controller.createTest(c.req.valid("json")), 201),
+    listTests: (c) => c.json({ tests: controller.listTests() }, 200),
+    getTest: (c) => c.json(controller.getTest(c.req.valid("param").test_id), 200),
+    trigger: async (c) => c.json(await controller.trigger(c.req.valid("param").test_id), 200),
+    stop: async (c) => c.json(await controller.stop(c.req.valid("param").test_id), 200),
+    timeseries: (c) => c.json(controller.timeseries(c.req.valid("param").test_id), 200),
+    report: (c) => {
+      const { test_id } = c.req.valid("param");
+      const test = controller.getTest(test_id);
+      if (c.req.valid("query").format === "csv") {
+        return c.body(csvReport(test), 200, {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": `attachment; filename="surge-${test_id}.csv"`,
+        });
+      }
+      return c.json({ test, timeseries: controller.timeseries(test_id) }, 200);
+    },
+    end: async (c) => c.json({ drivers: await controller.endDrivers() }, 200),
+    shutdown: (c) => {
+      const shutdown = deps.shutdown;
+      if (!shutdown) throw new ConflictError("Shutdown over HTTP is not enabled here");
+      // Answer first, then stop: the caller learns the request was taken.
+      setTimeout(shutdown, 50);
+      return c.json({ shutting_down: true as const }, 202);
+    },
+    health: (c) =>
+      c.json({
+        ok: true,
+        uptime_s: Math.round((now() - startedAt) / 1000),
+        drivers_alive: controller.registry.alive().length,
+        invalid_messages: { ...(deps.invalid ?? {}) },
+        counters: { ...controller.counters },
+      }, 200),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The REST API's route table: method, path, request schemas and documented answers of every
+ * operation, from the contract's schemas (shared/api.ts). The OpenAPI document lists the routes
+ * in this order. What each route does is in api_handlers.ts.
+ */
+import { createRoute, type z } from "@hono/zod-openapi";
+import * as s from "../shared/api.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+const errorResponse = (description: string) => json(s.errorSchema, description);
+const notFound = { 404: errorResponse("No such test") };
+const conflict = { 409: errorResponse("Not allowed in the test's current state") };
+const unavailable = { 503: errorResponse("Kafka could not be reached") };
+
+/** Every operation of the API, by handler name. */
+export const routes = {
+  drivers: createRoute({
+    method: "get",
+    path: "/api/drivers",
+    tags: ["drivers"],
+    summary: "Drivers seen through register and heartbeat messages",
+    responses: { 200: json(s.driverListSchema, "Every driver, sorted by node id") },
+  }),
+  createTest: createRoute({
+    method: "post",
+    path: "/api/tests",
+    tags: ["tests"],
+    summary: "Create a test and publish its test_config",
+    request: {
+      body: { content: { "application/json": { schema: s.createTestBody } }, required: true },
+    },
+    responses: {
+      201: json(s.testViewSchema, "The test, in state created"),
+      400: errorResponse("Invalid body; each bad field is named"),
+      ...unavailable,
+    },
+  }),
+  listTests: createRoute({
+    method: "get",
+    path: "/api/tests",
+    tags: ["tests"],
+    summary: "Every test, newest first",
+    responses: { 200: json(s.testListSchema, "The tests") },
+  }),
+  getTest: createRoute({
+    method: "get",
+    path: "/api/tests/{test_id}",
+    tags: ["tests"],
+    summary: "One test with its overall and per-driver results",
+    request: { params: s.testIdParam },
+    responses: { 200: json(s.testViewSchema, "The test"), ...notFound },
+  }),
+  trigger: createRoute({
+    method: "post",
+    path: "/api/tests/{test_id}/trigger",
+    tags: ["tests"],
+    summary: "Start a created test on every alive driver (or the drivers its config lists)",
+    request: { params: s.testIdParam },
+    responses: {
+      200: json(s.testViewSchema, "The test, now running"),
+      ...notFound,
+      ...conflict,
+      ...unavailable,
+    },
+  }),
+  stop: createRoute({
+    method: "post",
+    path: "/api/tests/{test_id}/stop",
+    tags: ["tests"],
+    summary: "Stop a created or running test",
+    request: { params: s.testIdParam },
+    responses: {
+      200: json(s.testViewSchema, "The test, now stopped"),
+      ...notFound,
+      ...conflict,
+      ...unavailable,
+    },
+  }),
+  timeseries: createRoute({
+    method: "get",
+    path: "/api/tests/{test_id}/timeseries",
+    tags: ["tests"],
+    summary: "Per-second throughput, latency percentiles and errors, overall and per driver",
+    request: { params: s.testIdParam },
+    responses: { 200: json(s.timeseriesSchema, "The series"), ...notFound },
+  }),
+  report: createRoute({
+    method: "get",
+    path: "/api/tests/{test_id}/report",
+    tags: ["tests"],
+    summary: "The test's report as JSON (with its time series) or CSV",
+    request: { params: s.testIdParam, query: s.reportQuery },
+    responses: {
+      200: {
+        content: {
+          "application/json": { schema: s.reportSchema },
+          "text/csv": { schema: { type: "string" as const } },
+        },
+        description: "The report",
+      },
+      ...notFound,
+    },
+  }),
+  end: createRoute({
+    method: "post",
+    path: "/api/end",
+    tags: ["system"],
+    summary: "Tell every driver to finish and exit (trigger END)",
+    responses: { 200: json(s.endSchema, "The drivers that were alive"), ...unavailable },
+  }),
+  shutdown: createRoute({
+    method: "post",
+    path: "/api/shutdown",
+    tags: ["system"],
+    summary: "Stop the orchestrator cleanly (used by `deno task end`)",
+    responses: {
+      202: json(s.shutdownSchema, "Shutting down"),
+      ...conflict,
+    },
+  }),
+  health: createRoute({
+    method: "get",
+    path: "/healthz",
+    tags: ["system"],
+    summary: "Liveness and counters",
+    responses: { 200: json(s.healthSchema, "The orchestrator is up") },
+  }),
+};
+
+/** The route table's type, for the handlers that serve it. */
+export type Routes = typeof routes;
