@@ -7,9 +7,16 @@
  * Accumulating (`accept`) is kept apart from deriving (`overall`, `driverStats`, `series`).
  */
 import type { LatencyMs, Stats } from "../shared/api.ts";
-import { decodeHistogram, type Histogram, mergeAll, summarize } from "../shared/histogram.ts";
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  type Histogram,
+  mergeAll,
+  summarize,
+} from "../shared/histogram.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
-import { intervalBetween, secondOf, type Series, SeriesBuilder } from "./timeseries.ts";
+import { saturationWarnings } from "../shared/saturation.ts";
+import { intervalBetween, type Series, SeriesBuilder } from "./timeseries.ts";
 
 /** {@link Stats} of one driver plus where its reports are. */
 export interface DriverStats extends Stats {
@@ -17,12 +24,40 @@ export interface DriverStats extends Stats {
   final: boolean;
   /** The driver's timestamp (epoch ms) of its newest report. */
   reported_at: number;
+  error: string | null;
+}
+
+/** What the aggregate needs to know about the test itself. */
+export interface AggregateContext {
+  /** Requests per second each driver's timetable asks for; null for an unpaced test. */
+  rate: number | null;
+  /** Keep-alive connections per driver. */
+  connections: number;
+  /** When the test was triggered (epoch ms); the series counts seconds from here. */
+  triggeredAt: number | null;
+}
+
+/** The decoded histograms of one cumulative report. */
+interface Histograms {
+  all: Histogram;
+  ok: Histogram;
+  service: Histogram;
+  lag: Histogram;
 }
 
 interface DriverState {
   latest: MetricsMessage;
-  histogram: Histogram;
+  histograms: Histograms;
+  /** Where the driver's test clock starts, in ms after the trigger (from its first report). */
+  offsetMs: number;
 }
+
+/**
+ * A driver's test clock is placed on the trigger's by its own wall clock (report timestamp minus
+ * elapsed time), clamped to this window: drivers start within a second or two of the trigger,
+ * and a skewed clock must not push its points off the chart.
+ */
+const MAX_START_OFFSET_MS = 10_000;
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -35,76 +70,137 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
 }
 
-/** Zero statistics, for a test nobody has reported on yet. */
-export function emptyStats(): Stats {
-  return statsOf([], mergeAll([]));
+function decodeAll(message: MetricsMessage): Histograms {
+  const all = decodeHistogram(message.histogram);
+  const optional = (h: string | undefined) =>
+    h === undefined ? createLatencyHistogram() : decodeHistogram(h);
+  return {
+    all,
+    ok: optional(message.ok_histogram),
+    service: message.service_histogram === undefined
+      ? mergeAll([all])
+      : decodeHistogram(message.service_histogram),
+    lag: optional(message.lag_histogram),
+  };
 }
 
-function statsOf(messages: readonly MetricsMessage[], histogram: Histogram): Stats {
+function mergeHistograms(list: readonly Histograms[]): Histograms {
+  return {
+    all: mergeAll(list.map((h) => h.all)),
+    ok: mergeAll(list.map((h) => h.ok)),
+    service: mergeAll(list.map((h) => h.service)),
+    lag: mergeAll(list.map((h) => h.lag)),
+  };
+}
+
+/** Zero statistics, for a test or driver nobody has reported on yet. */
+export function emptyStats(): Stats {
+  return statsOf([], mergeHistograms([]), { rate: null, connections: 0, triggeredAt: null });
+}
+
+/** Sums `messages` (one per driver) into {@link Stats}; `rps.last` counts them all. */
+function statsOf(
+  messages: readonly MetricsMessage[],
+  histograms: Histograms,
+  context: AggregateContext,
+): Stats {
+  const lag = summarize(histograms.lag);
   const stats: Stats = {
+    offered: 0,
     requests: 0,
     responses: 0,
     errors: 0,
+    dropped: 0,
+    queued: 0,
+    unfinished: 0,
     error_kinds: {},
     status_codes: {},
     late: 0,
     rps: { last: 0, mean: 0 },
     elapsed_s: 0,
-    latency_ms: latencyMs(histogram),
+    latency_ms: latencyMs(histograms.all),
+    latency_ok_ms: latencyMs(histograms.ok),
+    lag_ms: { p50: lag.median, p99: lag.p99, max: lag.max },
+    warnings: [],
   };
   let elapsedMs = 0;
   for (const m of messages) {
     stats.requests += m.requests;
     stats.responses += m.responses;
     stats.errors += m.errors;
+    stats.dropped += m.dropped;
+    stats.queued += m.queued;
+    stats.unfinished += m.unfinished;
     stats.late += m.late;
     stats.rps.last += m.interval_rps;
     addCounts(stats.error_kinds, m.error_kinds);
     addCounts(stats.status_codes, m.status_codes);
     elapsedMs = Math.max(elapsedMs, m.elapsed_ms);
   }
+  stats.offered = stats.requests + stats.dropped;
   stats.elapsed_s = round3(elapsedMs / 1000);
   stats.rps.last = round3(stats.rps.last);
   stats.rps.mean = elapsedMs > 0 ? round3(stats.responses / (elapsedMs / 1000)) : 0;
+  const drivers = messages.length;
+  stats.warnings = saturationWarnings({
+    rate: context.rate === null || drivers === 0 ? null : context.rate * drivers,
+    connections: context.connections * drivers,
+    queued: stats.queued,
+    dropped: stats.dropped,
+    lagP99Ms: lag.p99,
+    serviceMeanMs: summarize(histograms.service).mean,
+  });
   return stats;
 }
 
 /** Everything the drivers of one test have reported, reduced to exact statistics. */
 export class TestAggregate {
   readonly testId: string;
+  #contextOf: () => AggregateContext;
   #drivers = new Map<string, DriverState>();
   #series = new SeriesBuilder();
   #overall: Stats | undefined;
 
-  constructor(testId: string) {
+  /** `context` is read when needed: the test's trigger time is set after it is created. */
+  constructor(testId: string, context: () => AggregateContext) {
     this.testId = testId;
+    this.#contextOf = context;
   }
 
   /**
    * Takes one metrics message. Returns true when it was newer than what this driver had sent
    * before; false for another test's message, a duplicate or a stale one (nothing changes).
-   * Throws RangeError when the histogram cannot be decoded (nothing changes either).
+   * Throws RangeError when a histogram cannot be decoded (nothing changes either).
    */
   accept(message: MetricsMessage): boolean {
     if (message.test_id !== this.testId) return false;
     const previous = this.#drivers.get(message.node_id);
     if (previous && message.report_id <= previous.latest.report_id) return false;
-    const histogram = decodeHistogram(message.histogram);
+    const histograms = decodeAll(message);
+    const offsetMs = previous?.offsetMs ?? this.#startOffset(message);
     const interval = intervalBetween(
-      previous && { counts: previous.latest, histogram: previous.histogram },
-      { counts: message, histogram },
+      previous && { counts: previous.latest, histogram: previous.histograms.all },
+      { counts: message, histogram: histograms.all },
     );
     if (interval) {
       this.#series.add(
         message.node_id,
-        secondOf(message.elapsed_ms),
+        offsetMs + (previous?.latest.elapsed_ms ?? 0),
+        offsetMs + message.elapsed_ms,
         interval.counts,
         interval.histogram,
       );
     }
-    this.#drivers.set(message.node_id, { latest: message, histogram });
+    this.#drivers.set(message.node_id, { latest: message, histograms, offsetMs });
     this.#overall = undefined;
     return true;
+  }
+
+  #startOffset(message: MetricsMessage): number {
+    const { triggeredAt } = this.#contextOf();
+    if (triggeredAt === null) return 0;
+    const offset = message.timestamp - message.elapsed_ms - triggeredAt;
+    return Math.min(MAX_START_OFFSET_MS, Math.max(0, offset));
   }
 
   /** The drivers that have reported, sorted. */
@@ -117,28 +213,40 @@ export class TestAggregate {
     return this.#drivers.get(nodeId)?.latest;
   }
 
-  /** One driver's statistics, from its newest cumulative report. */
-  driverStats(nodeId: string): DriverStats | undefined {
+  /**
+   * One driver's statistics, from its newest cumulative report. `running`: the driver is still
+   * sending, so its last interval's rate is its current rate; otherwise `rps.last` is 0.
+   */
+  driverStats(nodeId: string, running: boolean): DriverStats | undefined {
     const state = this.#drivers.get(nodeId);
     if (!state) return undefined;
+    const stats = statsOf([state.latest], state.histograms, this.#contextOf());
+    if (!running || state.latest.final) stats.rps.last = 0;
     return {
-      ...statsOf([state.latest], state.histogram),
+      ...stats,
       report_id: state.latest.report_id,
       final: state.latest.final,
       reported_at: state.latest.timestamp,
+      error: state.latest.error ?? null,
     };
   }
 
-  /** Overall statistics: summed counters and one histogram merged from every driver's. */
-  overall(): Stats {
-    if (!this.#overall) {
-      const states = [...this.#drivers.values()];
-      this.#overall = statsOf(
-        states.map((s) => s.latest),
-        mergeAll(states.map((s) => s.histogram)),
-      );
+  /**
+   * Overall statistics: summed counters and histograms merged from every driver's. `rps.last`
+   * sums only the drivers for which `running` holds and whose newest report is not final.
+   */
+  overall(running: (nodeId: string) => boolean): Stats {
+    const states = [...this.#drivers.values()];
+    this.#overall ??= statsOf(
+      states.map((s) => s.latest),
+      mergeHistograms(states.map((s) => s.histograms)),
+      this.#contextOf(),
+    );
+    let last = 0;
+    for (const [nodeId, s] of this.#drivers) {
+      if (running(nodeId) && !s.latest.final) last += s.latest.interval_rps;
     }
-    return this.#overall;
+    return { ...this.#overall, rps: { ...this.#overall.rps, last: round3(last) } };
   }
 
   /** The per-second series, overall and per driver. */

@@ -7,6 +7,7 @@
 import type { TestSummary, TestView, TimeSeries } from "../shared/api.ts";
 import type { Logger } from "../shared/log.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
+import { scheduledRate } from "../shared/saturation.ts";
 import { TestAggregate } from "./aggregator.ts";
 import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
@@ -126,7 +127,14 @@ export class TestBook {
   aggregate(testId: string): TestAggregate {
     let aggregate = this.#aggregates.get(testId);
     if (!aggregate) {
-      aggregate = new TestAggregate(testId);
+      aggregate = new TestAggregate(testId, () => {
+        const record = this.#open.get(testId) ?? this.#store.getTest(testId);
+        return {
+          rate: record ? scheduledRate(record.config) : null,
+          connections: record?.config.connections ?? 0,
+          triggeredAt: record?.triggered_at ?? null,
+        };
+      });
       for (const message of this.#store.snapshots(testId)) {
         try {
           aggregate.accept(message);
@@ -200,7 +208,7 @@ export class TestBook {
     return this.#store.listTests(limit).map((stored) => {
       const open = this.#open.get(stored.test_id);
       const overall = open
-        ? structuredClone(this.aggregate(stored.test_id).overall())
+        ? resultsOf(open, this.aggregate(stored.test_id)).overall
         : (stored.results as TestResults | null)?.overall ?? resultsOf(stored, undefined).overall;
       return testSummary(open ?? stored, overall);
     });

@@ -18,17 +18,20 @@ export function resultsOf(record: TestRecord, aggregate: TestAggregate | undefin
   const chosen = record.lifecycle.drivers;
   const ids = [...new Set([...Object.keys(chosen), ...(aggregate?.nodes() ?? [])])].sort();
   const drivers: Record<string, DriverResult> = {};
+  // Only a chosen driver that has not finished nor been lost sends at its last rate now.
+  const running = (id: string) => chosen[id] === "running";
   for (const id of ids) {
-    const stats = aggregate?.driverStats(id);
+    const stats = aggregate?.driverStats(id, running(id));
     drivers[id] = {
       ...(stats ?? emptyStats()),
       status: chosen[id] ?? "unchosen",
       report_id: stats?.report_id ?? null,
       final: stats?.final ?? false,
       reported_at: iso(stats?.reported_at ?? null),
+      error: stats?.error ?? null,
     };
   }
-  return { overall: structuredClone(aggregate?.overall() ?? emptyStats()), drivers };
+  return { overall: structuredClone(aggregate?.overall(running) ?? emptyStats()), drivers };
 }
 
 /** True when nothing more can change the test's state or progress. */

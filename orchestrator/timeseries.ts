@@ -1,10 +1,14 @@
 /**
  * The per-second time series of a test, overall and per driver, built exactly from cumulative
  * snapshots: each accepted snapshot minus the driver's previous one is that report interval's
- * own histogram and counts. The interval is filed under the second its report was taken
- * (`round(elapsed_ms / 1000)`, at least 1, on the driver's test clock), and a second's overall
- * latency percentiles come from merging the drivers' interval histograms of that second, never
- * from averaging percentiles.
+ * own histogram and counts. Seconds are wall-clock seconds since the trigger: second t covers
+ * [t − 1, t) s. A report interval is placed where it really was (the driver's start offset plus
+ * its elapsed times) and its counts are spread over the seconds it covers in proportion to the
+ * overlap, exactly (the parts add back up to the interval's counts); its latency histogram joins
+ * every second it covers. So a report interval longer than a second, or a lost report whose
+ * successor covers two intervals, gives an even line instead of a spike next to a zero. A
+ * second's overall latency percentiles come from merging the drivers' interval histograms of
+ * that second, never from averaging percentiles.
  *
  * Interval histograms are kept encoded (a one-second delta is sparse and compresses to little),
  * and the merged overall point of a second is cached until a new interval lands in that second.
@@ -36,9 +40,30 @@ interface Bucket extends SeriesCounts {
   point: SeriesPoint;
 }
 
-/** The second a report taken `elapsedMs` into the test belongs to. */
-export function secondOf(elapsedMs: number): number {
-  return Math.max(1, Math.round(elapsedMs / 1000));
+/**
+ * The longest span one report interval may be spread over: the longest test (`duration_s` ≤ one
+ * day) plus an hour of slack. A report claiming more is not placed in the series at all.
+ */
+export const MAX_SERIES_SECONDS = 86_400 + 3_600;
+
+/**
+ * How an interval [fromMs, toMs) after the trigger spreads `total` over seconds: [second, share]
+ * pairs whose shares add up to `total` exactly. A zero-length interval goes to the second it is
+ * in.
+ */
+export function spread(fromMs: number, toMs: number, total: number): [number, number][] {
+  const first = Math.floor(fromMs / 1000) + 1;
+  if (!(toMs > fromMs)) return [[first, total]];
+  const last = Math.floor((toMs - 1e-9) / 1000) + 1;
+  const out: [number, number][] = [];
+  let given = 0;
+  for (let t = first; t <= last; t++) {
+    const upTo = Math.min(toMs, t * 1000);
+    const share = Math.round(total * (upTo - fromMs) / (toMs - fromMs)) - given;
+    given += share;
+    out.push([t, share]);
+  }
+  return out;
 }
 
 function point(t: number, counts: SeriesCounts, histogram: Histogram): SeriesPoint {
@@ -110,8 +135,27 @@ export class SeriesBuilder {
   #drivers = new Map<string, Map<number, Bucket>>();
   #overall = new Map<number, SeriesPoint>();
 
-  /** Files one driver's report interval under second `t`. */
-  add(nodeId: string, t: number, counts: SeriesCounts, histogram: Histogram): void {
+  /** Files one driver's report interval, [fromMs, toMs) after the trigger. */
+  add(
+    nodeId: string,
+    fromMs: number,
+    toMs: number,
+    counts: SeriesCounts,
+    histogram: Histogram,
+  ): void {
+    if (!(fromMs >= 0) || !(toMs - fromMs <= MAX_SERIES_SECONDS * 1000)) return;
+    const requests = spread(fromMs, toMs, counts.requests);
+    const responses = spread(fromMs, toMs, counts.responses);
+    const errors = spread(fromMs, toMs, counts.errors);
+    requests.forEach(([t, n], i) => {
+      const share = { requests: n, responses: responses[i]![1], errors: errors[i]![1] };
+      // A second that gets nothing of the interval's counts gets none of its latency either.
+      if (requests.length > 1 && share.requests + share.responses + share.errors === 0) return;
+      this.#addToSecond(nodeId, t, share, histogram);
+    });
+  }
+
+  #addToSecond(nodeId: string, t: number, counts: SeriesCounts, histogram: Histogram): void {
     let buckets = this.#drivers.get(nodeId);
     if (!buckets) {
       buckets = new Map();
@@ -121,7 +165,7 @@ export class SeriesBuilder {
     let merged = histogram;
     let total = counts;
     if (existing) {
-      // Two reports in one second (a final right after a periodic one): the second holds both.
+      // Two report intervals in one second: the second holds both.
       merged = decodeHistogram(existing.histogram);
       mergeInto(merged, histogram);
       total = {

@@ -58,20 +58,44 @@ export const latencySchema = z.object({
 }).openapi("LatencyMs");
 export type LatencyMs = z.infer<typeof latencySchema>;
 
-/** Counters and latency of one driver or of the whole test. */
+/** Send lag of paced requests in ms (sent − scheduled); zeros when unpaced. */
+export const lagSchema = z.object({
+  p50: z.number(),
+  p99: z.number(),
+  max: z.number(),
+}).openapi("LagMs");
+export type LagMs = z.infer<typeof lagSchema>;
+
+/** Counters and latency of one driver or of the whole test (README "Metric semantics"). */
 export const statsSchema = z.object({
+  /** Slots the timetable scheduled in the test's window (paced), or requests (unpaced). */
+  offered: z.number().int(),
+  /** Requests handed to a socket (or whose connect was attempted): offered − dropped. */
   requests: z.number().int(),
   responses: z.number().int(),
   errors: z.number().int(),
+  /** Paced slots of the window never sent: the generator could not keep up, or a stop. */
+  dropped: z.number().int(),
+  /** Paced slots that came due while every connection was busy. */
+  queued: z.number().int(),
+  /** Requests with no outcome yet (in flight, or lost with a crashed worker). */
+  unfinished: z.number().int(),
   error_kinds: countMap,
   status_codes: countMap,
+  /** Paced requests sent more than 2 ms after their slot. */
   late: z.number().int(),
-  /** `last`: responses per second over the last report interval (summed over drivers);
-   * `mean`: responses over the time the test ran. */
+  /** `last`: responses per second over the last report interval, summed over the drivers still
+   * running; `mean`: responses over the time the test ran. */
   rps: z.object({ last: z.number(), mean: z.number() }),
   /** How long the test ran, in seconds (overall: the longest-running driver). */
   elapsed_s: z.number(),
+  /** Every request that ended: responses, errors and timeouts. */
   latency_ms: latencySchema,
+  /** Responses with an expected status only (default 200-399). */
+  latency_ok_ms: latencySchema,
+  lag_ms: lagSchema,
+  /** The generator, not the target, limited the result: cause and fix. */
+  warnings: z.array(z.string()),
 }).openapi("Stats");
 export type Stats = z.infer<typeof statsSchema>;
 
@@ -92,6 +116,8 @@ export const driverResultSchema = statsSchema.extend({
   final: z.boolean(),
   /** When the driver took its newest report (ISO 8601), or null. */
   reported_at: z.string().nullable(),
+  /** Why this driver's numbers are incomplete (a load worker crashed), or null. */
+  error: z.string().nullable(),
 }).openapi("DriverResult");
 export type DriverResult = z.infer<typeof driverResultSchema>;
 

@@ -51,3 +51,13 @@ export function saturationWarnings(s: SaturationInput): string[] {
   }
   return warnings;
 }
+
+/** Requests per second a test's timetable asks of each driver; null when unpaced. */
+export function scheduledRate(config: {
+  test_type: "AVALANCHE" | "TSUNAMI";
+  test_message_delay: number;
+  target_throughput?: number | null;
+}): number | null {
+  if (config.test_type === "TSUNAMI") return 1000 / config.test_message_delay;
+  return config.target_throughput ?? null;
+}

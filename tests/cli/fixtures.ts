@@ -4,9 +4,13 @@ import type { Driver, Stats, TestView } from "../../shared/api.ts";
 /** Statistics with every field set; `overrides` replace top-level fields. */
 export function stats(overrides: Partial<Stats> = {}): Stats {
   return {
+    offered: 1000,
     requests: 1000,
     responses: 990,
     errors: 10,
+    dropped: 0,
+    queued: 0,
+    unfinished: 0,
     error_kinds: { timeout: 10 },
     status_codes: { "200": 980, "503": 10 },
     late: 0,
@@ -23,6 +27,19 @@ export function stats(overrides: Partial<Stats> = {}): Stats {
       p999: 20,
       max: 31,
     },
+    latency_ok_ms: {
+      min: 0.2,
+      mean: 1.4,
+      median: 1.2,
+      mode: 1.1,
+      p90: 2.4,
+      p95: 2.9,
+      p99: 9.5,
+      p999: 19,
+      max: 30,
+    },
+    lag_ms: { p50: 0, p99: 0, max: 0 },
+    warnings: [],
     ...overrides,
   };
 }
@@ -51,8 +68,8 @@ export function testView(overrides: Partial<TestView> = {}): TestView {
     },
     overall: stats(),
     drivers: {
-      one: { ...one, status: "final", report_id: 3, final: true, reported_at: null },
-      two: { ...two, status: "final", report_id: 3, final: true, reported_at: null },
+      one: { ...one, status: "final", report_id: 3, final: true, reported_at: null, error: null },
+      two: { ...two, status: "final", report_id: 3, final: true, reported_at: null, error: null },
     },
     ...overrides,
   };

@@ -15,7 +15,10 @@ import type { MetricsMessage } from "../../shared/messages.ts";
 export class FakeDriver {
   readonly nodeId: string;
   readonly testId: string;
+  /** Every request that ended: responses and errors. */
   readonly histogram: Histogram = createLatencyHistogram();
+  /** Responses only (all 200 here). */
+  readonly okHistogram: Histogram = createLatencyHistogram();
   requests = 0;
   responses = 0;
   errors = 0;
@@ -27,12 +30,17 @@ export class FakeDriver {
     this.testId = testId;
   }
 
-  /** Records responses with these latencies (µs); `errors` of them are timeouts with no latency. */
-  record(latenciesUs: readonly number[], errors = 0): this {
+  /**
+   * Records 200 responses with these latencies (µs), and `errors` timeouts, each ending after
+   * `errorUs` (they count in the latency too).
+   */
+  record(latenciesUs: readonly number[], errors = 0, errorUs = 2_000_000): this {
     for (const us of latenciesUs) {
       recordMicros(this.histogram, us);
+      recordMicros(this.okHistogram, us);
       this.#statusCodes["200"] = (this.#statusCodes["200"] ?? 0) + 1;
     }
+    for (let i = 0; i < errors; i++) recordMicros(this.histogram, errorUs);
     this.requests += latenciesUs.length + errors;
     this.responses += latenciesUs.length;
     this.errors += errors;
@@ -66,6 +74,7 @@ export class FakeDriver {
       unfinished: 0,
       interval_rps: 0,
       histogram: encodeHistogram(this.histogram),
+      ok_histogram: encodeHistogram(this.okHistogram),
     };
   }
 }
