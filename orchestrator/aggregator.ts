@@ -6,6 +6,7 @@
  * the drivers' HDR histograms and sum their counters; percentiles are never averaged.
  * Accumulating (`accept`) is kept apart from deriving (`overall`, `driverStats`, `series`).
  */
+import { addCounts } from "../shared/counts.ts";
 import {
   decodeHistogram,
   type Histogram,
@@ -56,10 +57,6 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 function latencyMs(histogram: Histogram): LatencyMs {
   const { count: _count, ...rest } = summarize(histogram);
   return rest;
-}
-
-function addCounts(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
 }
 
 /** Zero statistics, for a test nobody has reported on yet. */
