@@ -4,13 +4,13 @@
  * stops the orchestrator. Everything goes through the orchestrator's API; when no orchestrator
  * answers, END is published to Kafka directly so the drivers still stop.
  */
+import { sleep } from "../shared/async.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { END_USAGE, type EndConfig, parseEndConfig } from "./config.ts";
 
 const say = (line: string) => console.error(`[end] ${line}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface DriverRow {
   node_id: string;
