@@ -5,6 +5,7 @@
  * `main.ts`/runner decide them.
  */
 import { ensureTopics, silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
+import { canBind } from "../shared/probe.ts";
 import type { TopicNames } from "../shared/topics.ts";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import {
@@ -62,27 +63,6 @@ export function randomClusterId(): string {
     const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
       .slice(0, 22);
     if (!id.startsWith("-")) return id;
-  }
-}
-
-/** True when `port` on 127.0.0.1 can be bound right now (nothing else holds it). */
-export function canBind(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** True when something accepts TCP connections on 127.0.0.1:`port`. */
-export async function isListening(port: number, host = "127.0.0.1"): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: host, port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
   }
 }
 

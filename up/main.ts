@@ -7,7 +7,8 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { createApiClient } from "../cli/api_client.ts";
 import { defaultPaths } from "../kafka/jars.ts";
-import { isListening, type LocalBroker, startLocalBroker } from "../kafka/local_broker.ts";
+import { type LocalBroker, startLocalBroker } from "../kafka/local_broker.ts";
+import { isListening } from "../shared/probe.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseUpConfig, UP_USAGE, type UpConfig } from "./config.ts";
 import { runDemo } from "./demo.ts";

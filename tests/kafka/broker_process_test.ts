@@ -3,7 +3,7 @@
  * Deno process leaves a JVM behind.
  */
 import assert from "node:assert/strict";
-import { isListening } from "../../kafka/local_broker.ts";
+import { isListening } from "../../shared/probe.ts";
 import { freePortPair } from "../support/processes.ts";
 
 async function jvmsFor(port: number): Promise<number[]> {

@@ -4,7 +4,7 @@
  * HTTP endpoints. Every process started here is killed by {@link ProcessGroup.stopAll}.
  */
 
-import { canBind } from "../../kafka/local_broker.ts";
+import { canBind } from "../../shared/probe.ts";
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): number {
