@@ -36,6 +36,9 @@ export class PollTimeoutError extends Error {
   }
 }
 
+/** The values `if` takes for false; {@link pollUntil} never resolves with one. */
+export type Falsy = false | 0 | "" | null | undefined;
+
 /** Options of {@link pollUntil}. */
 export interface PollOptions {
   /** What is awaited, for the timeout error: "timed out after 500 ms waiting for <what>". */
@@ -58,7 +61,7 @@ export interface PollOptions {
 export async function pollUntil<T>(
   check: () => T | Promise<T>,
   options: PollOptions,
-): Promise<NonNullable<T>> {
+): Promise<Exclude<T, Falsy>> {
   const { what, timeoutMs, intervalMs = 100, signal } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -66,7 +69,7 @@ export async function pollUntil<T>(
     signal?.throwIfAborted();
     try {
       const value = await check();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Exclude<T, Falsy>;
     } catch (err) {
       lastError = err;
     }
