@@ -3,6 +3,7 @@
  * target, started by `up`): exit codes of thresholds, `--json`, the subcommands, bad usage.
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../shared/async.ts";
 import { startCluster } from "../up/cluster.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -132,10 +133,10 @@ Deno.test({
         })();
         const stdout = new Response(child.stdout).text();
         try {
-          const deadline = Date.now() + 30_000;
-          while (!/running +[1-9][\d,]*\/200,000/.test(stderr) && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 100));
-          }
+          await pollUntil(() => /running +[1-9][\d,]*\/200,000/.test(stderr), {
+            what: "a progress line with responses",
+            timeoutMs: 30_000,
+          });
           child.kill("SIGINT");
           const status = await child.status;
           await reading;

@@ -3,6 +3,7 @@
  * Deno process leaves a JVM behind.
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../shared/async.ts";
 import { isListening } from "../../shared/probe.ts";
 import { freePortPair } from "../support/processes.ts";
 
@@ -49,11 +50,11 @@ async function startTask(port: number) {
 }
 
 async function waitGone(port: number, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while ((await jvmsFor(port)).length > 0 || await isListening(port)) {
-    if (Date.now() > deadline) throw new Error(`JVM for port ${port} still alive`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await pollUntil(async () => (await jvmsFor(port)).length === 0 && !(await isListening(port)), {
+    what: `the JVM for port ${port} to be gone`,
+    timeoutMs,
+    intervalMs: 200,
+  });
 }
 
 Deno.test("deno task kafka: ready line, topics created, SIGTERM stops the JVM", async () => {
