@@ -11,6 +11,7 @@ import { taskCommand } from "../up/plan.ts";
 import { autocannonRps, type SurgeResult, surgeResult, wrkErrors, wrkRps } from "./tool_output.ts";
 import { pollUntil } from "../shared/async.ts";
 import { httpOk } from "../shared/probe.ts";
+import { killQuietly } from "../shared/process.ts";
 
 const USAGE = `Usage: deno task bench [--connections N] [--duration S] [--repeat N] [--quick]
   --connections N  connections for the throughput runs (default 50)
@@ -122,11 +123,7 @@ async function startServer(script: string, port: number): Promise<void> {
 }
 
 async function killAll(): Promise<void> {
-  for (const child of children) {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-  }
+  for (const child of children) killQuietly(child, "SIGTERM");
   await Promise.allSettled([...children].map((c) => c.status));
   children.clear();
 }

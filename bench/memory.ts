@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import denoJson from "../deno.json" with { type: "json" };
 import { taskCommand } from "../up/plan.ts";
 import { sleep } from "../shared/async.ts";
+import { killQuietly } from "../shared/process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -88,9 +89,7 @@ if (import.meta.main) {
       );
     }
   } finally {
-    try {
-      driver?.kill("SIGKILL");
-    } catch { /* exited */ }
+    if (driver) killQuietly(driver, "SIGKILL");
     target.kill("SIGTERM");
     await target.status;
   }

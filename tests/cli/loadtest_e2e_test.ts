@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { pollUntil } from "../../shared/async.ts";
+import { killQuietly } from "../../shared/process.ts";
 import { startCluster } from "../up/cluster.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -149,9 +150,7 @@ Deno.test({
           const fresh = await (await fetch(`${cluster.base}/api/tests/${view.test_id}`)).json();
           assert.equal(fresh.state, "stopped");
         } finally {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* already gone */ }
+          killQuietly(child, "SIGKILL");
         }
       });
 

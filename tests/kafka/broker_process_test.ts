@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { pollUntil } from "../../shared/async.ts";
 import { isListening } from "../../shared/probe.ts";
+import { killQuietly } from "../../shared/process.ts";
 import { freePortPair } from "../support/processes.ts";
 
 async function jvmsFor(port: number): Promise<number[]> {
@@ -69,12 +70,10 @@ Deno.test("deno task kafka: ready line, topics created, SIGTERM stops the JVM", 
     assert.equal(status.code, 0);
     await waitGone(port);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
+    killQuietly(child, "SIGKILL");
     await new Deno.Command("pkill", { args: ["-KILL", "-f", `kafka/main.ts --port ${port}`] })
       .output();
-    for (const pid of await jvmsFor(port)) Deno.kill(pid, "SIGKILL");
+    for (const pid of await jvmsFor(port)) killQuietly(pid, "SIGKILL");
     await Deno.remove(new URL(`../../.data/kafka-${port}`, import.meta.url), { recursive: true })
       .catch(() => {});
   }
@@ -94,7 +93,7 @@ Deno.test("a SIGKILLed deno task kafka leaves no orphan JVM", async () => {
     await child.status;
     await waitGone(port);
   } finally {
-    for (const pid of await jvmsFor(port)) Deno.kill(pid, "SIGKILL");
+    for (const pid of await jvmsFor(port)) killQuietly(pid, "SIGKILL");
     await Deno.remove(new URL(`../../.data/kafka-${port}`, import.meta.url), { recursive: true })
       .catch(() => {});
   }

@@ -4,7 +4,7 @@
  * SIGKILLed and awaited in a `finally`, also when an assertion fails.
  */
 import assert from "node:assert/strict";
-import { pollUntil } from "../../shared/async.ts";
+import { pollUntil, sleep } from "../../shared/async.ts";
 import {
   type Child,
   killQuietly,
@@ -101,7 +101,7 @@ Deno.test("stopWithGrace clears its timer when the process exits in time", async
       graceMs: 200,
     });
     // The op sanitizer fails the test if the 200 ms timer were still pending; make sure anyway.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     assert.equal(forced, false);
   } finally {
     await cleanUp(child);
