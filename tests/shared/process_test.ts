@@ -39,6 +39,18 @@ function command(args: string[]): Deno.ChildProcess {
   }).spawn();
 }
 
+/** Stops `child` with stopWithGrace (SIGTERM, SIGKILL after `graceMs`): how, and how long it took. */
+async function termThenKill(child: Deno.ChildProcess, graceMs: number) {
+  const started = performance.now();
+  const status = await stopWithGrace({
+    exited: child.status,
+    ask: () => child.kill("SIGTERM"),
+    force: () => child.kill("SIGKILL"),
+    graceMs,
+  });
+  return { signal: status.signal, tookMs: performance.now() - started };
+}
+
 async function cleanUp(...children: Deno.ChildProcess[]): Promise<void> {
   for (const child of children) {
     killQuietly(child, "SIGKILL");
@@ -49,15 +61,9 @@ async function cleanUp(...children: Deno.ChildProcess[]): Promise<void> {
 Deno.test("stopWithGrace: `sleep 60` exits on the polite SIGTERM, long before the grace", async () => {
   const child = command(["sleep", "60"]);
   try {
-    const started = performance.now();
-    const status = await stopWithGrace({
-      exited: child.status,
-      ask: () => child.kill("SIGTERM"),
-      force: () => child.kill("SIGKILL"),
-      graceMs: 10_000,
-    });
-    assert.equal(status.signal, "SIGTERM");
-    assert.ok(performance.now() - started < 5_000, "did not wait for the grace period");
+    const { signal, tookMs } = await termThenKill(child, 10_000);
+    assert.equal(signal, "SIGTERM");
+    assert.ok(tookMs < 5_000, "did not wait for the grace period");
   } finally {
     await cleanUp(child);
   }
@@ -75,16 +81,9 @@ Deno.test("stopWithGrace: a child that ignores SIGTERM is SIGKILLed after the gr
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     assert.equal((await reader.read()).value, "ready\n");
     await reader.cancel();
-    const started = performance.now();
-    const status = await stopWithGrace({
-      exited: child.status,
-      ask: () => child.kill("SIGTERM"),
-      force: () => child.kill("SIGKILL"),
-      graceMs: 300,
-    });
-    const took = performance.now() - started;
-    assert.equal(status.signal, "SIGKILL");
-    assert.ok(took >= 290 && took < 5_000, `took ${took} ms`);
+    const { signal, tookMs } = await termThenKill(child, 300);
+    assert.equal(signal, "SIGKILL");
+    assert.ok(tookMs >= 290 && tookMs < 5_000, `took ${tookMs} ms`);
   } finally {
     await cleanUp(child);
   }
