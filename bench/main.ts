@@ -9,6 +9,9 @@ import denoJson from "../deno.json" with { type: "json" };
 import { parseIntIn, parseNumberIn } from "../shared/config.ts";
 import { taskCommand } from "../up/plan.ts";
 import { autocannonRps, type SurgeResult, surgeResult, wrkErrors, wrkRps } from "./tool_output.ts";
+import { pollUntil } from "../shared/async.ts";
+import { httpOk } from "../shared/probe.ts";
+import { killQuietly } from "../shared/process.ts";
 
 const USAGE = `Usage: deno task bench [--connections N] [--duration S] [--repeat N] [--quick]
   --connections N  connections for the throughput runs (default 50)
@@ -113,23 +116,14 @@ async function startServer(script: string, port: number): Promise<void> {
   const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "inherit", cwd: ROOT })
     .spawn();
   children.add(child);
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/ping`);
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${script} did not come up on port ${port}`);
+  await pollUntil(() => httpOk(`http://127.0.0.1:${port}/ping`), {
+    what: `${script} to come up on port ${port}`,
+    timeoutMs: 10_000,
+  });
 }
 
 async function killAll(): Promise<void> {
-  for (const child of children) {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-  }
+  for (const child of children) killQuietly(child, "SIGTERM");
   await Promise.allSettled([...children].map((c) => c.status));
   children.clear();
 }

@@ -6,6 +6,8 @@
 import { parseArgs } from "node:util";
 import denoJson from "../deno.json" with { type: "json" };
 import { taskCommand } from "../up/plan.ts";
+import { sleep } from "../shared/async.ts";
+import { killQuietly } from "../shared/process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -41,7 +43,7 @@ if (import.meta.main) {
   }).spawn();
   let driver: Deno.ChildProcess | undefined;
   try {
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     driver = new Deno.Command("taskset", {
       args: [
         "-c",
@@ -65,7 +67,7 @@ if (import.meta.main) {
     const started = performance.now();
     const output = driver.output();
     for (let t = 0; t <= seconds; t += 5) {
-      await new Promise((r) => setTimeout(r, Math.max(0, started + t * 1000 - performance.now())));
+      await sleep(Math.max(0, started + t * 1000 - performance.now()));
       try {
         samples.push([t, await rssMiB(driver.pid)]);
         console.error(`t=${String(t).padStart(3)}s  RSS ${samples.at(-1)![1].toFixed(1)} MiB`);
@@ -87,9 +89,7 @@ if (import.meta.main) {
       );
     }
   } finally {
-    try {
-      driver?.kill("SIGKILL");
-    } catch { /* exited */ }
+    if (driver) killQuietly(driver, "SIGKILL");
     target.kill("SIGTERM");
     await target.status;
   }

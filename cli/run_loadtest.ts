@@ -7,6 +7,7 @@ import type { Driver, TestParamsInput, TestView } from "../shared/api.ts";
 import { ApiError } from "../shared/api_error.ts";
 import type { ApiClient } from "./api_client.ts";
 import { renderProgress } from "./progress.ts";
+import { sleep } from "../shared/async.ts";
 
 /** What {@link runTest} needs from the world. */
 export interface RunDeps {
@@ -29,19 +30,6 @@ export interface RunOutcome {
   view: TestView;
   /** True when the user interrupted the run and the test was stopped on their behalf. */
   interrupted: boolean;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Creates and triggers a test, follows it until settled, and returns the final resource. */

@@ -4,7 +4,10 @@
  * and `deno task up`. Functions here take every path and port as arguments; only the callers'
  * `main.ts`/runner decide them.
  */
+import { pollUntil } from "../shared/async.ts";
 import { ensureTopics, silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
+import { canBind } from "../shared/probe.ts";
+import { killQuietly, stopWithGrace } from "../shared/process.ts";
 import type { TopicNames } from "../shared/topics.ts";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import {
@@ -65,54 +68,32 @@ export function randomClusterId(): string {
   }
 }
 
-/** True when `port` on 127.0.0.1 can be bound right now (nothing else holds it). */
-export function canBind(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** True when something accepts TCP connections on 127.0.0.1:`port`. */
-export async function isListening(port: number, host = "127.0.0.1"): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: host, port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Waits until the broker answers Kafka clients (not just TCP), or throws after `timeoutMs`. */
 export async function waitForKafka(brokers: string[], timeoutMs: number): Promise<void> {
   silenceKafkajsTimerWarnings();
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    const admin = new Kafka({
-      clientId: "surge-wait",
-      brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 0 },
-      connectionTimeout: 1000,
-    }).admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      if (cluster.brokers.length > 0 && cluster.controller !== null) return;
-    } catch (err) {
-      lastError = err;
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`Kafka at ${brokers.join(",")} did not become ready within ${timeoutMs} ms`, {
-    cause: lastError,
+  await pollUntil(() => kafkaAnswers(brokers), {
+    what: `Kafka at ${brokers.join(",")} to become ready`,
+    timeoutMs,
+    intervalMs: 500,
   });
+}
+
+/** One try: true once the cluster has a broker and a controller; throws what kafkajs threw. */
+async function kafkaAnswers(brokers: string[]): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: "surge-wait",
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
 }
 
 /**
@@ -154,72 +135,115 @@ export interface StartOptions extends BrokerPorts {
   readyTimeoutMs?: number;
 }
 
+/** How every Java process here runs: Kafka's jars and surge's log4j2 configuration. */
+interface JavaSetup {
+  classpath: string;
+  log4j: string;
+}
+
 /**
  * Starts a broker and resolves once it accepts clients and the topics exist. The JVM runs under a
  * tiny shell guard that kills it when our stdin closes, so even a SIGKILLed parent leaves no
  * orphan JVM behind.
  */
 export async function startLocalBroker(options: StartOptions): Promise<LocalBroker> {
+  requirePortsFree(options);
+  await requireTool("java");
   const log = options.log ?? (() => {});
-  for (const [what, port] of [["client", options.port], ["controller", options.controllerPort]]) {
+  const libs = await ensureKafkaJars(options.paths, options.version ?? KAFKA_VERSION, log);
+  const java: JavaSetup = {
+    classpath: `${libs}/*`,
+    log4j: `-Dlog4j2.configurationFile=${KAFKA_DIR}log4j2.properties`,
+  };
+  const config = await prepareStorage(options, java);
+  const broker = await spawnGuarded(options, java, config);
+  try {
+    await waitReady(broker, options.readyTimeoutMs ?? 90_000);
+    const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
+    if (options.topics) await ensureTopics(admin, options.topics);
+    await warmGroupCoordinator(admin);
+  } catch (err) {
+    await broker.stop(5_000);
+    throw err;
+  }
+  return broker;
+}
+
+/** Both ports must be free before a JVM is started only to fail on one of them. */
+function requirePortsFree(ports: BrokerPorts): void {
+  for (const [what, port] of [["client", ports.port], ["controller", ports.controllerPort]]) {
     if (!canBind(Number(port))) {
       throw new Error(`Kafka's ${what} port ${port} on 127.0.0.1 is in use: choose another port`);
     }
   }
-  await requireTool("java");
-  const libs = await ensureKafkaJars(options.paths, options.version ?? KAFKA_VERSION, log);
+}
+
+/**
+ * Writes server.properties under the data dir (wiped first when asked) and formats the KRaft
+ * storage unless an earlier run did; returns the properties file's path.
+ */
+async function prepareStorage(options: StartOptions, java: JavaSetup): Promise<string> {
   const dataDir = options.paths.dataDir;
   if (options.wipe) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${dataDir}/logs`, { recursive: true });
   const config = `${dataDir}/server.properties`;
   await Deno.writeTextFile(config, brokerProperties(options, `${dataDir}/logs`));
-  const classpath = `${libs}/*`;
-  const log4j = `-Dlog4j2.configurationFile=${KAFKA_DIR}log4j2.properties`;
-
-  if (!(await exists(`${dataDir}/logs/meta.properties`))) {
-    const fmt = await new Deno.Command("java", {
-      args: [
-        log4j,
-        "-cp",
-        classpath,
-        "kafka.tools.StorageTool",
-        "format",
-        "-t",
-        randomClusterId(),
-        "-c",
-        config,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!fmt.success) {
-      throw new Error(`Formatting KRaft storage failed:\n${new TextDecoder().decode(fmt.stderr)}`);
-    }
+  if (await exists(`${dataDir}/logs/meta.properties`)) return config;
+  const fmt = await new Deno.Command("java", {
+    args: [
+      java.log4j,
+      "-cp",
+      java.classpath,
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      randomClusterId(),
+      "-c",
+      config,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!fmt.success) {
+    throw new Error(`Formatting KRaft storage failed:\n${new TextDecoder().decode(fmt.stderr)}`);
   }
+  return config;
+}
 
-  const logFile = `${dataDir}/broker.log`;
-  const guard = [
-    // A background job's stdin is /dev/null in sh, so keep the real stdin on fd 3 for the watcher.
-    "exec 3<&0",
-    'java "$@" </dev/null 3<&- >>"$SURGE_KAFKA_LOG" 2>&1 & jpid=$!',
-    'echo "$jpid"',
-    // Our stdin is a pipe from the parent: EOF means the parent is gone or asked us to stop.
-    "( cat <&3 >/dev/null; kill -TERM $jpid 2>/dev/null ) &",
-    "exec 3<&-",
-    'wait "$jpid"',
-  ].join("\n");
+/** Runs java in the background, prints its pid, and SIGTERMs it once its stdin closes. */
+const GUARD = [
+  // A background job's stdin is /dev/null in sh, so keep the real stdin on fd 3 for the watcher.
+  "exec 3<&0",
+  'java "$@" </dev/null 3<&- >>"$SURGE_KAFKA_LOG" 2>&1 & jpid=$!',
+  'echo "$jpid"',
+  // Our stdin is a pipe from the parent: EOF means the parent is gone or asked us to stop.
+  "( cat <&3 >/dev/null; kill -TERM $jpid 2>/dev/null ) &",
+  "exec 3<&-",
+  'wait "$jpid"',
+].join("\n");
+
+/**
+ * Starts kafka.Kafka under the {@link GUARD}. Stopping closes the guard's stdin, so the guard
+ * SIGTERMs the JVM, and SIGKILLs the JVM itself if it is still there after the grace period.
+ */
+async function spawnGuarded(
+  options: StartOptions,
+  java: JavaSetup,
+  config: string,
+): Promise<LocalBroker> {
+  const logFile = `${options.paths.dataDir}/broker.log`;
   const child = new Deno.Command("sh", {
     args: [
       "-c",
-      guard,
+      GUARD,
       "surge-kafka",
       `-Xms256m`,
       `-Xmx${options.heap ?? "1g"}`,
       "-XX:+UseG1GC",
       "-Djava.awt.headless=true",
-      log4j,
+      java.log4j,
       "-cp",
-      classpath,
+      java.classpath,
       "kafka.Kafka",
       config,
     ],
@@ -235,35 +259,27 @@ export async function startLocalBroker(options: StartOptions): Promise<LocalBrok
   const javaPid = Number(first.value?.trim());
   const exited = child.status.then((s) => s.code);
   let stopped = false;
-
   const stop = async (graceMs = 15_000) => {
     if (stopped) return void await exited;
     stopped = true;
-    await stdin.close().catch(() => {});
-    const timer = setTimeout(() => {
-      if (javaPid > 0) {
-        try {
-          Deno.kill(javaPid, "SIGKILL");
-        } catch { /* already gone */ }
-      }
-    }, graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  const brokers = [`127.0.0.1:${options.port}`];
-  try {
-    const died = exited.then((code) => {
-      throw new Error(`Kafka exited during start-up (code ${code}); see ${logFile}`);
+    await stopWithGrace({
+      exited,
+      ask: () => stdin.close().catch(() => {}),
+      force: () => {
+        // Never signal pid 0 (our own process group) when the guard printed no pid.
+        if (javaPid > 0) killQuietly(javaPid, "SIGKILL");
+      },
+      graceMs,
     });
-    died.catch(() => {}); // only the race below cares; a later exit is the caller's business
-    await Promise.race([waitForKafka(brokers, options.readyTimeoutMs ?? 90_000), died]);
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-    if (options.topics) await ensureTopics(admin, options.topics);
-    await warmGroupCoordinator(admin);
-  } catch (err) {
-    await stop(5_000);
-    throw err;
-  }
-  return { brokers, logFile, exited, stop };
+  };
+  return { brokers: [`127.0.0.1:${options.port}`], logFile, exited, stop };
+}
+
+/** Waits until the broker answers clients; fails at once, pointing at its log, if it exits. */
+async function waitReady(broker: LocalBroker, timeoutMs: number): Promise<void> {
+  const died = broker.exited.then((code) => {
+    throw new Error(`Kafka exited during start-up (code ${code}); see ${broker.logFile}`);
+  });
+  died.catch(() => {}); // only the race below cares; a later exit is the caller's business
+  await Promise.race([waitForKafka(broker.brokers, timeoutMs), died]);
 }

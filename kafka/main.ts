@@ -4,7 +4,8 @@
  */
 import { KAFKA_USAGE, parseKafkaConfig } from "./config.ts";
 import { defaultPaths, ensureKafkaJars, KAFKA_VERSION } from "./jars.ts";
-import { isListening, startLocalBroker } from "./local_broker.ts";
+import { startLocalBroker } from "./local_broker.ts";
+import { isListening } from "../shared/probe.ts";
 import { ensureTopics } from "../shared/kafka.ts";
 import { topicNames } from "../shared/topics.ts";
 import { Kafka, logLevel } from "kafkajs";

@@ -7,6 +7,7 @@
  * Accumulating (`accept`) is kept apart from deriving (`overall`, `driverStats`, `series`).
  */
 import type { LatencyMs, Stats } from "../shared/api.ts";
+import { addCounts } from "../shared/counts.ts";
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -64,10 +65,6 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 function latencyMs(histogram: Histogram): LatencyMs {
   const { count: _count, ...rest } = summarize(histogram);
   return rest;
-}
-
-function addCounts(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
 }
 
 function decodeAll(message: MetricsMessage): Histograms {

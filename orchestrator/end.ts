@@ -5,13 +5,13 @@
  * when no orchestrator answers, END is published to Kafka directly so the drivers still stop.
  */
 import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
+import { sleep } from "../shared/async.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { END_USAGE, type EndConfig, parseEndConfig } from "./config.ts";
 
 const say = (line: string) => console.error(`[end] ${line}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `fetch` that gives up after `ms`: an orchestrator that stopped answering must not hang `end`. */
 const fetchWithin = (ms: number): typeof fetch => (input, init) =>

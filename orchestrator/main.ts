@@ -5,7 +5,7 @@
  * SIGTERM or `POST /api/shutdown`; then it closes everything and exits 0.
  */
 import { KafkaBus } from "../shared/kafka.ts";
-import { createLogger } from "../shared/log.ts";
+import { createLogger, type Logger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { createOrchestratorApp } from "./app.ts";
 import { ORCHESTRATOR_USAGE, type OrchestratorConfig, parseOrchestratorConfig } from "./config.ts";
@@ -31,15 +31,48 @@ async function main(): Promise<number> {
     json: config.logJson,
   });
 
-  let store: Store;
+  const store = await openStore(config.dataDir, logger);
+  if (!store) return 1;
+  const parts: Parts = { store, logger, ...createController(config, store, logger) };
+  const running = serve(config, parts, await loadDocs(logger));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, running.shutdown);
+  }
+  return await connectKafka(config, parts, running);
+}
+
+/** What the orchestrator runs; {@link serve}'s shutdown closes all of it. */
+interface Parts {
+  store: Store;
+  bus: KafkaBus;
+  controller: Controller;
+  logger: Logger;
+}
+
+/** The API being served, with its one way to stop everything. */
+interface Running {
+  /** Stops serving and closes the controller, Kafka and the store, once however often called. */
+  shutdown(): void;
+  /** Resolves when the shutdown has finished. */
+  stopped: Promise<void>;
+  /** Lets commands through: they answer 503 until Kafka is connected. */
+  markConnected(): void;
+}
+
+/** Opens the store in the data dir; logs and returns undefined when it cannot. */
+async function openStore(dataDir: string, logger: Logger): Promise<Store | undefined> {
   try {
-    await Deno.mkdir(config.dataDir, { recursive: true });
-    store = new Store(`${config.dataDir}/surge.sqlite`);
+    await Deno.mkdir(dataDir, { recursive: true });
+    return new Store(`${dataDir}/surge.sqlite`);
   } catch (err) {
     const cause = (err as Error).cause instanceof Error ? `: ${(err as Error).cause}` : "";
-    logger.error(`cannot use the data dir ${config.dataDir}${cause}`, { error: err });
-    return 1;
+    logger.error(`cannot use the data dir ${dataDir}${cause}`, { error: err });
+    return undefined;
   }
+}
+
+/** The Kafka bus and the controller on it (neither connects yet). */
+function createController(config: OrchestratorConfig, store: Store, logger: Logger) {
   // A stable group id per data dir: after a restart the metrics consumer resumes where it
   // stopped, so metrics published while the orchestrator was down still complete their test.
   const instanceId = store.meta("instance_id", () => crypto.randomUUID());
@@ -60,13 +93,25 @@ async function main(): Promise<number> {
       liveGroupId: `surge-orchestrator-live-${crypto.randomUUID()}`,
     },
   });
-  let docsAssets: DocsAssets | undefined;
+  return { bus, controller };
+}
+
+/** Swagger UI's files, or undefined: /api/docs then serves a plain page. */
+async function loadDocs(logger: Logger): Promise<DocsAssets | undefined> {
   try {
-    docsAssets = await loadDocsAssets(Deno.readFile);
+    return await loadDocsAssets(Deno.readFile);
   } catch (err) {
     logger.warn("Swagger UI assets not found; /api/docs serves a plain page", { error: err });
+    return undefined;
   }
+}
 
+/** Serves the API and the dashboard on 127.0.0.1 at once; reads work before Kafka does. */
+function serve(
+  config: OrchestratorConfig,
+  { store, bus, controller, logger }: Parts,
+  docsAssets: DocsAssets | undefined,
+): Running {
   let stopping: Promise<void> | undefined;
   const closing = new AbortController();
   const done = Promise.withResolvers<void>();
@@ -101,8 +146,21 @@ async function main(): Promise<number> {
       logger.info("serving", { url, data_dir: config.dataDir, topic_prefix: config.topicPrefix });
     },
   }, app.fetch);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, shutdown);
+  const markConnected = () => {
+    kafkaConnected = true;
+  };
+  return { shutdown, stopped: done.promise, markConnected };
+}
 
+/**
+ * Connects to Kafka and starts the controller, then serves until the shutdown; resolves with
+ * the exit code (1 when Kafka cannot be reached).
+ */
+async function connectKafka(
+  config: OrchestratorConfig,
+  { bus, controller, logger }: Parts,
+  running: Running,
+): Promise<number> {
   // The API serves history from the store at once; commands wait for Kafka (503 until then).
   // kafkajs retries for a minute or more when no broker answers, so say what we wait for.
   logger.info("connecting to Kafka", { brokers: config.brokers });
@@ -113,18 +171,18 @@ async function main(): Promise<number> {
   // A shutdown while still connecting must not wait for kafkajs to give up.
   const outcome = await Promise.race([
     connecting.then(() => "connected" as const, (err: unknown) => err),
-    done.promise.then(() => "stopped" as const),
+    running.stopped.then(() => "stopped" as const),
   ]);
   if (outcome === "connected") {
-    kafkaConnected = true;
+    running.markConnected();
     logger.info("connected to Kafka", { brokers: config.brokers });
   } else if (outcome !== "stopped") {
     logger.error(`cannot connect to Kafka at ${config.brokers.join(",")}`, { error: outcome });
-    shutdown();
-    await done.promise;
+    running.shutdown();
+    await running.stopped;
     return 1;
   }
-  await done.promise;
+  await running.stopped;
   return 0;
 }
 

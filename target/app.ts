@@ -4,6 +4,7 @@
  * bodies; `/metrics` reports exact request and response counts.
  */
 import { type Context, Hono } from "hono";
+import { sleep } from "../shared/async.ts";
 
 /** Exact counters of everything the target has seen, except requests to `/metrics` itself. */
 export class TargetCounters {
@@ -150,12 +151,10 @@ function chunkedStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
       controller.enqueue(bytes.subarray(offset, offset + step));
       offset += step;
       // Yield so each piece goes out as its own chunk rather than coalesced into one write.
-      await new Promise((r) => setTimeout(r, 0));
+      await sleep(0);
     },
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the target's Hono app around `counters`. `main.ts` serves it with `Deno.serve`. */
 export function createTargetApp(

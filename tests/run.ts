@@ -4,7 +4,8 @@
  * stops the broker afterwards if it started it. Extra arguments go to `deno test`.
  */
 import { defaultPaths } from "../kafka/jars.ts";
-import { isListening, startLocalBroker } from "../kafka/local_broker.ts";
+import { startLocalBroker } from "../kafka/local_broker.ts";
+import { isListening } from "../shared/probe.ts";
 
 const say = (line: string) => console.error(`[test] ${line}`);
 const DEV_PORT = 9092;

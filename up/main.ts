@@ -7,13 +7,15 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { createApiClient } from "../cli/api_client.ts";
 import { defaultPaths } from "../kafka/jars.ts";
-import { isListening, type LocalBroker, startLocalBroker } from "../kafka/local_broker.ts";
+import { type LocalBroker, startLocalBroker } from "../kafka/local_broker.ts";
+import { pollUntil } from "../shared/async.ts";
+import { httpOk, isListening } from "../shared/probe.ts";
+import { type Child, ProcessGroup } from "../shared/process.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseUpConfig, UP_USAGE, type UpConfig } from "./config.ts";
 import { runDemo } from "./demo.ts";
 import { buildPlan, type ProcessSpec } from "./plan.ts";
 import { prefixOf } from "./prefix.ts";
-import { type Child, Supervisor } from "./supervisor.ts";
 
 const encoder = new TextEncoder();
 const write = (text: string) => {
@@ -22,33 +24,20 @@ const write = (text: string) => {
   } catch { /* a closed stdout must not stop the shutdown */ }
 };
 const say = (text: string) => write(`${text}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The reason of the abort on Ctrl-C or SIGTERM: not an error, the cluster just stops. */
 class Interrupted extends Error {}
 
-async function waitUntil(
-  what: string,
-  check: () => Promise<boolean>,
-  opts: { timeoutMs: number; signal: AbortSignal; child?: Child },
-): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  while (true) {
-    if (opts.signal.aborted) throw new Interrupted();
-    if (opts.child?.done()) {
-      throw new Error(`${opts.child.name} exited (code ${await opts.child.exited}) before ${what}`);
-    }
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${what}`);
-    }
-    await sleep(200);
-  }
-}
+/** The orchestrator's REST client. */
+type Api = ReturnType<typeof createApiClient>;
 
-async function httpOk(url: string): Promise<boolean> {
-  const res = await fetch(url);
-  await res.body?.cancel();
-  return res.ok;
+/** What `up` has started so far, so that the shutdown stops exactly that. */
+interface Cluster {
+  children: ProcessGroup;
+  /** The broker `up` started itself, if it did. */
+  broker?: LocalBroker;
+  /** The prefix of a child's output lines; Kafka is child 0. */
+  prefix(name: string, index: number): string;
 }
 
 async function main(): Promise<number> {
@@ -66,7 +55,7 @@ async function main(): Promise<number> {
   const interrupt = new AbortController();
   const onSignal = () => {
     if (!interrupt.signal.aborted) say("\nup: stopping the cluster...");
-    interrupt.abort();
+    interrupt.abort(new Interrupted());
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
@@ -74,123 +63,187 @@ async function main(): Promise<number> {
   const color = Deno.stdout.isTerminal() && Deno.env.get("NO_COLOR") === undefined;
   const plan0 = ["kafka", "target", "orchestrator", "twenty"];
   const width = Math.max(...plan0.map((n) => n.length));
-  const supervisor = new Supervisor(write, (name, i) => prefixOf(name, i + 1, width, color));
-  const kafkaPrefix = prefixOf("kafka", 0, width, color);
-  let broker: LocalBroker | undefined;
-  let code = 0;
+  const cluster: Cluster = {
+    children: new ProcessGroup(),
+    prefix: (name, index) => prefixOf(name, index, width, color),
+  };
   try {
-    // 1. Kafka.
-    let brokers: string[];
-    if (config.externalBrokers) {
-      brokers = config.externalBrokers;
-      say(`${kafkaPrefix}using KAFKA_BROKERS=${brokers.join(",")}; not starting a broker`);
-    } else if (await isListening(config.kafkaPort)) {
-      brokers = [`127.0.0.1:${config.kafkaPort}`];
-      say(`${kafkaPrefix}a broker already listens on ${brokers[0]}; using it`);
-    } else {
-      say(
-        `${kafkaPrefix}starting Kafka on 127.0.0.1:${config.kafkaPort} (the first run fetches its jars with Maven)...`,
-      );
-      const starting = startLocalBroker({
-        port: config.kafkaPort,
-        controllerPort: config.kafkaPort + 1,
-        paths: defaultPaths(config.kafkaPort),
-        topics: topicNames(config.topicPrefix),
-        log: (line) => say(`${kafkaPrefix}${line}`),
-      });
-      broker = await starting;
-      brokers = broker.brokers;
-      say(`${kafkaPrefix}ready on ${brokers.join(",")} (log: ${broker.logFile})`);
-      if (interrupt.signal.aborted) throw new Interrupted();
-    }
-
-    // 2. Target, orchestrator, drivers, each after the previous one is ready.
-    for (
-      const [port, what] of [[config.targetPort, "--target-port"], [
-        config.orchestratorPort,
-        "--port",
-      ]] as const
-    ) {
-      if (await isListening(port)) {
-        throw new Error(
-          `127.0.0.1:${port} is already in use (is a cluster already up?); choose another with ${what}`,
-        );
-      }
-    }
-    const tasks = denoJson.tasks as Record<string, string>;
-    const plan: ProcessSpec[] = buildPlan(config, brokers, tasks, Deno.execPath());
-    const root = new URL("..", import.meta.url).pathname;
-    const api = createApiClient(`http://127.0.0.1:${config.orchestratorPort}`);
-    const drivers: string[] = [];
-    for (const spec of plan) {
-      const child = supervisor.spawn(spec, root);
-      say(`up: started ${spec.name} (pid ${child.pid})`);
-      if (spec.ready.kind === "http") {
-        const url = spec.ready.url;
-        await waitUntil(`${spec.name} to answer ${url}`, () => httpOk(url), {
-          timeoutMs: 60_000,
-          signal: interrupt.signal,
-          child,
-        });
-      } else drivers.push(spec.ready.nodeId);
-    }
-    await waitUntil(`drivers ${drivers.join(", ")} to be alive`, async () => {
-      const alive = new Set(
-        (await api.drivers()).filter((d) => d.status === "alive").map((d) => d.node_id),
-      );
-      return drivers.every((d) => alive.has(d));
-    }, { timeoutMs: 90_000, signal: interrupt.signal });
-
-    const base = `http://127.0.0.1:${config.orchestratorPort}`;
-    const target = `http://127.0.0.1:${config.targetPort}/ping`;
-    say([
-      "",
-      `surge is up: ${drivers.length} driver${drivers.length === 1 ? "" : "s"} alive (${
-        drivers.join(", ")
-      }).`,
-      `  Dashboard:  ${base}/`,
-      `  API docs:   ${base}/api/docs`,
-      `  Target:     ${target}`,
-      `  Try:        deno task loadtest --target ${target} --count 10000 --threshold 'p99<50ms'`,
-      "Ctrl-C stops everything.",
-      "",
-    ].join("\n"));
-
-    if (config.demo) {
-      const ok = await runDemo(api, target, say, interrupt.signal);
-      say(
-        ok
-          ? "\nDemo done: both tests finished. The cluster keeps running; Ctrl-C stops it."
-          : "\nDemo did not complete.",
-      );
-    }
-
-    // 3. Run until interrupted, or until a child dies on its own.
-    const died = Promise.race(supervisor.children.map((c) => c.exited.then(() => c)));
-    const stopped = new Promise<void>((resolve) =>
-      interrupt.signal.addEventListener("abort", () => resolve(), { once: true })
-    );
-    const first = await Promise.race([died, stopped]);
-    if (first && !interrupt.signal.aborted) {
-      say(`up: ${first.name} exited on its own (code ${await first.exited}); stopping the cluster`);
-      code = 1;
-    }
+    return await run(config, cluster, interrupt.signal);
   } catch (err) {
-    if (!(err instanceof Interrupted)) {
-      say(`up: ${(err as Error).message}`);
-      code = 1;
-    }
+    if (err instanceof Interrupted) return 0;
+    say(`up: ${(err as Error).message}`);
+    return 1;
   } finally {
-    await supervisor.stopAll();
-    if (broker) {
-      say(`${kafkaPrefix}stopping Kafka...`);
-      await broker.stop();
-    }
-    say("up: everything stopped.");
+    await shutdown(cluster);
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
-  return code;
+}
+
+/**
+ * The cluster's life, step by step, each step once the previous one is ready. Resolves with the
+ * exit code once interrupted (0) or once a child died on its own (1); throws when a step fails.
+ */
+async function run(config: UpConfig, cluster: Cluster, signal: AbortSignal): Promise<number> {
+  // 1. Kafka.
+  const brokers = await startKafka(config, cluster, signal);
+  // 2. Target, orchestrator, drivers, each after the previous one is ready.
+  await checkPortsFree(config);
+  const drivers = await startChildren(config, brokers, cluster, signal);
+  const api = createApiClient(`http://127.0.0.1:${config.orchestratorPort}`);
+  await waitAlive(api, drivers, signal);
+  const target = `http://127.0.0.1:${config.targetPort}/ping`;
+  printWelcome(config, drivers, target);
+  if (config.demo) await demo(api, target, signal);
+  // 3. Run until interrupted, or until a child dies on its own.
+  return await runUntilStopped(cluster.children, signal);
+}
+
+/** Step 1: the brokers to use: KAFKA_BROKERS, a broker already listening, or one started here. */
+async function startKafka(config: UpConfig, cluster: Cluster, signal: AbortSignal) {
+  const kafkaPrefix = cluster.prefix("kafka", 0);
+  if (config.externalBrokers) {
+    const brokers = config.externalBrokers;
+    say(`${kafkaPrefix}using KAFKA_BROKERS=${brokers.join(",")}; not starting a broker`);
+    return brokers;
+  }
+  if (await isListening(config.kafkaPort)) {
+    const brokers = [`127.0.0.1:${config.kafkaPort}`];
+    say(`${kafkaPrefix}a broker already listens on ${brokers[0]}; using it`);
+    return brokers;
+  }
+  say(
+    `${kafkaPrefix}starting Kafka on 127.0.0.1:${config.kafkaPort} (the first run fetches its jars with Maven)...`,
+  );
+  const broker = await startLocalBroker({
+    port: config.kafkaPort,
+    controllerPort: config.kafkaPort + 1,
+    paths: defaultPaths(config.kafkaPort),
+    topics: topicNames(config.topicPrefix),
+    log: (line) => say(`${kafkaPrefix}${line}`),
+  });
+  cluster.broker = broker;
+  say(`${kafkaPrefix}ready on ${broker.brokers.join(",")} (log: ${broker.logFile})`);
+  // Starting Kafka takes long enough to be interrupted; stop before starting anything else.
+  signal.throwIfAborted();
+  return broker.brokers;
+}
+
+/** A cluster already up would answer the readiness checks of ours: refuse its ports up front. */
+async function checkPortsFree(config: UpConfig): Promise<void> {
+  const ports = [[config.targetPort, "--target-port"], [
+    config.orchestratorPort,
+    "--port",
+  ]] as const;
+  for (const [port, flag] of ports) {
+    if (await isListening(port)) {
+      throw new Error(
+        `127.0.0.1:${port} is already in use (is a cluster already up?); choose another with ${flag}`,
+      );
+    }
+  }
+}
+
+/** Step 2: starts the plan's children in order; returns the node ids of the drivers. */
+async function startChildren(
+  config: UpConfig,
+  brokers: string[],
+  cluster: Cluster,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const tasks = denoJson.tasks as Record<string, string>;
+  const plan: ProcessSpec[] = buildPlan(config, brokers, tasks, Deno.execPath());
+  const root = new URL("..", import.meta.url).pathname;
+  const drivers: string[] = [];
+  for (const spec of plan) {
+    const prefix = cluster.prefix(spec.name, cluster.children.children.length + 1);
+    const child = cluster.children.spawn({ ...spec, cwd: root, prefix, output: write });
+    say(`up: started ${spec.name} (pid ${child.pid})`);
+    if (spec.ready.kind === "http") await waitForHttp(child, spec.ready.url, signal);
+    else drivers.push(spec.ready.nodeId);
+  }
+  return drivers;
+}
+
+/** Waits until `url` answers 2xx; fails at once when `child`, which should serve it, exits. */
+async function waitForHttp(child: Child, url: string, signal: AbortSignal): Promise<void> {
+  const what = `${child.name} to answer ${url}`;
+  const outcome = await pollUntil(
+    async () => child.done() ? "exited" : (await httpOk(url)) && "ready",
+    { what, timeoutMs: 60_000, intervalMs: 200, signal },
+  );
+  if (outcome === "exited") {
+    throw new Error(`${child.name} exited (code ${(await child.status).code}) before ${what}`);
+  }
+}
+
+/** Waits until the orchestrator lists every driver as alive. */
+async function waitAlive(api: Api, drivers: string[], signal: AbortSignal): Promise<void> {
+  await pollUntil(async () => {
+    const alive = new Set(
+      (await api.drivers()).filter((d) => d.status === "alive").map((d) => d.node_id),
+    );
+    return drivers.every((d) => alive.has(d));
+  }, {
+    what: `drivers ${drivers.join(", ")} to be alive`,
+    timeoutMs: 90_000,
+    intervalMs: 200,
+    signal,
+  });
+}
+
+/** Where to look and what to try, once everything is up. */
+function printWelcome(config: UpConfig, drivers: string[], target: string): void {
+  const base = `http://127.0.0.1:${config.orchestratorPort}`;
+  say([
+    "",
+    `surge is up: ${drivers.length} driver${drivers.length === 1 ? "" : "s"} alive (${
+      drivers.join(", ")
+    }).`,
+    `  Dashboard:  ${base}/`,
+    `  API docs:   ${base}/api/docs`,
+    `  Target:     ${target}`,
+    `  Try:        deno task loadtest --target ${target} --count 10000 --threshold 'p99<50ms'`,
+    "Ctrl-C stops everything.",
+    "",
+  ].join("\n"));
+}
+
+/** `--demo`: two short tests through the API; the cluster keeps running afterwards. */
+async function demo(api: Api, target: string, signal: AbortSignal): Promise<void> {
+  const ok = await runDemo(api, target, say, signal);
+  say(
+    ok
+      ? "\nDemo done: both tests finished. The cluster keeps running; Ctrl-C stops it."
+      : "\nDemo did not complete.",
+  );
+}
+
+/** Step 3: resolves with 0 once interrupted, or with 1 once a child exits on its own. */
+async function runUntilStopped(children: ProcessGroup, signal: AbortSignal): Promise<number> {
+  const died = Promise.race(children.children.map((c) => c.status.then(() => c)));
+  const stopped = new Promise<void>((resolve) => {
+    // Ctrl-C during the demo aborts before we get here: an abort event would never come.
+    if (signal.aborted) return resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  const first = await Promise.race([died, stopped]);
+  if (first && !signal.aborted) {
+    const { code } = await first.status;
+    say(`up: ${first.name} exited on its own (code ${code}); stopping the cluster`);
+    return 1;
+  }
+  return 0;
+}
+
+/** Stops the children, newest first, then the broker if `up` started it. */
+async function shutdown(cluster: Cluster): Promise<void> {
+  await cluster.children.stopAll();
+  if (cluster.broker) {
+    say(`${cluster.prefix("kafka", 0)}stopping Kafka...`);
+    await cluster.broker.stop();
+  }
+  say("up: everything stopped.");
 }
 
 if (import.meta.main) Deno.exit(await main());

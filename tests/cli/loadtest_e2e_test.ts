@@ -3,6 +3,8 @@
  * target, started by `up`): exit codes of thresholds, `--json`, the subcommands, bad usage.
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../shared/async.ts";
+import { killQuietly } from "../../shared/process.ts";
 import { startCluster } from "../up/cluster.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -132,10 +134,10 @@ Deno.test({
         })();
         const stdout = new Response(child.stdout).text();
         try {
-          const deadline = Date.now() + 30_000;
-          while (!/running +[1-9][\d,]*\/200,000/.test(stderr) && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 100));
-          }
+          await pollUntil(() => /running +[1-9][\d,]*\/200,000/.test(stderr), {
+            what: "a progress line with responses",
+            timeoutMs: 30_000,
+          });
           child.kill("SIGINT");
           const status = await child.status;
           await reading;
@@ -148,9 +150,7 @@ Deno.test({
           const fresh = await (await fetch(`${cluster.base}/api/tests/${view.test_id}`)).json();
           assert.equal(fresh.state, "stopped");
         } finally {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* already gone */ }
+          killQuietly(child, "SIGKILL");
         }
       });
 

@@ -4,6 +4,7 @@
  * real Kafka is node_kafka_test.ts.
  */
 import assert from "node:assert/strict";
+import { sleep } from "../../shared/async.ts";
 import { MemoryBus } from "../../shared/bus.ts";
 import { createLogger } from "../../shared/log.ts";
 import { type MetricsMessage, parseMessage, type TestConfigInput } from "../../shared/messages.ts";
@@ -84,7 +85,7 @@ const config = (testId: string, over: Partial<TestConfigInput> = {}): TestConfig
   ...over,
 });
 
-const flush = () => new Promise((r) => setTimeout(r, 0));
+const flush = () => sleep(0);
 
 Deno.test("a driver registers, heartbeats, and runs a triggered test with its config", async () => {
   const t = setup();

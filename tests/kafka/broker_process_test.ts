@@ -3,7 +3,9 @@
  * Deno process leaves a JVM behind.
  */
 import assert from "node:assert/strict";
-import { isListening } from "../../kafka/local_broker.ts";
+import { pollUntil } from "../../shared/async.ts";
+import { isListening } from "../../shared/probe.ts";
+import { killQuietly } from "../../shared/process.ts";
 import { freePortPair } from "../support/processes.ts";
 
 async function jvmsFor(port: number): Promise<number[]> {
@@ -49,11 +51,11 @@ async function startTask(port: number) {
 }
 
 async function waitGone(port: number, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while ((await jvmsFor(port)).length > 0 || await isListening(port)) {
-    if (Date.now() > deadline) throw new Error(`JVM for port ${port} still alive`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await pollUntil(async () => (await jvmsFor(port)).length === 0 && !(await isListening(port)), {
+    what: `the JVM for port ${port} to be gone`,
+    timeoutMs,
+    intervalMs: 200,
+  });
 }
 
 Deno.test("deno task kafka: ready line, topics created, SIGTERM stops the JVM", async () => {
@@ -68,12 +70,10 @@ Deno.test("deno task kafka: ready line, topics created, SIGTERM stops the JVM", 
     assert.equal(status.code, 0);
     await waitGone(port);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
+    killQuietly(child, "SIGKILL");
     await new Deno.Command("pkill", { args: ["-KILL", "-f", `kafka/main.ts --port ${port}`] })
       .output();
-    for (const pid of await jvmsFor(port)) Deno.kill(pid, "SIGKILL");
+    for (const pid of await jvmsFor(port)) killQuietly(pid, "SIGKILL");
     await Deno.remove(new URL(`../../.data/kafka-${port}`, import.meta.url), { recursive: true })
       .catch(() => {});
   }
@@ -93,7 +93,7 @@ Deno.test("a SIGKILLed deno task kafka leaves no orphan JVM", async () => {
     await child.status;
     await waitGone(port);
   } finally {
-    for (const pid of await jvmsFor(port)) Deno.kill(pid, "SIGKILL");
+    for (const pid of await jvmsFor(port)) killQuietly(pid, "SIGKILL");
     await Deno.remove(new URL(`../../.data/kafka-${port}`, import.meta.url), { recursive: true })
       .catch(() => {});
   }

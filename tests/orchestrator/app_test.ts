@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadDocsAssets } from "../../orchestrator/docs_page.ts";
+import { sleep } from "../../shared/async.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
 import { AVALANCHE, call, createHarness } from "./harness.ts";
 
@@ -226,7 +227,7 @@ Deno.test("POST /api/end publishes END; /api/shutdown needs a shutdown hook", as
     assert.equal(h.published("trigger").at(-1)?.trigger, "END");
     const res = await call(h.app, "POST", "/api/shutdown");
     assert.equal(res.status, 202);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     assert.equal(shutdowns, 1);
   } finally {
     await h.close();

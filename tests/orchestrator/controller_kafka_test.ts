@@ -3,6 +3,7 @@
  * (register, heartbeat, metrics) and watches what the orchestrator publishes.
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../shared/async.ts";
 import type { Delivered } from "../../shared/bus.ts";
 import { createLogger } from "../../shared/log.ts";
 import { TOPIC_KINDS } from "../../shared/topics.ts";
@@ -13,15 +14,8 @@ import { createTestBus } from "../support/kafka.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
 import { AVALANCHE, call } from "./harness.ts";
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = <T>(what: string, probe: () => T) =>
+  pollUntil(probe, { what, timeoutMs: 15_000, intervalMs: 20 });
 
 Deno.test({
   name:
@@ -106,18 +100,12 @@ Deno.test({
         const d = new FakeDriver("one", testId).record(latencies(1, 25, 1000, 100));
         const sentAt = performance.now();
         await driverSide.bus.publish("metrics", d.report(1000), "one");
-        let visibleAfter = 0;
-        while (performance.now() - sentAt < 5000) {
+        const visibleAfter = await pollUntil(async () => {
           const view = (await call(app, "GET", `/api/tests/${testId}`)).body as {
             drivers: Record<string, { responses: number }>;
           };
-          if (view.drivers.one?.responses === 25) {
-            visibleAfter = performance.now() - sentAt;
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        assert.ok(visibleAfter > 0, "metrics never became visible");
+          return view.drivers.one?.responses === 25 && performance.now() - sentAt;
+        }, { what: "the driver's counts in the API", timeoutMs: 5000, intervalMs: 10 });
         assert.ok(visibleAfter < 1000, `visible after ${visibleAfter.toFixed(0)} ms`);
 
         await driverSide.bus.publish("metrics", d.report(1000), "one"); // duplicate content

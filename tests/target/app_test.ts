@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createTargetApp, parsePingKnobs } from "../../target/app.ts";
+import { sleep } from "../../shared/async.ts";
 
 Deno.test("GET /ping answers 200 pong and is counted", async () => {
   const { app, counters } = createTargetApp();
@@ -26,7 +27,7 @@ Deno.test("a delayed response is received at once but sent only after the delay"
   const { app, counters } = createTargetApp();
   const started = performance.now();
   const pending = app.request("/ping?delay_ms=60");
-  await new Promise((r) => setTimeout(r, 10));
+  await sleep(10);
   assert.equal(counters.requestsReceived, 1);
   assert.equal(counters.responsesSent, 0);
   assert.equal(counters.inFlight, 1);

@@ -51,7 +51,7 @@ export async function startCluster(
   });
   let stopped: Promise<Deno.CommandStatus> | undefined;
   const stop = () =>
-    stopped ??= up.stop("SIGINT", 30_000).finally(() =>
+    stopped ??= up.stop({ signal: "SIGINT", graceMs: 30_000 }).finally(() =>
       Deno.remove(dataDir, { recursive: true }).catch(() => {})
     );
   try {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { parseUpConfig } from "../../up/config.ts";
 import { buildPlan, driverNames, taskCommand } from "../../up/plan.ts";
-import { LinePrefixer, prefixOf } from "../../up/prefix.ts";
+import { prefixOf } from "../../up/prefix.ts";
 
 Deno.test("driverNames() counts in words like the seed, then numbers", () => {
   assert.deepEqual(driverNames(0), []);
@@ -92,13 +92,7 @@ Deno.test("buildPlan() starts target, orchestrator, then the drivers, from the r
   }
 });
 
-Deno.test("LinePrefixer prefixes whole lines across arbitrary chunks", () => {
-  const p = new LinePrefixer("x | ");
-  assert.equal(p.push("hel"), "");
-  assert.equal(p.push("lo\nwor"), "x | hello\n");
-  assert.equal(p.push("ld\r\n\nlast"), "x | world\nx | \n");
-  assert.equal(p.flush(), "x | last\n");
-  assert.equal(p.flush(), "");
+Deno.test("prefixOf pads the name and colours it on a terminal", () => {
   assert.equal(prefixOf("one", 0, 6, false), "one    | ");
   assert.equal(prefixOf("one", 0, 6, true), "\x1b[36mone    |\x1b[0m ");
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isListening } from "../../kafka/local_broker.ts";
+import { isListening } from "../../shared/probe.ts";
 import { freePortPair } from "../support/processes.ts";
 import { pidsWith, processExists, startCluster } from "./cluster.ts";
 
