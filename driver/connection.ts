@@ -7,6 +7,7 @@
  * outstanding, so a server that closes it (an idle timeout) is noticed and the connection replaced
  * before the next request is written on it.
  */
+import { sleep } from "../shared/async.ts";
 import type { Dial } from "./dial.ts";
 import { classifyError } from "./errors.ts";
 import { ResponseParser } from "./http1.ts";
@@ -24,8 +25,6 @@ export type SendOutcome = typeof RESPONSE | typeof FAILED | typeof CONNECT_FAILE
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Pause after a failed connect in the closed model, so a dead target is not hammered in a spin. */
 const CONNECT_BACKOFF_MS = 10;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Grants the closed model its next request: count left, not stopped, duration not over. */
 export interface Budget {

@@ -8,6 +8,7 @@
  * The test's window is hard: no request starts at or after `endMs`, nor after a stop. A paced
  * slot inside the window that could not be sent by then is dropped, never sent late past the end.
  */
+import { sleep } from "../shared/async.ts";
 import { type Budget, Connection, type ConnectionSetup } from "./connection.ts";
 import { LATE_TOLERANCE_MS, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
@@ -28,8 +29,6 @@ export interface EngineWindow {
   /** No request starts at or after this time; Infinity for no duration limit. */
   endMs: number;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs one worker's share of a test; {@link run} resolves when every request has ended. */
 export class Engine implements Budget {

@@ -8,6 +8,7 @@ import {
   type Histogram,
   mergeInto,
 } from "../shared/histogram.ts";
+import { addCounts } from "../shared/counts.ts";
 import type { Snapshot } from "./worker_protocol.ts";
 
 /** Everything a driver knows about one test so far. */
@@ -48,12 +49,6 @@ export function createTotals(): Totals {
     serviceHistogram: createLatencyHistogram(),
     lagHistogram: createLatencyHistogram(),
   };
-}
-
-function addCounts(target: Record<string, number>, delta: Record<string, number | undefined>) {
-  for (const [key, n] of Object.entries(delta)) {
-    if (n) target[key] = (target[key] ?? 0) + n;
-  }
 }
 
 /** Adds one worker's delta snapshot to `totals`; throws RangeError on a corrupt histogram. */
