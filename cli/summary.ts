@@ -42,8 +42,8 @@ export function renderSummary(view: TestView, thresholds: readonly ThresholdResu
       ["latency (ms)", "min", "mean", "median", "mode", "p90", "p99", "p99.9", "max"],
       rows.map(([name, s]) => {
         const l = s.latency_ms;
-        // No response, no latency: a row of 0.000 would read as "instant".
-        if (s.responses === 0) return [name, ...Array<string>(8).fill("-")];
+        // Nothing ended, no latency: a row of 0.000 would read as "instant".
+        if (s.responses + s.errors === 0) return [name, ...Array<string>(8).fill("-")];
         return [
           name,
           ...[l.min, l.mean, l.median, l.mode, l.p90, l.p99, l.p999, l.max].map(formatMs),
@@ -53,20 +53,50 @@ export function renderSummary(view: TestView, thresholds: readonly ThresholdResu
     ),
     "",
     renderTable(
-      ["", "requests", "responses", "errors", "late", "rps", "status codes", "errors by kind"],
+      [
+        "",
+        "offered",
+        "requests",
+        "responses",
+        "errors",
+        "dropped",
+        "late",
+        "rps",
+        "status codes",
+        "errors by kind",
+      ],
       rows.map(([name, s]) => [
         name,
+        formatCount(s.offered),
         formatCount(s.requests),
         formatCount(s.responses),
         formatCount(s.errors),
+        formatCount(s.dropped),
         formatCount(s.late),
         s.rps.mean.toFixed(1),
         formatCounts(s.status_codes),
         formatCounts(s.error_kinds),
       ]),
-      ["left", "right", "right", "right", "right", "right", "left", "left"],
+      ["left", ...Array(7).fill("right"), "left", "left"],
     ),
   ];
+  if (view.overall.responses > 0) {
+    const ok = view.overall.latency_ok_ms;
+    const lag = view.overall.lag_ms;
+    out.push(
+      "",
+      `expected statuses only: median ${formatMs(ok.median)}  p99 ${formatMs(ok.p99)}  ` +
+        `max ${formatMs(ok.max)} ms` +
+        (view.config.test_type === "TSUNAMI" || view.config.target_throughput
+          ? `;  send lag p50 ${formatMs(lag.p50)}  p99 ${formatMs(lag.p99)}  max ` +
+            `${formatMs(lag.max)} ms`
+          : ""),
+    );
+  }
+  for (const [id, d] of Object.entries(view.drivers)) {
+    if (d.error !== null) out.push(`driver ${id}: ${d.error}`);
+  }
+  for (const w of view.overall.warnings) out.push(`warning: ${w}`);
   const httpErrors = httpErrorCount(view.overall.status_codes);
   if (httpErrors > 0) {
     out.push("", `${formatCount(httpErrors)} responses had an HTTP status >= 400.`);

@@ -21,7 +21,10 @@ export type ThresholdMetric =
   | "errors"
   | "rps"
   | "requests"
-  | "responses";
+  | "responses"
+  | "dropped"
+  | "late"
+  | "queued";
 
 /** A comparison operator. */
 export type ThresholdOp = "<" | "<=" | ">" | ">=" | "==";
@@ -62,6 +65,9 @@ const COUNTS: Record<string, ThresholdMetric> = {
   requests: "requests",
   responses: "responses",
   rps: "rps",
+  dropped: "dropped",
+  late: "late",
+  queued: "queued",
 };
 const TIME_UNITS: Record<string, number> = { us: 0.001, "µs": 0.001, ms: 1, s: 1000 };
 
@@ -146,6 +152,12 @@ export function measure(metric: ThresholdMetric, stats: Stats): number {
       return stats.requests;
     case "responses":
       return stats.responses;
+    case "dropped":
+      return stats.dropped;
+    case "late":
+      return stats.late;
+    case "queued":
+      return stats.queued;
     case "rps":
       return stats.rps.mean;
     default:
@@ -183,6 +195,6 @@ export function evaluateThresholds(
 export function formatMeasured(metric: ThresholdMetric, value: number): string {
   if (metric === "error_rate") return `${(value * 100).toFixed(2)}%`;
   if (metric === "rps") return `${value.toFixed(1)}/s`;
-  if (metric === "errors" || metric === "requests" || metric === "responses") return String(value);
+  if (Object.values(COUNTS).includes(metric)) return String(value);
   return `${value}ms`;
 }

@@ -44,7 +44,7 @@ Deno.test({
         ));
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /Test \S+: finished/);
-        assert.match(r.stdout, /^overall +800 +800 +0 /m);
+        assert.match(r.stdout, /^overall +800 +800 +800 +0 +0 /m);
         assert.match(r.stdout, /^one +400 +400 /m);
         assert.match(r.stdout, /^two +400 +400 /m);
         assert.match(r.stdout, /Thresholds: 3 passed, 0 failed/);

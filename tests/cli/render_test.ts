@@ -65,20 +65,50 @@ Deno.test("renderSummary() has overall and per-driver rows with every statistic 
   assert.match(text, /overall +0\.200 +1\.500 +1\.200 +1\.100 +2\.500 +9\.800 +20\.00 +31\.00/);
   assert.match(text, /^one +0\.200/m);
   assert.match(text, /^two \(lost\) +0\.200/m);
-  assert.match(text, /overall +1,000 +990 +10 +0 +495\.0 +200:980 503:10 +timeout:10/);
+  assert.match(
+    text,
+    /overall +1,000 +1,000 +990 +10 +0 +0 +495\.0 +200:980 503:10 +timeout:10/,
+  );
+  assert.match(text, /expected statuses only: median 1\.200 +p99 9\.500 +max 30\.00 ms$/m);
   assert.match(text, /10 responses had an HTTP status >= 400/);
   assert.match(text, /Thresholds: 1 passed, 1 failed/);
   assert.match(text, /PASS {2}p99<250ms +actual 9\.8ms/);
   assert.match(text, /FAIL {2}error_rate<1% +actual 2\.00%/);
 });
 
-Deno.test("renderSummary() shows no latency, not zeros, for a row without responses", () => {
+Deno.test("renderSummary() shows no latency, not zeros, for a row where nothing ended", () => {
   const view = testView();
   view.drivers.two = {
     ...view.drivers.two!,
+    ...stats({ offered: 0, requests: 0, responses: 0, errors: 0, error_kinds: {} }),
+  };
+  // Errors have a latency too: a row of errors only still shows it.
+  view.drivers.one = {
+    ...view.drivers.one!,
     ...stats({ requests: 5, responses: 0, errors: 5, error_kinds: { reset: 5 } }),
   };
   const text = renderSummary(view);
   assert.match(text, /^two +- +- +- +- +- +- +- +-$/m);
   assert.match(text, /^one +0\.200/m);
+});
+
+Deno.test("renderSummary() shows dropped load, a driver's error and the saturation warning", () => {
+  const view = testView();
+  view.config = { ...view.config, target_throughput: 1000 };
+  view.overall = {
+    ...view.overall,
+    offered: 3000,
+    requests: 300,
+    responses: 300,
+    errors: 0,
+    dropped: 2700,
+    lag_ms: { p50: 0.3, p99: 40, max: 99 },
+    warnings: ["10 connections cannot carry 1,000 req/s at 100 ms per response: ..."],
+  };
+  view.drivers.two!.error = "worker 0: deliberate crash";
+  const text = renderSummary(view);
+  assert.match(text, /^overall +3,000 +300 +300 +0 +2,700 /m);
+  assert.match(text, /send lag p50 0\.300 +p99 40\.00 +max 99\.00 ms$/m);
+  assert.match(text, /^driver two: worker 0: deliberate crash$/m);
+  assert.match(text, /^warning: 10 connections cannot carry 1,000 req\/s/m);
 });

@@ -24,6 +24,9 @@ Deno.test("parseThreshold() reads metric, operator and value in the threshold's 
     ["rps>=2.5e3", "rps", ">=", 2500],
     ["errors=0", "errors", "==", 0],
     ["responses>=2000", "responses", ">=", 2000],
+    ["dropped==0", "dropped", "==", 0],
+    ["late<10", "late", "<", 10],
+    ["queued==0", "queued", "==", 0],
   ];
   for (const [text, metric, op, value] of table) {
     const t = parseThreshold(text);
@@ -83,8 +86,10 @@ Deno.test("errorRate() counts transport errors and statuses >= 400 over requests
 
 Deno.test("evaluateThresholds() passes and fails on the merged statistics", () => {
   // stats(): p99 9.8 ms, p95 3 ms, max 31 ms, 1000 requests, 10 errors + 10 503s, rps 495.
-  const overall = stats();
+  const overall = stats({ dropped: 7, late: 3 });
   const table: [string, boolean, number][] = [
+    ["dropped==0", false, 7],
+    ["late<5", true, 3],
     ["p99<250ms", true, 9.8],
     ["p99<9.8ms", false, 9.8],
     ["p99<=9.8ms", true, 9.8],
