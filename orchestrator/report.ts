@@ -10,9 +10,13 @@ export const CSV_COLUMNS = [
   "scope",
   "state",
   "status",
+  "offered",
   "requests",
   "responses",
   "errors",
+  "dropped",
+  "queued",
+  "unfinished",
   "late",
   "rps_mean",
   "rps_last",
@@ -26,8 +30,15 @@ export const CSV_COLUMNS = [
   "p99_ms",
   "p999_ms",
   "max_ms",
+  "ok_median_ms",
+  "ok_p99_ms",
+  "lag_p50_ms",
+  "lag_p99_ms",
+  "lag_max_ms",
   "error_kinds",
   "status_codes",
+  "error",
+  "warnings",
 ] as const;
 
 /** Quotes a CSV field when it holds a separator, a quote or a line break (RFC 4180). */
@@ -41,16 +52,26 @@ const pairs = (counts: Record<string, number>) =>
     ";",
   );
 
-function row(test: TestView, scope: string, status: string, s: Stats): string {
+function row(
+  test: TestView,
+  scope: string,
+  status: string,
+  s: Stats,
+  error: string | null,
+): string {
   const l = s.latency_ms;
   return [
     test.test_id,
     scope,
     test.state,
     status,
+    s.offered,
     s.requests,
     s.responses,
     s.errors,
+    s.dropped,
+    s.queued,
+    s.unfinished,
     s.late,
     s.rps.mean,
     s.rps.last,
@@ -64,16 +85,23 @@ function row(test: TestView, scope: string, status: string, s: Stats): string {
     l.p99,
     l.p999,
     l.max,
+    s.latency_ok_ms.median,
+    s.latency_ok_ms.p99,
+    s.lag_ms.p50,
+    s.lag_ms.p99,
+    s.lag_ms.max,
     pairs(s.error_kinds),
     pairs(s.status_codes),
+    error ?? "",
+    s.warnings.join(" | "),
   ].map(csvField).join(",");
 }
 
 /** The CSV report: a header, the overall row (scope `overall`), then one row per driver. */
 export function csvReport(test: TestView): string {
-  const lines = [CSV_COLUMNS.join(","), row(test, "overall", test.state, test.overall)];
+  const lines = [CSV_COLUMNS.join(","), row(test, "overall", test.state, test.overall, null)];
   for (const [nodeId, driver] of Object.entries(test.drivers)) {
-    lines.push(row(test, nodeId, driver.status, driver));
+    lines.push(row(test, nodeId, driver.status, driver, driver.error));
   }
   return lines.join("\r\n") + "\r\n";
 }

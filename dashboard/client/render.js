@@ -61,22 +61,30 @@
   function overallTiles(test) {
     const o = test.overall;
     const l = o.latency_ms;
-    const has = o.responses > 0;
+    const has = o.responses + o.errors > 0;
     const tiles = [
       ["requests", count(o.requests)],
       ["responses", count(o.responses)],
       ["errors", count(o.errors), o.errors > 0 ? "bad" : ""],
+      ["dropped", count(o.dropped), o.dropped > 0 ? "bad" : ""],
       ["throughput", `${count(test.state === "running" ? o.rps.last : o.rps.mean)}/s`],
       ["p50", has ? duration(l.median) : "–"],
       ["p99", has ? duration(l.p99) : "–"],
       ["max", has ? duration(l.max) : "–"],
+      ["p99 ok", o.latency_ok_ms.max > 0 ? duration(o.latency_ok_ms.p99) : "–"],
+    ];
+    const notes = [
+      ...Object.entries(test.drivers).filter(([, d]) => d.error).map(([id, d]) =>
+        `driver ${id}: ${d.error}`
+      ),
+      ...o.warnings,
     ];
     return `<div class="tiles">${
       tiles.map(([k, v, cls]) =>
         `<div class="tile ${cls || ""}" data-tile="${k}"><div class="tile-v">${esc(v)}</div>` +
         `<div class="tile-k">${k}</div></div>`
       ).join("")
-    }</div>`;
+    }</div>${notes.map((n) => `<p class="warning" data-warning>⚠ ${esc(n)}</p>`).join("")}`;
   }
 
   /** The latency and count table, overall first, then one row per driver. */
@@ -85,21 +93,24 @@
     for (const [id, d] of Object.entries(test.drivers)) rows.push([id, d, d.status]);
     const body = rows.map(([name, s, status]) => {
       const l = s.latency_ms;
-      const has = s.responses > 0;
+      const has = s.responses + s.errors > 0;
       const lat = [l.min, l.max, l.mean, l.median, l.mode, l.p90, l.p99, l.p999]
         .map((v) => `<td class="num">${has ? ms(v) : "–"}</td>`).join("");
       const badge = status ? `<span class="badge ${esc(status)}">${esc(status)}</span>` : "";
       return `<tr data-driver="${esc(name)}" class="${name === "overall" ? "overall" : ""}">` +
         `<th>${esc(name)}</th><td>${badge}</td>${lat}` +
+        `<td class="num">${count(s.offered)}</td>` +
         `<td class="num">${count(s.requests)}</td><td class="num">${count(s.responses)}</td>` +
-        `<td class="num">${count(s.errors)}</td><td class="num">${rate(s.rps.mean)}</td>` +
+        `<td class="num">${count(s.errors)}</td><td class="num">${count(s.dropped)}</td>` +
+        `<td class="num">${count(s.late)}</td><td class="num">${rate(s.rps.mean)}</td>` +
         `<td>${counts(s.status_codes)}</td><td>${counts(s.error_kinds)}</td></tr>`;
     }).join("");
     return `<table class="stats"><thead><tr><th>driver</th><th>status</th>` +
       `<th>min</th><th>max</th><th>mean</th><th>median</th><th>mode</th><th>p90</th>` +
-      `<th>p99</th><th>p99.9</th><th>sent</th><th>received</th><th>errors</th><th>rps</th>` +
+      `<th>p99</th><th>p99.9</th><th>offered</th><th>sent</th><th>received</th>` +
+      `<th>errors</th><th>dropped</th><th>late</th><th>rps</th>` +
       `<th>status codes</th><th>errors by kind</th></tr>` +
-      `<tr class="units"><th></th><th></th><th colspan="8">latency, ms</th><th colspan="6"></th>` +
+      `<tr class="units"><th></th><th></th><th colspan="8">latency, ms</th><th colspan="9"></th>` +
       `</tr></thead><tbody>${body}</tbody></table>`;
   }
 

@@ -3,6 +3,7 @@ import { loadDocsAssets } from "../../orchestrator/docs_page.ts";
 import { sleep } from "../../shared/async.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
 import { AVALANCHE, call, createHarness } from "./harness.ts";
+import { parseCsv } from "../support/csv.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -198,7 +199,7 @@ Deno.test("timeseries and report (json, csv) of a test", async () => {
     const csv = await call(h.app, "GET", "/api/tests/t1/report?format=csv");
     assert.equal(csv.status, 200);
     assert.match(csv.type, /^text\/csv/);
-    const rows = csv.text.trim().split("\r\n").map((r) => r.split(","));
+    const rows = parseCsv(csv.text);
     assert.equal(rows.length, 3);
     const header = rows[0]!;
     const overall = Object.fromEntries(header.map((k, i) => [k, rows[1]![i]]));
