@@ -41,7 +41,7 @@ Deno.test("store: tests, snapshots and results survive closing and reopening", a
       store.addSnapshot(snap0, 101);
       store.addSnapshot(snap0, 102); // duplicate: ignored
       store.saveResults("a", { overall: { responses: 3 } }, { overall: [] });
-      assert.throws(() => store.insertTest(record("a", 4)));
+      assert.throws(() => store.insertTest(record("a", 4)), /UNIQUE constraint failed/);
       assert.equal(store.meta("instance", () => "first"), "first");
       store.close();
     }
