@@ -5,6 +5,7 @@
  * 3 the orchestrator could not be reached or refused a request.
  */
 import { renderReportHtml } from "../dashboard/report_html.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 import { ApiError, createApiClient, UnreachableError } from "./api_client.ts";
 import { type CliCommand, LOADTEST_USAGE, parseCliArgs } from "./config.ts";
 import { renderTestList } from "./list.ts";
@@ -77,17 +78,11 @@ async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<
 }
 
 async function main(): Promise<number> {
-  let command: CliCommand;
-  try {
-    command = parseCliArgs(Deno.args, Deno.env.toObject());
-  } catch (e) {
-    err(`loadtest: ${(e as Error).message}\n\n${LOADTEST_USAGE}`);
-    return 2;
-  }
-  if (command.kind === "help") {
-    out(LOADTEST_USAGE);
-    return 0;
-  }
+  const command = parseOrExit(
+    "loadtest",
+    LOADTEST_USAGE,
+    () => parseCliArgs(Deno.env.toObject(), Deno.args),
+  );
   try {
     return await execute(command);
   } catch (e) {
