@@ -9,7 +9,8 @@ import { createApiClient } from "../cli/api_client.ts";
 import { defaultPaths } from "../kafka/jars.ts";
 import { isListening, type LocalBroker, startLocalBroker } from "../kafka/local_broker.ts";
 import { topicNames } from "../shared/topics.ts";
-import { parseUpConfig, UP_USAGE, type UpConfig } from "./config.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
+import { parseUpConfig, UP_USAGE } from "./config.ts";
 import { runDemo } from "./demo.ts";
 import { buildPlan, type ProcessSpec } from "./plan.ts";
 import { prefixOf } from "./prefix.ts";
@@ -52,17 +53,11 @@ async function httpOk(url: string): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-  let config: UpConfig;
-  try {
-    config = parseUpConfig(Deno.env.toObject(), Deno.args);
-  } catch (err) {
-    console.error(`up: ${(err as Error).message}\n\n${UP_USAGE}`);
-    return 2;
-  }
-  if (config.help) {
-    say(UP_USAGE);
-    return 0;
-  }
+  const config = parseOrExit(
+    "up",
+    UP_USAGE,
+    () => parseUpConfig(Deno.env.toObject(), Deno.args),
+  );
   const interrupt = new AbortController();
   const onSignal = () => {
     if (!interrupt.signal.aborted) say("\nup: stopping the cluster...");
