@@ -4,64 +4,19 @@
  * rate, Tsunami at a delay), then the target itself against a bare `Deno.serve`. Loopback only,
  * bounded durations; every child process is killed at the end.
  */
-import { parseArgs } from "node:util";
 import denoJson from "../deno.json" with { type: "json" };
-import { parseIntIn, parseNumberIn } from "../shared/config.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 import { taskCommand } from "../up/plan.ts";
+import { BENCH_USAGE, type BenchConfig, parseBenchConfig } from "./config.ts";
 import { autocannonRps, type SurgeResult, surgeResult, wrkErrors, wrkRps } from "./tool_output.ts";
 import { pollUntil } from "../shared/async.ts";
 import { httpOk } from "../shared/probe.ts";
 import { killQuietly } from "../shared/process.ts";
 
-const USAGE = `Usage: deno task bench [--connections N] [--duration S] [--repeat N] [--quick]
-  --connections N  connections for the throughput runs (default 50)
-  --duration S     seconds per throughput run (default 5)
-  --repeat N       runs per tool, interleaved (default 2)
-  --quick          1 run each, 3 s, shorter pacing runs`;
-
 const ROOT = new URL("..", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const children = new Set<Deno.ChildProcess>();
 const say = (line: string) => console.error(`[bench] ${line}`);
-
-interface Options {
-  connections: number;
-  duration: number;
-  repeat: number;
-  paceSeconds: number;
-}
-
-function parseOptions(args: string[]): Options {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        connections: { type: "string" },
-        duration: { type: "string" },
-        repeat: { type: "string" },
-        quick: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    throw new RangeError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  const problems: string[] = [];
-  const quick = values.quick === true;
-  const options = {
-    connections: parseIntIn(values.connections ?? "50", "--connections", 1, 1000, problems),
-    duration: parseNumberIn(values.duration ?? (quick ? "3" : "5"), "--duration", 1, 60, problems),
-    repeat: parseIntIn(values.repeat ?? (quick ? "1" : "2"), "--repeat", 1, 10, problems),
-    paceSeconds: quick ? 2 : 3,
-  };
-  if (problems.length > 0) throw new RangeError(problems.join("\n"));
-  return options;
-}
 
 /** `taskset -c <cpu>` when there are two cores to pin to. */
 let pinning = true;
@@ -157,8 +112,7 @@ async function targetCount(base: string): Promise<number> {
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const pad = (s: string, n: number) => s.padEnd(n);
 
-async function main(): Promise<void> {
-  const opt = parseOptions(Deno.args);
+async function main(opt: BenchConfig): Promise<void> {
   pinning = navigator.hardwareConcurrency >= 2 && await has("taskset", ["-c", "0", "true"]);
   if (!pinning) {
     say("fewer than 2 cores or no taskset: running unpinned, numbers are not comparable");
@@ -295,15 +249,20 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) {
+  const opt = parseOrExit(
+    "bench",
+    BENCH_USAGE,
+    () => parseBenchConfig(Deno.env.toObject(), Deno.args),
+  );
   const stop = () => killAll().then(() => Deno.exit(130));
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   let code = 0;
   try {
-    await main();
+    await main(opt);
   } catch (err) {
     console.error(`bench failed: ${err instanceof Error ? err.message : err}`);
-    code = err instanceof RangeError ? 2 : 1;
+    code = 1;
   } finally {
     await killAll();
   }

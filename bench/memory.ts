@@ -3,13 +3,28 @@
  * the target and samples the driver process's RSS every 5 s, to show it stays flat.
  * `deno run --allow-run --allow-net --allow-env bench/memory.ts [--duration S]`
  */
-import { parseArgs } from "node:util";
+import { z } from "zod";
 import denoJson from "../deno.json" with { type: "json" };
+import { flag, readArgs, validate } from "../shared/cli_args.ts";
+import { numberText } from "../shared/config.ts";
+import { HELP, type Help, parseOrExit } from "../shared/usage_error.ts";
 import { taskCommand } from "../up/plan.ts";
 import { sleep } from "../shared/async.ts";
 import { killQuietly } from "../shared/process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
+
+const USAGE = `Usage: deno run --allow-run --allow-net --allow-env bench/memory.ts [--duration S]
+  --duration S  seconds of full-speed load (default 60)`;
+
+/** How long to run, from the arguments. */
+export function parseMemoryConfig(args: readonly string[]): { seconds: number } | Help {
+  const { help, values, problems } = readArgs(args, { duration: { type: "string" } });
+  if (help) return HELP;
+  return validate(z.object({ seconds: numberText(1, 86_400) }), {
+    seconds: flag("duration", values.duration, "60"),
+  }, problems);
+}
 
 /** Resident set size via `ps` (Deno allows reading /proc/<pid> only with --allow-all). */
 async function rssMiB(pid: number): Promise<number> {
@@ -20,8 +35,11 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ args: Deno.args, options: { duration: { type: "string" } } });
-  const seconds = Number(values.duration ?? "60");
+  const { seconds } = parseOrExit(
+    "memory",
+    USAGE,
+    () => parseMemoryConfig(Deno.args),
+  );
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();

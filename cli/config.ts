@@ -1,18 +1,33 @@
 /**
- * The command line of `deno task loadtest`: a pure function of arguments and environment that
- * returns one command or throws a RangeError listing every problem at once (exit 2).
+ * The command line of `deno task loadtest`: a pure function of environment and arguments that
+ * returns one command or throws a UsageError listing every problem at once (exit 2). Each
+ * subcommand has its own parser; a test's flags are checked by the REST API's own schema
+ * (shared/test_flags.ts), so the CLI cannot accept a test the orchestrator would refuse.
  */
-import { parseArgs } from "node:util";
-import { parseIntIn, parseNumberIn } from "../shared/config.ts";
+import { z } from "zod";
+import {
+  checkAll,
+  type Env,
+  flag,
+  flagOrEnv,
+  flagsNotFor,
+  type FlagValues,
+  readArgs,
+  validate,
+} from "../shared/cli_args.ts";
+import { baseUrlText } from "../shared/config.ts";
+import { TEST_FLAGS, testParamsFromFlags } from "../shared/test_flags.ts";
+import { HELP, type Help, UsageError } from "../shared/usage_error.ts";
 import type { TestParams } from "../shared/api.ts";
 import { parseThresholds, type Threshold } from "./threshold.ts";
 
+const REPORT_FORMATS = ["json", "csv", "html"] as const;
+
 /** Formats `loadtest report` can write. */
-export type ReportFormat = "json" | "csv" | "html";
+export type ReportFormat = typeof REPORT_FORMATS[number];
 
 /** What the user asked for. */
 export type CliCommand =
-  | { kind: "help" }
   | {
     kind: "run";
     orchestrator: string;
@@ -21,8 +36,7 @@ export type CliCommand =
     json: boolean;
   }
   | { kind: "list"; orchestrator: string; json: boolean }
-  | { kind: "show"; orchestrator: string; testId: string; json: boolean }
-  | { kind: "stop"; orchestrator: string; testId: string; json: boolean }
+  | { kind: "show" | "stop"; orchestrator: string; testId: string; json: boolean }
   | {
     kind: "report";
     orchestrator: string;
@@ -59,163 +73,135 @@ Common options:
 
 Exit codes: 0 ok, 1 a threshold failed or the test did not finish, 2 bad usage, 3 API unreachable.`;
 
-const SUBCOMMANDS = ["list", "show", "stop", "report"] as const;
+const RUN_FLAGS = {
+  target: { type: "string" },
+  ...TEST_FLAGS,
+  drivers: { type: "string" },
+  threshold: { type: "string", multiple: true },
+} as const;
+const REPORT_FLAGS = { format: { type: "string" }, out: { type: "string" } } as const;
+const FLAGS = {
+  ...RUN_FLAGS,
+  ...REPORT_FLAGS,
+  json: { type: "boolean" },
+  orchestrator: { type: "string" },
+} as const;
 
-function checkUrl(text: string, what: string, problems: string[]): string {
-  try {
-    const url = new URL(text);
-    if (url.protocol === "http:" || url.protocol === "https:") return url.href.replace(/\/$/, "");
-  } catch {
-    // reported below
-  }
-  problems.push(`${what} must be an absolute http:// or https:// URL, got "${text}"`);
-  return "";
+type Values = FlagValues<typeof FLAGS>;
+
+/** What every subcommand's parser gets. */
+interface Parsed {
+  values: Values;
+  /** The positionals after the subcommand's name. */
+  args: string[];
+  /** Problems found so far (unknown flags, ...). */
+  problems: string[];
+  /** Checks and returns the orchestrator's URL. */
+  orchestrator: () => string;
 }
 
-/** Parses `deno task loadtest` arguments; throws RangeError naming every problem. */
-export function parseCliArgs(
-  args: readonly string[],
-  env: Record<string, string | undefined> = {},
-): CliCommand {
-  const problems: string[] = [];
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      options: {
-        target: { type: "string" },
-        type: { type: "string" },
-        count: { type: "string" },
-        delay: { type: "string" },
-        rate: { type: "string" },
-        duration: { type: "string" },
-        connections: { type: "string" },
-        timeout: { type: "string" },
-        drivers: { type: "string" },
-        threshold: { type: "string", multiple: true },
-        json: { type: "boolean" },
-        orchestrator: { type: "string" },
-        format: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new RangeError(`${(err as Error).message} (see --help)`);
-  }
-  const v = parsed.values;
-  const positionals = parsed.positionals;
-  if (v.help) return { kind: "help" };
-  const orchestrator = checkUrl(
-    v.orchestrator ?? env.SURGE_ORCHESTRATOR ?? "http://127.0.0.1:8000",
-    "--orchestrator",
-    problems,
-  );
-  const json = v.json === true;
-  const sub = positionals[0];
-  const finish = <T extends CliCommand>(command: T): T => {
-    if (problems.length > 0) throw new RangeError(problems.join("\n"));
-    return command;
-  };
+const SUBCOMMANDS = ["list", "show", "stop", "report"] as const;
 
-  if (sub !== undefined) {
-    if (!(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw new RangeError(
+/** Parses `deno task loadtest` arguments; throws a UsageError naming every problem. */
+export function parseCliArgs(env: Env, args: readonly string[]): CliCommand | Help {
+  const { help, values, positionals, problems } = readArgs(args, FLAGS, { positionals: true });
+  if (help) return HELP;
+  const orchestrator = () =>
+    validate(z.object({ url: baseUrlText }), {
+      url: flagOrEnv(
+        "orchestrator",
+        values.orchestrator,
+        env,
+        "SURGE_ORCHESTRATOR",
+        "http://127.0.0.1:8000",
+      ),
+    }).url;
+  const [sub, ...rest] = positionals;
+  const parsed: Parsed = { values, args: rest, problems, orchestrator };
+  switch (sub) {
+    case undefined:
+      return parseRun(parsed);
+    case "list":
+      return parseList(parsed);
+    case "show":
+    case "stop":
+      return parseTestCommand(sub, parsed);
+    case "report":
+      return parseReport(parsed);
+    default:
+      throw new UsageError([
+        ...problems,
         `Unknown command "${sub}" (known: ${
           SUBCOMMANDS.join(", ")
         }; or --target URL to run a test)`,
-      );
-    }
-    const testOnly = ["target", "type", "count", "delay", "rate", "duration", "connections"]
-      .concat(["timeout", "drivers", "threshold"]).filter((k) => k in v);
-    if (testOnly.length > 0) {
-      problems.push(`${testOnly.map((k) => `--${k}`).join(", ")} only apply when running a test`);
-    }
-    if (sub !== "report" && (v.format !== undefined || v.out !== undefined)) {
-      problems.push("--format and --out only apply to `report`");
-    }
-    if (sub === "list") {
-      if (positionals.length > 1) problems.push("`list` takes no arguments");
-      return finish({ kind: "list", orchestrator, json });
-    }
-    const testId = positionals[1];
-    if (testId === undefined || positionals.length > 2) {
-      problems.push(`\`${sub}\` takes exactly one test id`);
-    }
-    if (sub === "report") {
-      const format = v.format ?? "json";
-      if (format !== "json" && format !== "csv" && format !== "html") {
-        problems.push(`--format must be json, csv or html, got "${format}"`);
-      }
-      if (v.json) problems.push("--json does not apply to `report` (use --format json)");
-      return finish({
-        kind: "report",
-        orchestrator,
-        testId: testId ?? "",
-        format: format as ReportFormat,
-        out: v.out,
-      });
-    }
-    return finish({ kind: sub as "show" | "stop", orchestrator, testId: testId ?? "", json });
+      ]);
   }
+}
 
-  if (v.format !== undefined || v.out !== undefined) {
-    problems.push("--format and --out only apply to `report`");
-  }
-  if (v.target === undefined) problems.push("--target URL is required to run a test");
-  const target_url = v.target === undefined ? "" : checkUrl(v.target, "--target", problems);
-  const type = (v.type ?? "avalanche").toLowerCase();
-  if (type !== "avalanche" && type !== "tsunami") {
-    problems.push(`--type must be avalanche or tsunami, got "${v.type}"`);
-  }
-  const tsunami = type === "tsunami";
-  const count = parseIntIn(v.count ?? "1000", "--count", 0, Number.MAX_SAFE_INTEGER, problems);
-  const duration = v.duration === undefined
-    ? null
-    : parseNumberIn(v.duration, "--duration", 0.001, 86_400, problems);
-  if (count === 0 && duration === null && v.count !== undefined) {
-    problems.push("--count 0 needs --duration (the test would never end)");
-  }
-  let delay = 0;
-  if (tsunami) delay = parseNumberIn(v.delay ?? "10", "--delay", 0.001, 3_600_000, problems);
-  else if (v.delay !== undefined) {
-    problems.push("--delay is for tsunami tests; pace an avalanche with --rate");
-  }
-  let rate: number | null = null;
-  if (v.rate !== undefined) {
-    if (tsunami) problems.push("--rate is for avalanche tests; pace a tsunami with --delay");
-    else rate = parseNumberIn(v.rate, "--rate", 0.001, 10_000_000, problems);
-  }
-  const connections = parseIntIn(v.connections ?? "10", "--connections", 1, 100_000, problems);
-  const timeout = parseIntIn(v.timeout ?? "10000", "--timeout", 1, 600_000, problems);
-  let drivers: string[] | undefined;
-  if (v.drivers !== undefined) {
-    drivers = v.drivers.split(",").map((d) => d.trim()).filter((d) => d !== "");
-    const bad = drivers.filter((d) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(d));
-    if (drivers.length === 0 || bad.length > 0) {
-      problems.push(`--drivers must be a comma-separated list of driver names, got "${v.drivers}"`);
-    }
-  }
-  let thresholds: Threshold[] = [];
-  try {
-    thresholds = parseThresholds(v.threshold ?? []);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  if (positionals.length > 0) problems.push(`Unexpected argument "${positionals[0]}"`);
-  const params: TestParams = {
-    test_type: tsunami ? "TSUNAMI" : "AVALANCHE",
-    test_message_delay: delay,
-    message_count_per_driver: count,
-    target_url,
-    target_throughput: rate,
-    duration_s: duration,
-    connections,
-    timeout_ms: timeout,
-    method: "GET",
-    ...(drivers ? { drivers } : {}),
+function notForRun(values: Values): string[] {
+  return flagsNotFor(values, Object.keys(RUN_FLAGS), "only applies when running a test");
+}
+
+function notForReport(values: Values): string[] {
+  return flagsNotFor(values, Object.keys(REPORT_FLAGS), "only applies to `report`");
+}
+
+/** `--target URL [test options]`: create and run a test. */
+function parseRun({ values, problems, orchestrator }: Parsed): CliCommand {
+  const [url, params, thresholds] = checkAll(
+    [...problems, ...notForReport(values)],
+    orchestrator,
+    () =>
+      testParamsFromFlags(values, flag("target", values.target), {
+        count: "1000",
+        tsunamiDelay: "10",
+      }),
+    () => parseThresholds(values.threshold ?? []),
+  );
+  return { kind: "run", orchestrator: url, params, thresholds, json: values.json === true };
+}
+
+/** `list`: the tests the orchestrator knows. */
+function parseList({ values, args, problems, orchestrator }: Parsed): CliCommand {
+  if (args.length > 0) problems.push("`list` takes no arguments");
+  const [url] = checkAll(
+    [...problems, ...notForRun(values), ...notForReport(values)],
+    orchestrator,
+  );
+  return { kind: "list", orchestrator: url, json: values.json === true };
+}
+
+/** `show ID` and `stop ID`: one test. */
+function parseTestCommand(kind: "show" | "stop", p: Parsed): CliCommand {
+  const [url, testId] = checkAll(
+    [...p.problems, ...notForRun(p.values), ...notForReport(p.values)],
+    p.orchestrator,
+    oneTestId(kind, p.args),
+  );
+  return { kind, orchestrator: url, testId, json: p.values.json === true };
+}
+
+/** `report ID --format F [--out FILE]`: a test's result as a file. */
+function parseReport({ values, args, problems, orchestrator }: Parsed): CliCommand {
+  const [url, testId, format] = checkAll(
+    [
+      ...problems,
+      ...notForRun(values),
+      ...flagsNotFor(values, ["json"], "does not apply to `report` (use --format json)"),
+    ],
+    orchestrator,
+    oneTestId("report", args),
+    () =>
+      validate(z.object({ format: z.enum(REPORT_FORMATS) }), {
+        format: flag("format", values.format, "json"),
+      }).format,
+  );
+  return { kind: "report", orchestrator: url, testId, format, out: values.out };
+}
+
+function oneTestId(command: string, args: readonly string[]): () => string {
+  return () => {
+    if (args.length !== 1) throw new UsageError(`\`${command}\` takes exactly one test id`);
+    return args[0]!;
   };
-  return finish({ kind: "run", orchestrator, params, thresholds, json });
 }

@@ -6,6 +6,7 @@
  */
 import { renderReportHtml } from "../dashboard/report_html.ts";
 import { ApiError } from "../shared/api_error.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 import { createApiClient, UnreachableError } from "./api_client.ts";
 import { type CliCommand, LOADTEST_USAGE, parseCliArgs } from "./config.ts";
 import { renderTestList } from "./list.ts";
@@ -78,17 +79,11 @@ async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<
 }
 
 async function main(): Promise<number> {
-  let command: CliCommand;
-  try {
-    command = parseCliArgs(Deno.args, Deno.env.toObject());
-  } catch (e) {
-    err(`loadtest: ${(e as Error).message}\n\n${LOADTEST_USAGE}`);
-    return 2;
-  }
-  if (command.kind === "help") {
-    out(LOADTEST_USAGE);
-    return 0;
-  }
+  const command = parseOrExit(
+    "loadtest",
+    LOADTEST_USAGE,
+    () => parseCliArgs(Deno.env.toObject(), Deno.args),
+  );
   try {
     return await execute(command);
   } catch (e) {

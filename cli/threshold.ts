@@ -5,6 +5,8 @@
  * every driver (the overall statistics, whose percentiles come from the merged histogram).
  */
 import type { Stats } from "../shared/api.ts";
+import { checkAll } from "../shared/cli_args.ts";
+import { UsageError } from "../shared/usage_error.ts";
 
 /** What a threshold can be about. */
 export type ThresholdMetric =
@@ -77,16 +79,16 @@ export const THRESHOLD_METRICS = [...Object.keys(LATENCY), "error_rate", ...Obje
 const PATTERN =
   /^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=|==|<|>|=)\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-zµ%]*)\s*$/i;
 
-/** Parses one threshold; throws RangeError with a message that shows what is accepted. */
+/** Parses one threshold; throws a UsageError with a message that shows what is accepted. */
 export function parseThreshold(text: string): Threshold {
   const m = PATTERN.exec(text);
   const hint = 'expected METRIC OP VALUE, e.g. "p99<250ms", "p95<=1s", "error_rate<1%", "rps>1000"';
-  if (!m) throw new RangeError(`Cannot parse threshold "${text}": ${hint}`);
+  if (!m) throw new UsageError(`Cannot parse threshold "${text}": ${hint}`);
   const name = m[1]!.toLowerCase();
   const op = (m[2] === "=" ? "==" : m[2]) as ThresholdOp;
   const number = Number(m[3]);
   const unit = m[4]!.toLowerCase();
-  const fail = (why: string) => new RangeError(`Cannot parse threshold "${text}": ${why}`);
+  const fail = (why: string) => new UsageError(`Cannot parse threshold "${text}": ${why}`);
   if (!Number.isFinite(number)) throw fail("the value is not a finite number");
   if (name in LATENCY) {
     const scale = TIME_UNITS[unit === "" ? "ms" : unit];
@@ -112,17 +114,7 @@ export function parseThreshold(text: string): Threshold {
 
 /** Parses every threshold and reports all bad ones at once. */
 export function parseThresholds(texts: readonly string[]): Threshold[] {
-  const problems: string[] = [];
-  const parsed: Threshold[] = [];
-  for (const text of texts) {
-    try {
-      parsed.push(parseThreshold(text));
-    } catch (err) {
-      problems.push((err as Error).message);
-    }
-  }
-  if (problems.length > 0) throw new RangeError(problems.join("\n"));
-  return parsed;
+  return checkAll([], ...texts.map((text) => () => parseThreshold(text)));
 }
 
 /** Responses with a status of 400 or more: they count as failures for `error_rate`. */

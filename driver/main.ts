@@ -5,6 +5,7 @@
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 import { DRIVER_USAGE, type LocalConfig, type NodeConfig, parseDriverConfig } from "./config.ts";
 import { formatSummary, localSummary } from "./local_summary.ts";
 import { DriverNode } from "./node.ts";
@@ -112,22 +113,10 @@ async function runLocal(config: LocalConfig): Promise<number> {
 }
 
 if (import.meta.main) {
-  let config;
-  try {
-    config = parseDriverConfig(Deno.env.toObject(), Deno.args, navigator.hardwareConcurrency);
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${DRIVER_USAGE}`);
-    Deno.exit(2);
-  }
-  switch (config.mode) {
-    case "help":
-      console.log(DRIVER_USAGE);
-      Deno.exit(0);
-      break;
-    case "local":
-      Deno.exit(await runLocal(config));
-      break;
-    case "node":
-      Deno.exit(await runNode(config));
-  }
+  const config = parseOrExit(
+    "driver",
+    DRIVER_USAGE,
+    () => parseDriverConfig(Deno.env.toObject(), Deno.args, navigator.hardwareConcurrency),
+  );
+  Deno.exit(await (config.mode === "local" ? runLocal(config) : runNode(config)));
 }

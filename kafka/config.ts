@@ -1,6 +1,8 @@
 /** Configuration of `deno task kafka`: a pure function of environment and arguments. */
-import { parseArgs } from "node:util";
-import { parseBrokers, parsePort } from "../shared/config.ts";
+import { z } from "zod";
+import { type Env, flag, flagOrEnv, readArgs, validate } from "../shared/cli_args.ts";
+import { brokersText, kafkaEnv, portText, topicPrefixText } from "../shared/config.ts";
+import { HELP, type Help } from "../shared/usage_error.ts";
 
 /** What `deno task kafka` was asked to do. */
 export interface KafkaTaskConfig {
@@ -12,7 +14,6 @@ export interface KafkaTaskConfig {
   topicPrefix: string;
   /** Set when KAFKA_BROKERS names an existing cluster: start nothing, only create topics. */
   external: string[] | undefined;
-  help: boolean;
 }
 
 /** Usage text for `deno task kafka`. */
@@ -28,52 +29,40 @@ in the foreground until Ctrl-C.
   --prefix P           topic-name prefix (default SURGE_TOPIC_PREFIX or none)
 With KAFKA_BROKERS set, nothing is started: the topics are created on that cluster.`;
 
-/** Parses flags and env; throws RangeError listing every problem at once. */
-export function parseKafkaConfig(
-  env: Record<string, string | undefined>,
-  args: string[],
-): KafkaTaskConfig {
-  const problems: string[] = [];
-  let values: Record<string, string | boolean | undefined> = {};
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        port: { type: "string" },
-        "controller-port": { type: "string" },
-        wipe: { type: "boolean" },
-        fetch: { type: "boolean" },
-        prefix: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  const port = parsePort(String(values.port ?? env.KAFKA_PORT ?? "9092"), "--port", problems);
-  const controllerPort = values["controller-port"] === undefined
-    ? port + 1
-    : parsePort(String(values["controller-port"]), "--controller-port", problems);
-  if (port === controllerPort) problems.push("--controller-port must differ from --port");
-  let external: string[] | undefined;
-  if (env.KAFKA_BROKERS !== undefined) {
-    try {
-      external = parseBrokers(env.KAFKA_BROKERS);
-    } catch (err) {
-      problems.push((err as Error).message);
-    }
-  }
-  const topicPrefix = String(values.prefix ?? env.SURGE_TOPIC_PREFIX ?? "");
-  if (problems.length > 0) throw new RangeError(problems.join("\n"));
+const schema = z.object({
+  port: portText,
+  controllerPort: portText.optional(),
+  topicPrefix: topicPrefixText,
+  external: brokersText.optional(),
+}).refine((c) => c.controllerPort !== c.port, {
+  path: ["controllerPort"],
+  message: "must differ from --port",
+});
+
+/** Parses flags and env; throws a UsageError listing every problem at once. */
+export function parseKafkaConfig(env: Env, args: readonly string[]): KafkaTaskConfig | Help {
+  const { help, values, problems } = readArgs(args, {
+    port: { type: "string" },
+    "controller-port": { type: "string" },
+    wipe: { type: "boolean" },
+    fetch: { type: "boolean" },
+    prefix: { type: "string" },
+  });
+  if (help) return HELP;
+  const prefix = flagOrEnv("prefix", values.prefix, env, "SURGE_TOPIC_PREFIX", "");
+  const { brokers, topicPrefix } = kafkaEnv(env, { startsBroker: true, prefix });
+  const c = validate(schema, {
+    port: flagOrEnv("port", values.port, env, "KAFKA_PORT", "9092"),
+    controllerPort: flag("controller-port", values["controller-port"]),
+    topicPrefix,
+    external: brokers,
+  }, problems);
   return {
-    port,
-    controllerPort,
+    port: c.port,
+    controllerPort: c.controllerPort ?? c.port + 1,
     wipe: values.wipe === true,
     fetchOnly: values.fetch === true,
-    topicPrefix,
-    external,
-    help: values.help === true,
+    topicPrefix: c.topicPrefix,
+    external: c.external,
   };
 }

@@ -8,22 +8,17 @@ import { startLocalBroker } from "./local_broker.ts";
 import { isListening } from "../shared/probe.ts";
 import { ensureTopics } from "../shared/kafka.ts";
 import { topicNames } from "../shared/topics.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 import { Kafka, logLevel } from "kafkajs";
 
 const say = (line: string) => console.error(`[kafka] ${line}`);
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = parseKafkaConfig(Deno.env.toObject(), Deno.args);
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${KAFKA_USAGE}`);
-    return 2;
-  }
-  if (config.help) {
-    console.log(KAFKA_USAGE);
-    return 0;
-  }
+  const config = parseOrExit(
+    "kafka",
+    KAFKA_USAGE,
+    () => parseKafkaConfig(Deno.env.toObject(), Deno.args),
+  );
   if (config.fetchOnly) {
     const libs = await ensureKafkaJars(defaultPaths(config.port), KAFKA_VERSION, say);
     console.log(`Kafka ${KAFKA_VERSION} jars are in ${libs}`);

@@ -9,6 +9,7 @@ import { sleep } from "../shared/async.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 import { END_USAGE, type EndConfig, parseEndConfig } from "./config.ts";
 
 const say = (line: string) => console.error(`[end] ${line}`);
@@ -51,18 +52,11 @@ async function endThroughKafka(config: EndConfig): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  let config: EndConfig;
-  try {
-    const parsed = parseEndConfig(Deno.env.toObject(), Deno.args);
-    if (parsed.mode === "help") {
-      console.log(END_USAGE);
-      return 0;
-    }
-    config = parsed;
-  } catch (err) {
-    console.error(`end: ${(err as Error).message}\n\n${END_USAGE}`);
-    return 2;
-  }
+  const config = parseOrExit(
+    "end",
+    END_USAGE,
+    () => parseEndConfig(Deno.env.toObject(), Deno.args),
+  );
   const deadline = Date.now() + config.timeoutMs;
   const api = createApiClient(config.orchestratorUrl, fetchWithin(3000));
   let ended: string[];

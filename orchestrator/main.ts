@@ -7,6 +7,7 @@
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 import { createOrchestratorApp } from "./app.ts";
 import { ORCHESTRATOR_USAGE, type OrchestratorConfig, parseOrchestratorConfig } from "./config.ts";
 import { Controller } from "./controller.ts";
@@ -14,18 +15,11 @@ import { type DocsAssets, loadDocsAssets } from "./docs_page.ts";
 import { Store } from "./store.ts";
 
 async function main(): Promise<number> {
-  let config: OrchestratorConfig;
-  try {
-    const parsed = parseOrchestratorConfig(Deno.env.toObject(), Deno.args);
-    if (parsed.mode === "help") {
-      console.log(ORCHESTRATOR_USAGE);
-      return 0;
-    }
-    config = parsed;
-  } catch (err) {
-    console.error(`orchestrator: ${(err as Error).message}\n\n${ORCHESTRATOR_USAGE}`);
-    return 2;
-  }
+  const config = parseOrExit(
+    "orchestrator",
+    ORCHESTRATOR_USAGE,
+    () => parseOrchestratorConfig(Deno.env.toObject(), Deno.args),
+  );
   const logger = createLogger({ component: "orchestrator" }, {
     level: config.logLevel,
     json: config.logJson,

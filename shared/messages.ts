@@ -7,10 +7,12 @@ import { z } from "zod";
 import type { TopicKind } from "./topics.ts";
 import { decodeHistogram } from "./histogram.ts";
 
-const nodeId = z.string().regex(
+/** A driver's node id; the one definition, for messages, REST bodies and command lines. */
+export const nodeIdSchema = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
   "must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit",
 );
+const nodeId = nodeIdSchema;
 const testId = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
   "must be 1-128 of A-Z a-z 0-9 . _ - starting with a letter or digit",
@@ -54,7 +56,8 @@ export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
 /** HTTP methods the engine can send. */
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
-const httpUrl = z.string().max(2048).refine((value) => {
+/** An absolute http:// or https:// URL: a test's target, or a command line's orchestrator. */
+export const httpUrlSchema = z.string().max(2048).refine((value) => {
   try {
     const url = new URL(value);
     return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
@@ -79,7 +82,7 @@ export const testParamsShape = {
   test_message_delay: z.number().finite().nonnegative().max(3_600_000),
   /** Requests per driver; 0 means "no count limit" and then `duration_s` must be set. */
   message_count_per_driver: count,
-  target_url: httpUrl,
+  target_url: httpUrlSchema,
   /** Requests per second per driver (Avalanche only); absent or null means "as fast as possible". */
   target_throughput: z.number().finite().positive().max(10_000_000).nullable().optional(),
   /** Upper bound on the test's length in seconds; absent or null means "until the count is done". */

@@ -1,19 +1,14 @@
 /** `deno task target`: serves the target app on 127.0.0.1:8080 (or --port / PORT). */
 import { createTargetApp } from "./app.ts";
 import { parseTargetConfig, TARGET_USAGE } from "./config.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 
 if (import.meta.main) {
-  let config;
-  try {
-    config = parseTargetConfig(Deno.env.toObject(), Deno.args);
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${TARGET_USAGE}`);
-    Deno.exit(2);
-  }
-  if (config.help) {
-    console.log(TARGET_USAGE);
-    Deno.exit(0);
-  }
+  const config = parseOrExit(
+    "target",
+    TARGET_USAGE,
+    () => parseTargetConfig(Deno.env.toObject(), Deno.args),
+  );
   const { app } = createTargetApp();
   let server: Deno.HttpServer;
   try {

@@ -1,22 +1,29 @@
 /** Configuration of `deno task up`: a pure function of environment and arguments. */
-import { parseArgs } from "node:util";
-import { parseBrokers, parseIntIn, parsePort } from "../shared/config.ts";
+import { z } from "zod";
+import { type Env, flag, flagOrEnv, readArgs, validate } from "../shared/cli_args.ts";
+import {
+  brokersText,
+  kafkaEnv,
+  portText,
+  topicPrefixText,
+  wholeNumberText,
+} from "../shared/config.ts";
+import { HELP, type Help } from "../shared/usage_error.ts";
 
 /** What `deno task up` was asked to start. */
 export interface UpConfig {
   drivers: number;
   /** Load workers per driver; undefined lets each driver pick (its number of cores). */
-  workers: number | undefined;
+  workers?: number;
   demo: boolean;
   orchestratorPort: number;
   targetPort: number;
   kafkaPort: number;
   /** Set when KAFKA_BROKERS names a cluster: start no broker. */
-  externalBrokers: string[] | undefined;
+  externalBrokers?: string[];
   topicPrefix: string;
   /** The orchestrator's data dir; undefined keeps its default. */
-  dataDir: string | undefined;
-  help: boolean;
+  dataDir?: string;
 }
 
 /** Usage text. */
@@ -35,76 +42,54 @@ drivers named one, two, three, ... Ctrl-C stops everything.
 Environment: KAFKA_BROKERS (use that cluster, start no broker), SURGE_TOPIC_PREFIX.
 'deno task demo' is 'deno task up --demo'.`;
 
-/** Parses flags and env; throws RangeError listing every problem at once. */
-export function parseUpConfig(
-  env: Record<string, string | undefined>,
-  args: readonly string[],
-): UpConfig {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...args],
-      options: {
-        drivers: { type: "string" },
-        workers: { type: "string" },
-        demo: { type: "boolean" },
-        port: { type: "string" },
-        "target-port": { type: "string" },
-        "kafka-port": { type: "string" },
-        "data-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new RangeError((err as Error).message);
+const schema = z.object({
+  drivers: wholeNumberText(1, 20),
+  workers: wholeNumberText(1, 256).optional(),
+  orchestratorPort: portText,
+  targetPort: portText,
+  kafkaPort: portText,
+  externalBrokers: brokersText.optional(),
+  topicPrefix: topicPrefixText,
+  dataDir: z.string().optional(),
+}).superRefine((c, ctx) => {
+  const ports: [string, number][] = [["--port", c.orchestratorPort], [
+    "--target-port",
+    c.targetPort,
+  ]];
+  if (!c.externalBrokers) {
+    ports.push(["--kafka-port", c.kafkaPort], ["--kafka-port + 1", c.kafkaPort + 1]);
   }
-  const problems: string[] = [];
-  const drivers = parseIntIn(values.drivers ?? "2", "--drivers", 1, 20, problems);
-  const workers = values.workers === undefined
-    ? undefined
-    : parseIntIn(values.workers, "--workers", 1, 256, problems);
-  const orchestratorPort = parsePort(values.port ?? "8000", "--port", problems);
-  const targetPort = parsePort(values["target-port"] ?? "8080", "--target-port", problems);
-  const kafkaPort = parsePort(
-    values["kafka-port"] ?? env.KAFKA_PORT ?? "9092",
-    "--kafka-port",
-    problems,
-  );
-  let externalBrokers: string[] | undefined;
-  if (env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS.trim() !== "") {
-    try {
-      externalBrokers = parseBrokers(env.KAFKA_BROKERS);
-    } catch (err) {
-      problems.push(`KAFKA_BROKERS: ${(err as Error).message}`);
-    }
-  }
-  const ports: [string, number][] = [
-    ["--port", orchestratorPort],
-    ["--target-port", targetPort],
-  ];
-  if (!externalBrokers) {
-    ports.push(["--kafka-port", kafkaPort], ["--kafka-port + 1", kafkaPort + 1]);
-  }
-  for (let i = 0; i < ports.length; i++) {
-    for (let j = i + 1; j < ports.length; j++) {
-      if (ports[i]![1] !== 0 && ports[i]![1] === ports[j]![1]) {
-        problems.push(`${ports[i]![0]} and ${ports[j]![0]} are both ${ports[i]![1]}`);
+  ports.forEach(([name, port], i) => {
+    for (const [other, otherPort] of ports.slice(i + 1)) {
+      if (port === otherPort) {
+        ctx.addIssue({ code: "custom", message: `${name} and ${other} are both ${port}` });
       }
     }
-  }
-  if (problems.length > 0) throw new RangeError(problems.join("\n"));
-  return {
-    drivers,
-    workers,
-    demo: values.demo === true,
-    orchestratorPort,
-    targetPort,
-    kafkaPort,
-    externalBrokers,
-    topicPrefix: env.SURGE_TOPIC_PREFIX ?? "",
-    dataDir: values["data-dir"],
-    help: values.help === true,
-  };
+  });
+});
+
+/** Parses flags and env; throws a UsageError listing every problem at once. */
+export function parseUpConfig(env: Env, args: readonly string[]): UpConfig | Help {
+  const { help, values, problems } = readArgs(args, {
+    drivers: { type: "string" },
+    workers: { type: "string" },
+    demo: { type: "boolean" },
+    port: { type: "string" },
+    "target-port": { type: "string" },
+    "kafka-port": { type: "string" },
+    "data-dir": { type: "string" },
+  });
+  if (help) return HELP;
+  const kafka = kafkaEnv(env, { startsBroker: true });
+  const config = validate(schema, {
+    drivers: flag("drivers", values.drivers, "2"),
+    workers: flag("workers", values.workers),
+    orchestratorPort: flag("port", values.port, "8000"),
+    targetPort: flag("target-port", values["target-port"], "8080"),
+    kafkaPort: flagOrEnv("kafka-port", values["kafka-port"], env, "KAFKA_PORT", "9092"),
+    externalBrokers: kafka.brokers,
+    topicPrefix: kafka.topicPrefix,
+    dataDir: flag("data-dir", values["data-dir"]),
+  }, problems);
+  return { ...config, demo: values.demo === true };
 }

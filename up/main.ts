@@ -12,6 +12,7 @@ import { pollUntil } from "../shared/async.ts";
 import { httpOk, isListening } from "../shared/probe.ts";
 import { type Child, ProcessGroup } from "../shared/process.ts";
 import { topicNames } from "../shared/topics.ts";
+import { parseOrExit } from "../shared/usage_error.ts";
 import { parseUpConfig, UP_USAGE, type UpConfig } from "./config.ts";
 import { runDemo } from "./demo.ts";
 import { buildPlan, type ProcessSpec } from "./plan.ts";
@@ -41,17 +42,11 @@ interface Cluster {
 }
 
 async function main(): Promise<number> {
-  let config: UpConfig;
-  try {
-    config = parseUpConfig(Deno.env.toObject(), Deno.args);
-  } catch (err) {
-    console.error(`up: ${(err as Error).message}\n\n${UP_USAGE}`);
-    return 2;
-  }
-  if (config.help) {
-    say(UP_USAGE);
-    return 0;
-  }
+  const config = parseOrExit(
+    "up",
+    UP_USAGE,
+    () => parseUpConfig(Deno.env.toObject(), Deno.args),
+  );
   const interrupt = new AbortController();
   const onSignal = () => {
     if (!interrupt.signal.aborted) say("\nup: stopping the cluster...");

@@ -55,8 +55,8 @@ function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
 }
 
 const params = () => {
-  const cmd = parseCliArgs(["--target", "http://127.0.0.1:8080/ping", "--count", "500"]);
-  if (cmd.kind !== "run") throw new Error("expected a run command");
+  const cmd = parseCliArgs({}, ["--target", "http://127.0.0.1:8080/ping", "--count", "500"]);
+  if (!("kind" in cmd) || cmd.kind !== "run") throw new Error("expected a run command");
   return cmd.params;
 };
 

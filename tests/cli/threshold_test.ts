@@ -5,6 +5,7 @@ import {
   parseThreshold,
   parseThresholds,
 } from "../../cli/threshold.ts";
+import { UsageError } from "../../shared/usage_error.ts";
 import { stats } from "./fixtures.ts";
 
 Deno.test("parseThreshold() reads metric, operator and value in the threshold's unit", () => {
@@ -53,7 +54,7 @@ Deno.test("parseThreshold() rejects what it cannot read, naming the problem", ()
   ];
   for (const [text, pattern] of table) {
     assert.throws(() => parseThreshold(text), (err: Error) => {
-      assert.ok(err instanceof RangeError, text);
+      assert.ok(err instanceof UsageError, text);
       assert.match(err.message, pattern, text);
       assert.ok(err.message.includes(`"${text}"`), `${text}: ${err.message}`);
       return true;

@@ -1,34 +1,64 @@
 import assert from "node:assert/strict";
 import { parseKafkaConfig } from "../../kafka/config.ts";
 import { brokerProperties, randomClusterId } from "../../kafka/local_broker.ts";
+import { HELP } from "../../shared/usage_error.ts";
 
-Deno.test("kafka task config: defaults, env, flags", () => {
-  const d = parseKafkaConfig({}, []);
-  assert.deepEqual([d.port, d.controllerPort, d.wipe, d.fetchOnly, d.topicPrefix, d.external], [
-    9092,
-    9093,
-    false,
-    false,
-    "",
-    undefined,
-  ]);
-  const c = parseKafkaConfig({ KAFKA_PORT: "9200", SURGE_TOPIC_PREFIX: "me." }, ["--wipe"]);
-  assert.deepEqual([c.port, c.controllerPort, c.wipe, c.topicPrefix], [9200, 9201, true, "me."]);
-  assert.deepEqual(parseKafkaConfig({ KAFKA_BROKERS: "127.0.0.1:1234" }, []).external, [
-    "127.0.0.1:1234",
-  ]);
+Deno.test("parseKafkaConfig(): defaults, env, flags", () => {
+  const defaults = {
+    port: 9092,
+    controllerPort: 9093,
+    wipe: false,
+    fetchOnly: false,
+    topicPrefix: "",
+    external: undefined,
+  };
+  const table: [Record<string, string>, string[], unknown][] = [
+    [{}, [], defaults],
+    [{ KAFKA_PORT: "9200", SURGE_TOPIC_PREFIX: "me." }, ["--wipe"], {
+      ...defaults,
+      port: 9200,
+      controllerPort: 9201,
+      wipe: true,
+      topicPrefix: "me.",
+    }],
+    [{ KAFKA_PORT: "9200", SURGE_TOPIC_PREFIX: "me." }, [
+      "--port=9300",
+      "--controller-port",
+      "9400",
+      "--prefix",
+      "you.",
+      "--fetch",
+    ], { ...defaults, port: 9300, controllerPort: 9400, topicPrefix: "you.", fetchOnly: true }],
+    [{ KAFKA_BROKERS: "127.0.0.1:1234" }, [], { ...defaults, external: ["127.0.0.1:1234"] }],
+    // Blank counts as unset, as everywhere: start a local broker.
+    [{ KAFKA_BROKERS: " " }, [], defaults],
+    [{ KAFKA_BROKERS: "nope" }, ["--help"], HELP],
+  ];
+  for (const [env, args, want] of table) {
+    assert.deepEqual(parseKafkaConfig(env, args), want, `${JSON.stringify(env)} ${args}`);
+  }
 });
 
-Deno.test("kafka task config reports every problem at once", () => {
-  assert.throws(
-    () => parseKafkaConfig({ KAFKA_BROKERS: "nope" }, ["--port", "0", "--controller-port", "x"]),
-    (err: Error) =>
-      err instanceof RangeError && /--port/.test(err.message) &&
-      /--controller-port/.test(err.message) && /Invalid Kafka broker "nope"/.test(err.message),
-  );
-  assert.throws(() => parseKafkaConfig({}, ["--what"]), /what/);
+Deno.test("parseKafkaConfig() reports every problem at once", () => {
+  const table: [Record<string, string>, string[], string[]][] = [
+    [{ KAFKA_BROKERS: "nope" }, ["--port", "0", "--controller-port", "x", "--what"], [
+      "Unknown option '--what'",
+      '--port must be a port number 1-65535, got "0"',
+      '--controller-port must be a port number 1-65535, got "x"',
+      'KAFKA_BROKERS has an invalid entry "nope": expected host:port with a port 1-65535',
+    ]],
+    [{}, ["--port", "9100", "--controller-port", "9100"], [
+      "--controller-port must differ from --port",
+    ]],
+    [{ KAFKA_PORT: "x" }, ["--prefix", "a/b"], [
+      'KAFKA_PORT must be a port number 1-65535, got "x"',
+      '--prefix is not usable: Invalid topic prefix "a/b": use at most 100 of A-Z a-z 0-9 . _ -',
+    ]],
+  ];
+  for (const [env, args, problems] of table) {
+    assert.throws(() => parseKafkaConfig(env, args), { name: "UsageError", problems });
+  }
 });
-
 Deno.test("broker properties: single KRaft node on loopback with dev-friendly settings", () => {
   const props = brokerProperties({ port: 9092, controllerPort: 9093 }, "/tmp/x");
   for (

@@ -1,82 +1,90 @@
 import assert from "node:assert/strict";
 import { parseEndConfig, parseOrchestratorConfig } from "../../orchestrator/config.ts";
+import { HELP } from "../../shared/usage_error.ts";
 
-Deno.test("orchestrator config: defaults", () => {
-  assert.deepEqual(parseOrchestratorConfig({}, []), {
-    mode: "serve",
-    port: 8000,
-    brokers: ["127.0.0.1:9092"],
-    topicPrefix: "",
-    dataDir: ".data/orchestrator",
-    heartbeatMs: 1000,
-    lostAfter: 3,
-    logLevel: "info",
-    logJson: false,
-  });
+const SERVE = {
+  port: 8000,
+  brokers: ["127.0.0.1:9092"],
+  topicPrefix: "",
+  dataDir: ".data/orchestrator",
+  heartbeatMs: 1000,
+  lostAfter: 3,
+  logLevel: "info",
+  logJson: false,
+};
+
+Deno.test("parseOrchestratorConfig(): defaults, env, flags winning over env", () => {
+  const table: [Record<string, string>, string[], unknown][] = [
+    [{}, [], SERVE],
+    [{ PORT: "9000", SURGE_DATA_DIR: "/env", LOG_LEVEL: "warn" }, ["--log-json"], {
+      ...SERVE,
+      port: 9000,
+      dataDir: "/env",
+      logLevel: "warn",
+      logJson: true,
+    }],
+    [
+      { PORT: "9000", SURGE_DATA_DIR: "/env", KAFKA_BROKERS: "a:1,b:2", SURGE_TOPIC_PREFIX: "x." },
+      ["--port", "0", "--data-dir", "/flag", "--heartbeat-ms", "500", "--lost-after", "5"],
+      {
+        ...SERVE,
+        port: 0,
+        dataDir: "/flag",
+        brokers: ["a:1", "b:2"],
+        topicPrefix: "x.",
+        heartbeatMs: 500,
+        lostAfter: 5,
+      },
+    ],
+    [{ PORT: "http" }, ["--help"], HELP],
+  ];
+  for (const [env, args, want] of table) {
+    assert.deepEqual(parseOrchestratorConfig(env, args), want, args.join(" "));
+  }
 });
 
-Deno.test("orchestrator config: flags win over the environment", () => {
-  const config = parseOrchestratorConfig(
-    { PORT: "9000", SURGE_DATA_DIR: "/env", KAFKA_BROKERS: "a:1,b:2", SURGE_TOPIC_PREFIX: "x." },
-    ["--port", "0", "--data-dir", "/flag", "--heartbeat-ms", "500", "--lost-after", "5"],
-  );
-  assert.equal(config.mode, "serve");
-  if (config.mode !== "serve") return;
-  assert.equal(config.port, 0);
-  assert.equal(config.dataDir, "/flag");
-  assert.deepEqual(config.brokers, ["a:1", "b:2"]);
-  assert.equal(config.topicPrefix, "x.");
-  assert.equal(config.heartbeatMs, 500);
-  assert.equal(config.lostAfter, 5);
-  assert.equal(parseOrchestratorConfig({ PORT: "9000" }, []).mode === "serve" && 9000, 9000);
+Deno.test("parseOrchestratorConfig() reports every problem at once", () => {
+  const table: [Record<string, string>, string[], string[]][] = [
+    [{ PORT: "http" }, [], ['PORT must be a whole number from 0 to 65535, got "http"']],
+    [
+      { KAFKA_BROKERS: "nope", SURGE_TOPIC_PREFIX: "bad/prefix", LOG_LEVEL: "loud" },
+      ["--port", "70000", "--lost-after", "0", "--heartbeat-ms", "x", "--data-dir", " ", "--bogus"],
+      [
+        "Unknown option '--bogus'",
+        '--port must be a whole number from 0 to 65535, got "70000"',
+        'KAFKA_BROKERS has an invalid entry "nope": expected host:port with a port 1-65535',
+        'SURGE_TOPIC_PREFIX is not usable: Invalid topic prefix "bad/prefix": use at most 100 of A-Z a-z 0-9 . _ -',
+        '--data-dir must not be empty, got " "',
+        '--heartbeat-ms must be a whole number from 100 to 3600000, got "x"',
+        '--lost-after must be a whole number from 1 to 1000, got "0"',
+        'LOG_LEVEL must be debug, info, warn or error, got "loud"',
+      ],
+    ],
+  ];
+  for (const [env, args, problems] of table) {
+    assert.throws(() => parseOrchestratorConfig(env, args), { name: "UsageError", problems });
+  }
 });
 
-Deno.test("orchestrator config: every problem is reported at once", () => {
-  assert.throws(
-    () =>
-      parseOrchestratorConfig(
-        { KAFKA_BROKERS: "nope", SURGE_TOPIC_PREFIX: "bad/prefix", LOG_LEVEL: "loud" },
-        ["--port", "70000", "--lost-after", "0", "--heartbeat-ms", "x"],
-      ),
-    (err: Error) => {
-      assert.ok(err instanceof RangeError);
-      for (
-        const part of [
-          "--port",
-          "--lost-after",
-          "--heartbeat-ms",
-          "nope",
-          "SURGE_TOPIC_PREFIX",
-          "LOG_LEVEL",
-        ]
-      ) {
-        assert.ok(err.message.includes(part), `${part} in ${err.message}`);
-      }
-      return true;
-    },
-  );
-  assert.throws(() => parseOrchestratorConfig({}, ["--bogus"]), RangeError);
-  assert.throws(() => parseOrchestratorConfig({ PORT: "http" }, []), /PORT must be/);
-  assert.deepEqual(parseOrchestratorConfig({}, ["--help"]), { mode: "help" });
-});
-
-Deno.test("end config: defaults follow PORT; bad values are clear errors", () => {
-  assert.deepEqual(parseEndConfig({ PORT: "8100" }, []), {
-    mode: "end",
+Deno.test("parseEndConfig(): the orchestrator's URL follows PORT; bad values are named", () => {
+  const end = {
     orchestratorUrl: "http://127.0.0.1:8100",
     brokers: ["127.0.0.1:9092"],
     topicPrefix: "",
     timeoutMs: 15000,
-  });
-  const custom = parseEndConfig({}, [
-    "--orchestrator",
-    "http://127.0.0.1:9/",
-    "--timeout-ms",
-    "500",
-  ]);
-  assert.equal(custom.mode === "end" && custom.orchestratorUrl, "http://127.0.0.1:9");
-  assert.throws(
-    () => parseEndConfig({}, ["--orchestrator", "ftp://x", "--timeout-ms", "1"]),
-    /--orchestrator "ftp:\/\/x"[\s\S]*--timeout-ms/,
+  };
+  assert.deepEqual(parseEndConfig({ PORT: "8100" }, []), end);
+  assert.deepEqual(
+    parseEndConfig({}, ["--orchestrator", "http://127.0.0.1:9/", "--timeout-ms", "500"]),
+    { ...end, orchestratorUrl: "http://127.0.0.1:9", timeoutMs: 500 },
   );
+  assert.deepEqual(parseEndConfig({}, ["-h"]), HELP);
+  assert.throws(() => parseEndConfig({}, ["--orchestrator", "ftp://x", "--timeout-ms", "1", "x"]), {
+    name: "UsageError",
+    problems: [
+      "Unexpected argument 'x'",
+      '--orchestrator must be an absolute http:// or https:// URL, got "ftp://x"',
+      '--timeout-ms must be a whole number from 100 to 600000, got "1"',
+    ],
+  });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { parseUpConfig } from "../../up/config.ts";
+import type { UpConfig } from "../../up/config.ts";
 import { buildPlan, driverNames, taskCommand } from "../../up/plan.ts";
 import { prefixOf } from "../../up/prefix.ts";
 
@@ -10,44 +10,6 @@ Deno.test("driverNames() counts in words like the seed, then numbers", () => {
   assert.equal(driverNames(20)[19], "twenty");
   assert.equal(driverNames(22)[21], "driver-22");
   assert.equal(new Set(driverNames(22)).size, 22);
-});
-
-Deno.test("parseUpConfig() has the documented defaults", () => {
-  const c = parseUpConfig({}, []);
-  assert.equal(c.drivers, 2);
-  assert.equal(c.orchestratorPort, 8000);
-  assert.equal(c.targetPort, 8080);
-  assert.equal(c.kafkaPort, 9092);
-  assert.equal(c.externalBrokers, undefined);
-  assert.equal(c.demo, false);
-  const d = parseUpConfig(
-    { KAFKA_BROKERS: "127.0.0.1:29092", SURGE_TOPIC_PREFIX: "p." },
-    ["--drivers", "3", "--demo", "--port", "9000", "--workers", "1"],
-  );
-  assert.deepEqual(d.externalBrokers, ["127.0.0.1:29092"]);
-  assert.equal(d.topicPrefix, "p.");
-  assert.equal(d.drivers, 3);
-  assert.equal(d.workers, 1);
-  assert.equal(d.demo, true);
-});
-
-Deno.test("parseUpConfig() rejects bad flags with a clear message", () => {
-  const table: [string[], RegExp][] = [
-    [["--drivers", "0"], /--drivers must be a whole number from 1 to 20/],
-    [["--drivers", "x"], /--drivers must be/],
-    [["--port", "70000"], /--port must be a port number/],
-    [["--frobnicate"], /Unknown option '--frobnicate'/],
-    [["--port", "8080"], /--port and --target-port are both 8080/],
-    [["--kafka-port", "8000"], /--port and --kafka-port are both 8000/],
-    [["extra"], /Unexpected argument 'extra'/],
-  ];
-  for (const [args, pattern] of table) {
-    assert.throws(() => parseUpConfig({}, args), (err: Error) => {
-      assert.ok(err instanceof RangeError);
-      assert.match(err.message, pattern, args.join(" "));
-      return true;
-    });
-  }
 });
 
 Deno.test("taskCommand() runs a deno.json task's own command line directly", () => {
@@ -66,16 +28,15 @@ Deno.test("taskCommand() runs a deno.json task's own command line directly", () 
 });
 
 Deno.test("buildPlan() starts target, orchestrator, then the drivers, from the real deno.json", () => {
-  const config = parseUpConfig({ SURGE_TOPIC_PREFIX: "p." }, [
-    "--drivers",
-    "3",
-    "--port",
-    "8100",
-    "--target-port",
-    "8180",
-    "--data-dir",
-    "/tmp/x",
-  ]);
+  const config: UpConfig = {
+    drivers: 3,
+    demo: false,
+    orchestratorPort: 8100,
+    targetPort: 8180,
+    kafkaPort: 9092,
+    topicPrefix: "p.",
+    dataDir: "/tmp/x",
+  };
   const plan = buildPlan(config, ["127.0.0.1:9092"], denoJson.tasks, "/bin/deno");
   assert.deepEqual(plan.map((p) => p.name), ["target", "orchestrator", "one", "two", "three"]);
   assert.deepEqual(plan[0]!.ready, { kind: "http", url: "http://127.0.0.1:8180/metrics" });
