@@ -4,7 +4,9 @@
  */
 import { type LatencyStats, summarize } from "../shared/histogram.ts";
 import { saturationWarnings } from "../shared/saturation.ts";
+import type { REQUEST_COUNTERS } from "../shared/counts.ts";
 import type { PoolReport } from "./pool.ts";
+import type { Totals } from "./totals.ts";
 import type { LoadSpec } from "./worker_protocol.ts";
 
 /** Latency figures in ms, as the summary shows them. */
@@ -18,29 +20,20 @@ export interface LatencyFigures {
   max: number;
 }
 
-/** The `--json` line. `rps` is responses per second over the test's own duration. */
-export interface LocalSummary {
+/**
+ * The `--json` line: the final report's counters (README "Metric semantics") with the latency
+ * figures derived from its histograms. `rps` is responses per second over the test's own duration.
+ */
+export interface LocalSummary extends Pick<Totals, typeof REQUEST_COUNTERS[number]> {
   /** Slots the timetable offered in the window (paced), or requests (unpaced): sent + dropped. */
   offered: number;
-  requests: number;
-  responses: number;
-  errors: number;
-  /** Paced slots in the window never sent (the generator could not keep up, or a stop). */
-  dropped: number;
-  /** Paced slots that came due while every connection was busy. */
-  queued: number;
-  /** Requests with no outcome (lost with a crashed worker). */
   unfinished: number;
   error_kinds: Record<string, number>;
   status_codes: Record<string, number>;
-  late: number;
   duration_s: number;
   rps: number;
-  /** Every request that ended: responses, errors and timeouts. */
   latency_ms: LatencyFigures;
-  /** Responses with an expected status only. */
   latency_ok_ms: LatencyFigures;
-  /** Send lag of paced requests (sent − scheduled); zeros when unpaced. */
   lag_ms: { p50: number; p99: number; max: number };
   warnings: string[];
 }

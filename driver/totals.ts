@@ -8,19 +8,11 @@ import {
   type Histogram,
   mergeInto,
 } from "../shared/histogram.ts";
-import { addCounts } from "../shared/counts.ts";
+import { addCounts, addFields, REQUEST_COUNTERS } from "../shared/counts.ts";
 import type { Snapshot } from "./worker_protocol.ts";
 
-/** Everything a driver knows about one test so far. */
-export interface Totals {
-  requests: number;
-  responses: number;
-  errors: number;
-  late: number;
-  /** Paced slots inside the window that were never sent. */
-  dropped: number;
-  /** Paced slots that came due while every connection was busy. */
-  queued: number;
+/** Everything a driver knows about one test so far: the workers' snapshots added up. */
+export interface Totals extends Pick<Snapshot, typeof REQUEST_COUNTERS[number]> {
   errorKinds: Record<string, number>;
   statusCodes: Record<string, number>;
   /** Latency in µs of every request that ended, from the scheduled time when paced. */
@@ -59,12 +51,7 @@ export function addSnapshot(totals: Totals, snapshot: Snapshot): void {
     decodeHistogram(snapshot.serviceHistogram),
     decodeHistogram(snapshot.lagHistogram),
   ] as const;
-  totals.requests += snapshot.requests;
-  totals.responses += snapshot.responses;
-  totals.errors += snapshot.errors;
-  totals.late += snapshot.late;
-  totals.dropped += snapshot.dropped;
-  totals.queued += snapshot.queued;
+  addFields(totals, snapshot, REQUEST_COUNTERS);
   addCounts(totals.errorKinds, snapshot.errorKinds);
   addCounts(totals.statusCodes, snapshot.statusCodes);
   mergeInto(totals.histogram, histograms[0]);

@@ -7,7 +7,7 @@
  * Accumulating (`accept`) is kept apart from deriving (`overall`, `driverStats`, `series`).
  */
 import type { LatencyMs, Stats } from "../shared/api.ts";
-import { addCounts } from "../shared/counts.ts";
+import { addCounts, addFields, REQUEST_COUNTERS } from "../shared/counts.ts";
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -122,13 +122,7 @@ function statsOf(
   };
   let elapsedMs = 0;
   for (const m of messages) {
-    stats.requests += m.requests;
-    stats.responses += m.responses;
-    stats.errors += m.errors;
-    stats.dropped += m.dropped;
-    stats.queued += m.queued;
-    stats.unfinished += m.unfinished;
-    stats.late += m.late;
+    addFields(stats, m, [...REQUEST_COUNTERS, "unfinished"]);
     stats.rps.last += m.interval_rps;
     addCounts(stats.error_kinds, m.error_kinds);
     addCounts(stats.status_codes, m.status_codes);

@@ -15,3 +15,22 @@ export function addCounts(
     if (n !== undefined) into[key] = (into[key] ?? 0) + n;
   }
 }
+
+/** The per-request counters that add up across workers and drivers. */
+export const REQUEST_COUNTERS = [
+  "requests",
+  "responses",
+  "errors",
+  "late",
+  "dropped",
+  "queued",
+] as const;
+
+/** Adds the numeric fields `keys` of `from` into `into`. */
+export function addFields<K extends string>(
+  into: Record<K, number>,
+  from: Readonly<Record<K, number>>,
+  keys: readonly K[],
+): void {
+  for (const key of keys) into[key] += from[key];
+}

@@ -293,15 +293,3 @@ export function encodeMessage<K extends TopicKind>(kind: K, message: InputOf[K])
   }
   return JSON.stringify(result.data);
 }
-
-/** Per-kind convenience wrappers: one parse and one encode function per topic. */
-export const parseRegister = (raw: Uint8Array | string) => parseMessage("register", raw);
-export const parseHeartbeat = (raw: Uint8Array | string) => parseMessage("heartbeat", raw);
-export const parseTestConfig = (raw: Uint8Array | string) => parseMessage("test_config", raw);
-export const parseTrigger = (raw: Uint8Array | string) => parseMessage("trigger", raw);
-export const parseMetrics = (raw: Uint8Array | string) => parseMessage("metrics", raw);
-export const encodeRegister = (m: RegisterMessage) => encodeMessage("register", m);
-export const encodeHeartbeat = (m: HeartbeatMessage) => encodeMessage("heartbeat", m);
-export const encodeTestConfig = (m: TestConfigInput) => encodeMessage("test_config", m);
-export const encodeTrigger = (m: TriggerMessage) => encodeMessage("trigger", m);
-export const encodeMetrics = (m: MetricsMessage) => encodeMessage("metrics", m);
