@@ -30,64 +30,61 @@ export function describeConfig(view: TestView): string {
     `${c.connections} connections/driver`;
 }
 
-/** The whole summary as text (no trailing newline). */
-export function renderSummary(view: TestView, thresholds: readonly ThresholdResult[] = []): string {
-  const rows = rowsOf(view);
-  const reason = view.reason ? ` (${view.reason})` : "";
-  const out: string[] = [
-    `Test ${view.test_id}: ${view.state}${reason} after ${view.overall.elapsed_s.toFixed(1)}s`,
-    describeConfig(view),
-    "",
-    renderTable(
-      ["latency (ms)", "min", "mean", "median", "mode", "p90", "p99", "p99.9", "max"],
-      rows.map(([name, s]) => {
-        const l = s.latency_ms;
-        // Nothing ended, no latency: a row of 0.000 would read as "instant".
-        if (s.responses + s.errors === 0) return [name, ...Array<string>(8).fill("-")];
-        return [
-          name,
-          ...[l.min, l.mean, l.median, l.mode, l.p90, l.p99, l.p999, l.max].map(formatMs),
-        ];
-      }),
-      ["left", ...Array(8).fill("right")],
-    ),
-    "",
-    renderTable(
-      [
-        "",
-        "offered",
-        "requests",
-        "responses",
-        "errors",
-        "dropped",
-        "late",
-        "rps",
-        "status codes",
-        "errors by kind",
-      ],
-      rows.map(([name, s]) => [
+function latencyTable(rows: [string, Stats][]): string {
+  return renderTable(
+    ["latency (ms)", "min", "mean", "median", "mode", "p90", "p99", "p99.9", "max"],
+    rows.map(([name, s]) => {
+      const l = s.latency_ms;
+      // Nothing ended, no latency: a row of 0.000 would read as "instant".
+      if (s.responses + s.errors === 0) return [name, ...Array<string>(8).fill("-")];
+      return [
         name,
-        formatCount(s.offered),
-        formatCount(s.requests),
-        formatCount(s.responses),
-        formatCount(s.errors),
-        formatCount(s.dropped),
-        formatCount(s.late),
-        s.rps.mean.toFixed(1),
-        formatCounts(s.status_codes),
-        formatCounts(s.error_kinds),
-      ]),
-      ["left", ...Array(7).fill("right"), "left", "left"],
-    ),
-  ];
+        ...[l.min, l.mean, l.median, l.mode, l.p90, l.p99, l.p999, l.max].map(formatMs),
+      ];
+    }),
+    ["left", ...Array(8).fill("right")],
+  );
+}
+
+const COUNT_HEADER = [
+  "",
+  "offered",
+  "requests",
+  "responses",
+  "errors",
+  "dropped",
+  "late",
+  "rps",
+  "status codes",
+  "errors by kind",
+];
+
+function countTable(rows: [string, Stats][]): string {
+  return renderTable(
+    COUNT_HEADER,
+    rows.map(([name, s]) => [
+      name,
+      ...[s.offered, s.requests, s.responses, s.errors, s.dropped, s.late].map(formatCount),
+      s.rps.mean.toFixed(1),
+      formatCounts(s.status_codes),
+      formatCounts(s.error_kinds),
+    ]),
+    ["left", ...Array(7).fill("right"), "left", "left"],
+  );
+}
+
+/** The lines under the tables: ok latency and lag, driver errors, warnings, HTTP errors. */
+function notes(view: TestView): string[] {
+  const out: string[] = [];
   if (view.overall.responses > 0) {
     const ok = view.overall.latency_ok_ms;
     const lag = view.overall.lag_ms;
+    const paced = view.config.test_type === "TSUNAMI" || view.config.target_throughput;
     out.push(
       "",
       `expected statuses only: median ${formatMs(ok.median)}  p99 ${formatMs(ok.p99)}  ` +
         `max ${formatMs(ok.max)} ms` +
-        (view.config.test_type === "TSUNAMI" || view.config.target_throughput
+        (paced
           ? `;  send lag p50 ${formatMs(lag.p50)}  p99 ${formatMs(lag.p99)}  max ` +
             `${formatMs(lag.max)} ms`
           : ""),
@@ -101,17 +98,35 @@ export function renderSummary(view: TestView, thresholds: readonly ThresholdResu
   if (httpErrors > 0) {
     out.push("", `${formatCount(httpErrors)} responses had an HTTP status >= 400.`);
   }
-  if (thresholds.length > 0) {
-    const failed = thresholds.filter((t) => !t.passed).length;
-    out.push(
-      "",
-      `Thresholds: ${thresholds.length - failed} passed, ${failed} failed`,
-      ...thresholds.map((t) =>
-        `  ${t.passed ? "PASS" : "FAIL"}  ${t.threshold.source.padEnd(18)} actual ${
-          formatMeasured(t.threshold.metric, t.actual)
-        }`
-      ),
-    );
-  }
-  return out.join("\n");
+  return out;
+}
+
+function thresholdLines(thresholds: readonly ThresholdResult[]): string[] {
+  if (thresholds.length === 0) return [];
+  const failed = thresholds.filter((t) => !t.passed).length;
+  return [
+    "",
+    `Thresholds: ${thresholds.length - failed} passed, ${failed} failed`,
+    ...thresholds.map((t) =>
+      `  ${t.passed ? "PASS" : "FAIL"}  ${t.threshold.source.padEnd(18)} actual ${
+        formatMeasured(t.threshold.metric, t.actual)
+      }`
+    ),
+  ];
+}
+
+/** The whole summary as text (no trailing newline). */
+export function renderSummary(view: TestView, thresholds: readonly ThresholdResult[] = []): string {
+  const rows = rowsOf(view);
+  const reason = view.reason ? ` (${view.reason})` : "";
+  return [
+    `Test ${view.test_id}: ${view.state}${reason} after ${view.overall.elapsed_s.toFixed(1)}s`,
+    describeConfig(view),
+    "",
+    latencyTable(rows),
+    "",
+    countTable(rows),
+    ...notes(view),
+    ...thresholdLines(thresholds),
+  ].join("\n");
 }
