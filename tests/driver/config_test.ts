@@ -10,7 +10,7 @@ Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
     topicPrefix: "",
     workers: 4,
     heartbeatMs: 1000,
-    reportMs: 1000,
+    reportMs: 500,
     logLevel: "info",
   };
   const table: [Record<string, string>, string[], number, unknown][] = [
