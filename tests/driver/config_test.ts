@@ -76,7 +76,7 @@ Deno.test("parseDriverConfig() turns local flags into a LoadSpec", () => {
     const c = parseDriverConfig({}, ["--local", spec.url, ...args, "--json"], 2);
     assert.ok("mode" in c && c.mode === "local", args.join(" "));
     assert.deepEqual(c.spec, want, args.join(" "));
-    assert.deepEqual([c.workers, c.reportMs, c.json], [2, 1000, true]);
+    assert.deepEqual([c.workers, c.reportMs, c.json], [2, 500, true]);
   }
 });
 
