@@ -74,7 +74,7 @@ Deno.test({
         "--heartbeat-ms",
         String(HEARTBEAT_MS),
       ]);
-    const driver = (id: string) =>
+    const driver = (id: string, ...extra: string[]) =>
       spawn(id, [
         "driver/main.ts",
         id,
@@ -82,6 +82,7 @@ Deno.test({
         "1",
         "--heartbeat-ms",
         String(HEARTBEAT_MS),
+        ...extra,
       ]);
     const listening = async (child: TestProcess) =>
       (await child.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
@@ -142,6 +143,38 @@ Deno.test({
         assert.equal(series.overall.reduce((n: number, p: Json) => n + p.responses, 0), 50);
       });
 
+      await t.step("2 s report intervals at 1,000/s: every whole second ≈ 1,000", async () => {
+        // A driver that reports every 2 s; the series is in wall-clock seconds since the trigger,
+        // so each 2 s report is spread over its two seconds instead of a 0 next to a 2,000.
+        const three = driver("three", "--report-ms", "2000");
+        try {
+          await driversAlive(base, ["three"]);
+          const steady = await runTest(base, {
+            test_type: "AVALANCHE",
+            test_message_delay: 0,
+            message_count_per_driver: 0,
+            duration_s: 5,
+            target_throughput: 1000,
+            target_url: targetUrl,
+            connections: 10,
+            drivers: ["three"],
+          });
+          assert.equal(steady.state, "finished");
+          const series = await api(base, "GET", `/api/tests/${steady.test_id}/timeseries`);
+          const perSecond: number[] = series.overall.map((p: Json) => p.throughput);
+          assert.equal(perSecond.reduce((a, b) => a + b, 0), steady.overall.responses);
+          // The first and last seconds are partial (the driver starts a moment after the
+          // trigger); every second in between carries ~1,000, none 0 and none 2,000.
+          const inner = perSecond.slice(1, -1);
+          assert.ok(inner.length >= 3, JSON.stringify(perSecond));
+          for (const n of inner) assert.ok(n >= 900 && n <= 1100, JSON.stringify(perSecond));
+          assert.ok(Math.max(...perSecond) <= 1100, JSON.stringify(perSecond));
+        } finally {
+          three.kill("SIGTERM");
+          await three.status;
+        }
+      });
+
       await t.step(
         "SIGKILL: the driver is lost within three heartbeat intervals; the test finishes",
         async () => {
@@ -149,7 +182,7 @@ Deno.test({
           const paced = await api(base, "POST", "/api/tests", {
             test_type: "AVALANCHE",
             test_message_delay: 0,
-            message_count_per_driver: 300,
+            message_count_per_driver: 500,
             target_throughput: 50,
             target_url: targetUrl,
             connections: 2,
@@ -170,6 +203,18 @@ Deno.test({
           // Lost at (last heartbeat + 3 intervals) <= kill + 3 intervals; up to 1 s more for Kafka
           // delivery of that last heartbeat, the 100 ms sweep and this poll on a busy machine.
           assert.ok(lostAfter <= 3 * HEARTBEAT_MS + 1000, `lost after ${lostAfter} ms`);
+          // While one still runs (500 at 50/s: 10 s), the current rate is one's alone.
+          const during = await until("two lost in the test, one still running", async () => {
+            const t = await api(base, "GET", `/api/tests/${paced.test_id}`);
+            return t.drivers.two.status === "lost" && t.drivers.one.status === "running" &&
+              t.drivers.one.rps.last > 0 && t;
+          });
+          assert.equal(during.drivers.two.rps.last, 0);
+          assert.equal(during.overall.rps.last, during.drivers.one.rps.last);
+          assert.ok(
+            during.overall.rps.last >= 40 && during.overall.rps.last <= 60,
+            `rps.last ${during.overall.rps.last} for one driver at 50/s`,
+          );
           const survived = await until("the paced test to settle", async () => {
             const t = await api(base, "GET", `/api/tests/${paced.test_id}`);
             return t.settled ? t : undefined;
@@ -177,7 +222,7 @@ Deno.test({
           assert.equal(survived.state, "finished");
           assert.equal(survived.drivers.two.status, "lost");
           assert.ok(survived.drivers.two.responses > 0, "the lost driver's numbers stay");
-          assert.equal(survived.drivers.one.responses, 300);
+          assert.equal(survived.drivers.one.responses, 500);
         },
       );
 
@@ -226,8 +271,15 @@ Deno.test({
         assert.equal(next.state, "finished");
         assert.equal(next.overall.responses, 200);
         assert.equal(counters.responsesSent, 200);
-        const health = await api(base, "GET", "/healthz");
-        assert.ok(health.invalid_messages.metrics >= 3, JSON.stringify(health));
+        // The restarted orchestrator replays register and resumes metrics from its stored
+        // offsets, so it counted exactly the 4 poison messages of each. Heartbeats are read from
+        // the newest offset when its consumer joins (old ones say nothing about now), so it sees
+        // those sent after it joined: at most 4.
+        const health = await until("poison counted", async () => {
+          const h = await api(base, "GET", "/healthz");
+          return h.invalid_messages.metrics === 4 && h.invalid_messages.register === 4 && h;
+        });
+        assert.ok(health.invalid_messages.heartbeat <= 4, JSON.stringify(health));
       });
 
       await t.step("a test running across an orchestrator crash completes from Kafka", async () => {
