@@ -6,10 +6,17 @@
 import { defaultPaths } from "../kafka/jars.ts";
 import { startLocalBroker } from "../kafka/local_broker.ts";
 import { isListening } from "../shared/probe.ts";
+import { killQuietly } from "../shared/process.ts";
+import { StallWatchdog } from "./support/stall_watchdog.ts";
 
 const say = (line: string) => console.error(`[test] ${line}`);
 const DEV_PORT = 9092;
 const TEST_PORT = Number(Deno.env.get("SURGE_TEST_KAFKA_PORT") ?? "19092");
+/**
+ * A test that prints nothing for this long hangs: the run is stopped and fails, so a hung test
+ * fails CI instead of holding it for 90 minutes. The slowest test here prints within a minute.
+ */
+const STALL_MS = 180_000;
 
 async function main(): Promise<number> {
   const env: Record<string, string> = {};
@@ -42,18 +49,43 @@ async function main(): Promise<number> {
     args: ["test", "--allow-all", ...Deno.args],
     env,
     stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
   }).spawn();
   const onSignal = () => child.kill("SIGINT");
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  const status = await child.status;
+  const watchdog = new StallWatchdog(STALL_MS, (test) => {
+    say(`no test output for ${STALL_MS / 1000} s: "${test}" hangs; stopping the run`);
+    killQuietly(child, "SIGTERM");
+    setTimeout(() => killQuietly(child, "SIGKILL"), 10_000);
+  });
+  const [status] = await Promise.all([
+    child.status,
+    relay(child.stdout, Deno.stdout, watchdog),
+    relay(child.stderr, Deno.stderr, watchdog),
+  ]);
+  watchdog.close();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   if (stop) {
     say("stopping the test broker");
     await stop();
   }
-  return status.code;
+  return watchdog.fired ? 1 : status.code;
+}
+
+/** Copies a child's stream to ours, telling the watchdog about every chunk. */
+async function relay(
+  from: ReadableStream<Uint8Array>,
+  to: { write(p: Uint8Array): Promise<number> },
+  watchdog: StallWatchdog,
+): Promise<void> {
+  for await (const chunk of from) {
+    watchdog.saw(chunk);
+    let written = 0;
+    while (written < chunk.length) written += await to.write(chunk.subarray(written));
+  }
 }
 
 Deno.exit(await main());
