@@ -99,3 +99,27 @@ Deno.test("recordMicros clamps out-of-range values instead of dropping them", ()
   recordMicros(h, 1e13);
   assert.equal(h.totalCount, 3);
 });
+
+Deno.test("the mode is the centre of the most populated 2-significant-digit bin", () => {
+  // Bins are 10^(digits − 2) µs wide around 2-significant-digit centres: 1 µs below 100 µs,
+  // 10 µs from 100 µs, 100 µs from 1 ms, 1 ms from 10 ms. A value goes to its nearest centre.
+  const table: [string, number[], number][] = [
+    // 1,180-1,249 µs all round to the 1.2 ms bin (4 samples) and beat 5 ms (3 samples).
+    [
+      "a tight cluster beats a repeated exact value",
+      [1230, 1240, 1249, 1180, 5000, 5000, 5000],
+      1.2,
+    ],
+    // 1,250 µs rounds up into the 1.3 ms bin: 3 there against 2 in 1.2 ms.
+    ["a bin boundary rounds half up", [1250, 1260, 1340, 1150, 1240], 1.3],
+    // Below 100 µs the bins are 1 µs wide.
+    ["microsecond bins under 100 µs", [42, 42, 43, 99, 99, 99], 0.099],
+    // Ties go to the smaller bin.
+    ["a tie goes to the faster bin", [20_000, 20_000, 30_000, 30_000], 20],
+  ];
+  for (const [name, samples, mode] of table) {
+    const h = createLatencyHistogram();
+    for (const us of samples) recordMicros(h, us);
+    assert.equal(summarize(h).mode, mode, name);
+  }
+});
