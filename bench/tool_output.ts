@@ -1,5 +1,7 @@
 /** Reading the numbers out of wrk's and autocannon's output, and surge's `--json` line. */
 
+import type { LocalSummary } from "../driver/local_summary.ts";
+
 /** Requests per second from wrk's text output; throws TypeError when it is not there. */
 export function wrkRps(output: string): number {
   const match = /Requests\/sec:\s+([\d.]+)/.exec(output);
@@ -30,16 +32,8 @@ export function autocannonRps(output: string): number {
   return total / seconds;
 }
 
-/** The fields of surge's `--local --json` line that the benchmark uses. */
-export interface SurgeResult {
-  requests: number;
-  responses: number;
-  errors: number;
-  late: number;
-  duration_s: number;
-  rps: number;
-  latency_ms: { p50: number; p99: number; max: number };
-}
+/** surge's `--local --json` line. */
+export type SurgeResult = LocalSummary;
 
 /** Parses surge's one JSON line. */
 export function surgeResult(output: string): SurgeResult {
