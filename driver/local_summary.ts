@@ -54,6 +54,7 @@ function figures(s: LatencyStats): LatencyFigures {
 export function localSummary(report: PoolReport, spec: LoadSpec): LocalSummary {
   const seconds = report.elapsedMs / 1000;
   const lag = summarize(report.lagHistogram);
+  const service = summarize(report.serviceHistogram);
   return {
     offered: report.requests + report.dropped,
     requests: report.requests,
@@ -75,8 +76,10 @@ export function localSummary(report: PoolReport, spec: LoadSpec): LocalSummary {
       connections: spec.connections,
       queued: report.queued,
       dropped: report.dropped,
+      requests: report.requests,
       lagP99Ms: lag.p99,
-      serviceMeanMs: summarize(report.serviceHistogram).mean,
+      serviceMeanMs: service.mean,
+      serviceP99Ms: service.p99,
     }),
   };
 }

@@ -133,13 +133,16 @@ function statsOf(
   stats.rps.last = round3(stats.rps.last);
   stats.rps.mean = elapsedMs > 0 ? round3(stats.responses / (elapsedMs / 1000)) : 0;
   const drivers = messages.length;
+  const service = summarize(histograms.service);
   stats.warnings = saturationWarnings({
     rate: context.rate === null || drivers === 0 ? null : context.rate * drivers,
     connections: context.connections * drivers,
     queued: stats.queued,
     dropped: stats.dropped,
+    requests: stats.requests,
     lagP99Ms: lag.p99,
-    serviceMeanMs: summarize(histograms.service).mean,
+    serviceMeanMs: service.mean,
+    serviceP99Ms: service.p99,
   });
   return stats;
 }
