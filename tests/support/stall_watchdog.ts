@@ -3,6 +3,8 @@
  * its verdict when it ends, so no output for a long time means the test named last hangs.
  */
 const START = /^(.*) \.\.\.\s*$/;
+/** deno test colours its output unless NO_COLOR is set: ESC [ … m sequences. */
+const ANSI_COLOUR = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
 
 /** Calls `onStall` once when nothing was seen for `stallMs`. */
 export class StallWatchdog {
@@ -30,8 +32,7 @@ export class StallWatchdog {
     const lines = text.split("\n");
     this.#pending = lines.pop()!;
     for (const line of [...lines, this.#pending]) {
-      // deno test colours its output unless NO_COLOR is set.
-      const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
+      const plain = line.replace(ANSI_COLOUR, "");
       const started = START.exec(plain);
       if (started) this.#running = started[1]!.trim();
     }
