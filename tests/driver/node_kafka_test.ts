@@ -220,3 +220,70 @@ Deno.test({
     }
   },
 });
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test({
+    name:
+      `a driver process stopped with ${signal} mid-test publishes its final metrics and exits 0`,
+    ...kafkaTest,
+    fn: async () => {
+      const target = serveTarget();
+      const control = await createTestBus("control");
+      const { seen, subscription } = await watch(control.bus);
+      const group = new ProcessGroup();
+      const nodeId = `sig-${signal.toLowerCase()}`;
+      try {
+        const driver = group.spawnDeno("driver", [
+          ...taskCommand(denoJson.tasks, "driver", Deno.execPath()).args,
+          nodeId,
+          "--workers",
+          "1",
+        ], { KAFKA_BROKERS: Deno.env.get("KAFKA_BROKERS")!, SURGE_TOPIC_PREFIX: control.prefix });
+        await eventually("register", () => seen.register.some((r) => r.node_id === nodeId), 60_000);
+        // 50 requests/s for up to 60 s: still running when the signal comes.
+        await control.bus.publish(
+          "test_config",
+          config("long", `${target.url}/ping`, {
+            target_throughput: 50,
+            message_count_per_driver: 0,
+            duration_s: 60,
+            connections: 2,
+          }),
+        );
+        await driver.waitForOutput(/test configured.*test_id=long/);
+        await control.bus.publish("trigger", {
+          trigger: "YES",
+          test_id: "long",
+          timestamp: Date.now(),
+        });
+        await eventually(
+          "traffic",
+          () => seen.metrics.some((m) => m.test_id === "long" && m.responses > 0),
+          60_000,
+        );
+        driver.kill(signal);
+        const status = await Promise.race([
+          driver.status,
+          new Promise<null>((r) => setTimeout(() => r(null), 30_000)),
+        ]);
+        assert.ok(status !== null, `driver did not exit on ${signal}:\n${driver.output()}`);
+        assert.equal(status.code, 0, driver.output());
+        const final = await eventually(
+          "final metrics",
+          () => seen.metrics.find((m) => m.test_id === "long" && m.final),
+          30_000,
+        );
+        // Every request it sent was answered and counted; the target agrees.
+        assert.equal(final.requests, final.responses + final.errors);
+        assert.equal(final.unfinished, 0);
+        assert.equal(target.counters.requestsReceived, final.requests);
+        assert.ok(final.elapsed_ms < 60_000, `stopped early: ${final.elapsed_ms} ms`);
+      } finally {
+        await group.stopAll();
+        await subscription.close();
+        await control.bus.close();
+        await target.close();
+      }
+    },
+  });
+}

