@@ -27,12 +27,23 @@ export class LatestPublisher<T> {
   offer(message: T): void {
     if (this.#waiting !== undefined) this.superseded++;
     this.#waiting = message;
-    this.#inFlight ??= this.#drain();
+    if (this.#inFlight === undefined) this.#start();
   }
 
   /** Resolves once every offered message has been sent or superseded. */
   async flush(): Promise<void> {
     while (this.#inFlight !== undefined) await this.#inFlight;
+  }
+
+  /**
+   * Drains in the background. The in-flight marker is cleared only after the drain has settled,
+   * and a message offered in between starts a new drain, so none is left waiting unsent.
+   */
+  #start(): void {
+    this.#inFlight = this.#drain().finally(() => {
+      this.#inFlight = undefined;
+      if (this.#waiting !== undefined) this.#start();
+    });
   }
 
   async #drain(): Promise<void> {
@@ -45,6 +56,5 @@ export class LatestPublisher<T> {
         this.#onError(message, err);
       }
     }
-    this.#inFlight = undefined;
   }
 }

@@ -33,7 +33,7 @@ export function loadSpecFromConfig(config: TestConfigMessage): LoadSpec {
 
 /** The `metrics` message for one report of a test. */
 export function metricsMessage(
-  nodeId: string,
+  driver: { nodeId: string; instanceId: string },
   testId: string,
   reportId: number,
   report: PoolReport,
@@ -41,7 +41,8 @@ export function metricsMessage(
 ): MetricsMessage {
   const s = summarize(report.histogram);
   return {
-    node_id: nodeId,
+    node_id: driver.nodeId,
+    instance_id: driver.instanceId,
     test_id: testId,
     report_id: reportId,
     metrics: {

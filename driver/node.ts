@@ -28,7 +28,15 @@ export interface DriverNodeDeps {
   now?: () => number;
   /** Runs a test; the real engine unless a test substitutes its own. */
   startTest?: (spec: LoadSpec, options: PoolOptions) => RunningTest;
+  /** This run's identity (default: a fresh UUID); a restarted driver has a new one. */
+  instanceId?: string;
 }
+
+/**
+ * How many heartbeats after a test the driver sends its final metrics again. A duplicate changes
+ * nothing (same report_id), and a final report lost on the way still reaches the orchestrator.
+ */
+export const FINAL_REPUBLISH_BEATS = 5;
 
 interface Running {
   testId: string;
@@ -57,11 +65,15 @@ export class DriverNode {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #ending = false;
   #resolveEnded!: () => void;
+  readonly instanceId: string;
+  /** The last test's final metrics, sent again with the next few heartbeats. */
+  #lastFinal: { message: MetricsInput; beatsLeft: number } | undefined;
 
   constructor(deps: DriverNodeDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ node_id: deps.nodeId });
     this.#now = deps.now ?? Date.now;
+    this.instanceId = deps.instanceId ?? crypto.randomUUID();
     this.ended = new Promise((resolve) => this.#resolveEnded = resolve);
   }
 
@@ -88,6 +100,7 @@ export class DriverNode {
       message_type: "DRIVER_NODE_REGISTER",
       timestamp: this.#now(),
       workers: this.#deps.workers,
+      instance_id: this.instanceId,
     }, nodeId);
     this.#log.info("registered", { workers: this.#deps.workers });
     this.#beat();
@@ -102,7 +115,14 @@ export class DriverNode {
       timestamp: this.#now(),
       test_id: this.#running?.testId ?? null,
       interval_ms: this.#deps.heartbeatMs,
+      instance_id: this.instanceId,
     }, nodeId).catch((err) => this.#log.warn("heartbeat not sent", { error: err }));
+    const last = this.#lastFinal;
+    if (last !== undefined && last.beatsLeft-- > 0) {
+      bus.publish("metrics", last.message, nodeId).catch((err) =>
+        this.#log.warn("final metrics not sent again", { error: err })
+      );
+    }
   }
 
   #onMessage(delivered: Delivered): void {
@@ -202,8 +222,17 @@ export class DriverNode {
           error: err,
         }),
     );
-    const onReport = (report: PoolReport) =>
-      publisher.offer(metricsMessage(nodeId, testId, ++reportId, report, this.#now()));
+    const onReport = (report: PoolReport) => {
+      const message = metricsMessage(
+        { nodeId, instanceId: this.instanceId },
+        testId,
+        ++reportId,
+        report,
+        this.#now(),
+      );
+      if (message.final) this.#lastFinal = { message, beatsLeft: FINAL_REPUBLISH_BEATS };
+      publisher.offer(message);
+    };
     const run = this.#deps.startTest ?? startTest;
     this.#log.info("test started", { test_id: testId });
     const test = run(loadSpecFromConfig(config), {

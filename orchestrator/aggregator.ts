@@ -90,6 +90,32 @@ function mergeHistograms(list: readonly Histograms[]): Histograms {
   };
 }
 
+/**
+ * A driver reports at most every 100 ms (the shortest `--report-ms`), so its report_id cannot
+ * run ahead of its elapsed time by much; a jump beyond that would freeze out its real reports.
+ */
+function checkJump(previous: MetricsMessage, message: MetricsMessage): void {
+  const allowed = 10 + Math.max(0, message.elapsed_ms - previous.elapsed_ms) / 100;
+  if (message.report_id - previous.report_id > allowed) {
+    throw new RangeError(
+      `report_id jumps from ${previous.report_id} to ${message.report_id} in ` +
+        `${message.elapsed_ms - previous.elapsed_ms} ms`,
+    );
+  }
+}
+
+/** The histograms must hold exactly the requests the counters say ended. */
+function checkHistogramCounts(m: MetricsMessage, h: Histograms): void {
+  if (h.all.totalCount !== m.responses + m.errors) {
+    throw new RangeError(
+      `histogram holds ${h.all.totalCount} latencies for ${m.responses + m.errors} ended requests`,
+    );
+  }
+  if (h.ok.totalCount > m.responses) {
+    throw new RangeError(`ok histogram holds more than the ${m.responses} responses`);
+  }
+}
+
 /** Zero statistics, for a test or driver nobody has reported on yet. */
 export function emptyStats(): Stats {
   return statsOf([], mergeHistograms([]), { rate: null, connections: 0, triggeredAt: null });
@@ -170,7 +196,9 @@ export class TestAggregate {
     if (message.test_id !== this.testId) return false;
     const previous = this.#drivers.get(message.node_id);
     if (previous && message.report_id <= previous.latest.report_id) return false;
+    if (previous) checkJump(previous.latest, message);
     const histograms = decodeAll(message);
+    checkHistogramCounts(message, histograms);
     const offsetMs = previous?.offsetMs ?? this.#startOffset(message);
     const interval = intervalBetween(
       previous && { counts: previous.latest, histogram: previous.histograms.all },

@@ -18,6 +18,7 @@ import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage } from "../shared/messages.ts";
 import { ConflictError, UnavailableError } from "./errors.ts";
 import { createdLifecycle, hasUnsettledDrivers, isBusy } from "./lifecycle.ts";
+import { DriverWatch } from "./driver_watch.ts";
 import { DriverRegistry } from "./registry.ts";
 import type { Store, TestRecord } from "./store.ts";
 import { type MetricsCounters, TestBook } from "./test_book.ts";
@@ -58,6 +59,7 @@ export class Controller {
   #log: Logger;
   #now: () => number;
   #book: TestBook;
+  #watch = new DriverWatch();
   #subscriptions: Subscription[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -130,14 +132,37 @@ export class Controller {
     await Promise.allSettled(subs.map((s) => s.close()));
   }
 
-  /** Handles one validated message from the bus. */
+  /**
+   * Handles one validated message from the bus. An error while handling it is logged and counted,
+   * never thrown: it must not stop the consumer, and one test's bad data must not stop the others.
+   */
   handle(delivered: Delivered): void {
+    try {
+      this.#handle(delivered);
+    } catch (err) {
+      this.#book.counters.handler_errors++;
+      this.#log.error("failed to handle a message; skipped", {
+        kind: delivered.kind,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  #handle(delivered: Delivered): void {
     const now = this.#now();
     switch (delivered.kind) {
       case "register":
         return this.#revived(this.registry.register(delivered.message, now)?.node_id);
-      case "heartbeat":
-        return this.#revived(this.registry.heartbeat(delivered.message, now)?.node_id);
+      case "heartbeat": {
+        const change = this.registry.heartbeat(delivered.message, now);
+        for (
+          const { testId, event } of this.#watch.seen(this.#book.open(), delivered.message, now)
+        ) {
+          this.#log.warn("driver lost for a test", { test_id: testId, ...event });
+          this.#book.applyTo(testId, event);
+        }
+        return this.#revived(change?.node_id);
+      }
       case "metrics":
         return this.#book.ingest(delivered.message);
       case "test_config":
@@ -146,18 +171,46 @@ export class Controller {
     }
   }
 
+  /** A lost driver is back: the open tests that expect this run of it count on it again. */
   #revived(nodeId: string | undefined): void {
     if (nodeId === undefined) return;
     this.#log.info("driver is alive again", { node_id: nodeId });
-    this.#book.applyToOpen({ type: "driver_alive", node_id: nodeId });
+    const run = this.registry.get(nodeId)?.instance_id ?? undefined;
+    for (const record of this.#book.open()) {
+      const expected = record.lifecycle.instances?.[nodeId];
+      if (expected !== undefined && run !== undefined && expected !== run) continue;
+      this.#book.applyTo(record.test_id, { type: "driver_alive", node_id: nodeId });
+    }
   }
 
-  /** Checks liveness and stop timeouts; called by the timer, or by tests with a fake clock. */
+  /**
+   * Checks liveness, idle drivers and stop timeouts; called by the timer, or by tests with a fake
+   * clock. Never throws: a failure is logged and the next tick tries again.
+   */
   tick(): void {
+    try {
+      this.#tick();
+    } catch (err) {
+      this.#book.counters.handler_errors++;
+      this.#log.error("liveness check failed", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  #tick(): void {
     const now = this.#now();
     for (const change of this.registry.sweep(now)) {
       this.#log.warn("driver lost: no heartbeat", { node_id: change.node_id });
-      this.#book.applyToOpen({ type: "driver_lost", node_id: change.node_id });
+      this.#book.applyToOpen({
+        type: "driver_lost",
+        node_id: change.node_id,
+        reason: "no heartbeat",
+      });
+    }
+    for (const { testId, event } of this.#watch.sweep(this.#book.open(), now)) {
+      this.#log.warn("driver lost for a test", { test_id: testId, ...event });
+      this.#book.applyTo(testId, event);
     }
     const drainMs = this.#deps.options.drainTimeoutMs ?? 10_000;
     for (const record of this.#book.open()) {
@@ -170,7 +223,11 @@ export class Controller {
           test_id: record.test_id,
           node_id: nodeId,
         });
-        this.#book.apply(record, { type: "driver_lost", node_id: nodeId });
+        this.#book.apply(record, {
+          type: "driver_lost",
+          node_id: nodeId,
+          reason: "no final report after STOP",
+        });
       }
       this.#book.settleIfDone(record);
     }
@@ -247,7 +304,12 @@ export class Controller {
     record.triggered_at = now;
     // Transition before publishing: a fast driver's final report may arrive before the publish
     // call returns, and it must find the test running.
-    const error = this.#book.apply(record, { type: "trigger", drivers: chosen });
+    const instances: Record<string, string> = {};
+    for (const nodeId of chosen) {
+      const run = this.registry.get(nodeId)?.instance_id;
+      if (run) instances[nodeId] = run;
+    }
+    const error = this.#book.apply(record, { type: "trigger", drivers: chosen, instances });
     if (error) throw new ConflictError(error);
     const aggregate = this.#book.aggregate(testId);
     for (const nodeId of chosen) {

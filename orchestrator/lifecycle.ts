@@ -13,30 +13,37 @@
  */
 import type { DriverProgress, TestState } from "../shared/api.ts";
 
+/** A state a test's lifecycle can be in (`corrupt` is only ever shown, never entered). */
+export type LifecycleState = Exclude<TestState, "corrupt">;
+
 /** The states a test never leaves. */
-export const TERMINAL_STATES: readonly TestState[] = ["finished", "stopped", "failed"];
+export const TERMINAL_STATES: readonly LifecycleState[] = ["finished", "stopped", "failed"];
 
 /** The lifecycle of one test. Plain data, so it can be stored as JSON. */
 export interface Lifecycle {
-  state: TestState;
+  state: LifecycleState;
   /** The drivers chosen at trigger time and their progress; empty before the trigger. */
   drivers: Record<string, DriverProgress>;
   /** Why the test failed, or what settled it; absent while it runs. */
   reason?: string;
+  /** The run (instance id) of each chosen driver at trigger time, where it was known. */
+  instances?: Record<string, string>;
+  /** Why a chosen driver was counted as lost. */
+  lost_reasons?: Record<string, string>;
 }
 
 /** Something that happens to a test. */
 export type LifecycleEvent =
-  | { type: "trigger"; drivers: readonly string[] }
+  | { type: "trigger"; drivers: readonly string[]; instances?: Record<string, string> }
   | { type: "stop" }
   | { type: "driver_final"; node_id: string }
-  | { type: "driver_lost"; node_id: string }
+  | { type: "driver_lost"; node_id: string; reason?: string }
   | { type: "driver_alive"; node_id: string };
 
 /** The outcome of a transition: the new lifecycle, or an error naming the current state. */
 export type TransitionResult =
   | { ok: true; lifecycle: Lifecycle }
-  | { ok: false; error: string; state: TestState };
+  | { ok: false; error: string; state: LifecycleState };
 
 /** A fresh, untriggered test. */
 export function createdLifecycle(): Lifecycle {
@@ -45,7 +52,7 @@ export function createdLifecycle(): Lifecycle {
 
 /** True for finished, stopped and failed. */
 export function isTerminal(state: TestState): boolean {
-  return TERMINAL_STATES.includes(state);
+  return (TERMINAL_STATES as readonly TestState[]).includes(state);
 }
 
 /** True while some chosen driver has neither sent its final metrics nor been lost. */
@@ -62,7 +69,7 @@ export function isBusy(lifecycle: Lifecycle): boolean {
     (lifecycle.state === "stopped" && hasUnsettledDrivers(lifecycle));
 }
 
-function refuse(testId: string, action: string, state: TestState): TransitionResult {
+function refuse(testId: string, action: string, state: LifecycleState): TransitionResult {
   return { ok: false, error: `Cannot ${action} test "${testId}": it is ${state}`, state };
 }
 
@@ -113,9 +120,16 @@ export function transition(
           state,
         };
       }
+      const instances = Object.fromEntries(
+        chosen.filter((id) => event.instances?.[id] !== undefined).map((id) => [
+          id,
+          event.instances![id]!,
+        ]),
+      );
       return ok({
         state: "running",
         drivers: Object.fromEntries(chosen.map((id) => [id, "running" as const])),
+        ...(Object.keys(instances).length > 0 ? { instances } : {}),
       });
     }
     case "stop":
@@ -129,7 +143,9 @@ export function transition(
     }
     case "driver_lost": {
       if (lifecycle.drivers[event.node_id] !== "running") return ok(lifecycle);
-      return ok(settle(withDriver(lifecycle, event.node_id, "lost")));
+      const lost = withDriver(lifecycle, event.node_id, "lost");
+      const why = event.reason ?? "no heartbeat";
+      return ok(settle({ ...lost, lost_reasons: { ...lost.lost_reasons, [event.node_id]: why } }));
     }
     case "driver_alive": {
       // A driver that comes back while the test still runs is counted on again; once the test

@@ -25,6 +25,8 @@ export interface DriverInfo {
   test_id: string | null;
   workers: number | null;
   version: string | null;
+  /** The driver process's run, from its newest register or heartbeat (null if it sends none). */
+  instance_id: string | null;
 }
 
 /** Registry settings. */
@@ -71,6 +73,7 @@ export class DriverRegistry {
       test_id: null,
       workers: known?.workers ?? null,
       version: known?.version ?? null,
+      instance_id: known?.instance_id ?? null,
     };
     this.#drivers.set(nodeId, info);
     return { info, revived: false };
@@ -100,6 +103,7 @@ export class DriverRegistry {
     info.node_ip = message.node_IP;
     info.workers = message.workers ?? info.workers;
     info.version = message.version ?? info.version;
+    info.instance_id = message.instance_id ?? info.instance_id;
     // A fresh registration means a fresh process: whatever test the old one ran is gone.
     info.test_id = null;
     return revived ? { node_id: info.node_id, status: "alive" } : undefined;
@@ -110,6 +114,7 @@ export class DriverRegistry {
     const { info, revived } = this.#touch(message.node_id, now);
     info.interval_ms = message.interval_ms ?? info.interval_ms;
     info.test_id = message.test_id ?? null;
+    info.instance_id = message.instance_id ?? info.instance_id;
     return revived ? { node_id: info.node_id, status: "alive" } : undefined;
   }
 

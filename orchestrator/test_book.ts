@@ -13,14 +13,47 @@ import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
 import type { Store, StoredTest, TestRecord } from "./store.ts";
 import type { Series } from "./timeseries.ts";
-import { isSettled, resultsOf, type TestResults, testSummary, testView } from "./test_view.ts";
+import {
+  corruptView,
+  isSettled,
+  resultsOf,
+  type TestResults,
+  testSummary,
+  testView,
+} from "./test_view.ts";
 
 /** Counts of metrics messages by what became of them, for `/healthz`. */
 export interface MetricsCounters {
   metrics_accepted: number;
+  /** Duplicates and reports older than one already taken. */
   metrics_ignored: number;
   metrics_unknown_test: number;
+  /** Histograms that do not decode, or that disagree with the message's counters. */
   metrics_bad_histogram: number;
+  /** From a driver the test was not triggered on. */
+  metrics_unchosen: number;
+  /** From another run (instance) of a chosen driver than the one triggered. */
+  metrics_foreign_run: number;
+  /** Claiming an elapsed time beyond the test's window. */
+  metrics_out_of_window: number;
+  /** For a test settled longer than the grace period ago: its result is frozen. */
+  metrics_frozen: number;
+  /** Messages or checks that failed with an error (logged), never crashing the process. */
+  handler_errors: number;
+}
+
+/**
+ * After a test has settled, late metrics (a final report delayed on the way) still count for
+ * this long; then the result is frozen.
+ */
+export const SETTLED_GRACE_MS = 30_000;
+/** Slack on a test's window for the last requests and the last report. */
+const WINDOW_SLACK_MS = 60_000;
+
+/** The longest elapsed time a report of this test can honestly claim. */
+function windowMs(config: TestRecord["config"]): number {
+  const duration = config.duration_s == null ? 86_400_000 : config.duration_s * 1000;
+  return duration + config.timeout_ms + WINDOW_SLACK_MS;
 }
 
 /** Tests, their lifecycles and their aggregates. */
@@ -30,7 +63,14 @@ export class TestBook {
     metrics_ignored: 0,
     metrics_unknown_test: 0,
     metrics_bad_histogram: 0,
+    metrics_unchosen: 0,
+    metrics_foreign_run: 0,
+    metrics_out_of_window: 0,
+    metrics_frozen: 0,
+    handler_errors: 0,
   };
+  /** Tests whose stored data could not be read, with the reason; shown as `corrupt`. */
+  #corrupt = new Map<string, string>();
   #store: Store;
   #log: Logger;
   #now: () => number;
@@ -50,16 +90,33 @@ export class TestBook {
    */
   recover(): TestRecord[] {
     for (const record of this.#store.openTests()) {
-      this.#open.set(record.test_id, record);
-      const aggregate = this.aggregate(record.test_id);
-      for (const nodeId of aggregate.nodes()) {
-        if (aggregate.latest(nodeId)?.final) {
-          this.apply(record, { type: "driver_final", node_id: nodeId });
+      try {
+        this.#open.set(record.test_id, record);
+        const aggregate = this.aggregate(record.test_id);
+        for (const nodeId of aggregate.nodes()) {
+          if (aggregate.latest(nodeId)?.final) {
+            this.apply(record, { type: "driver_final", node_id: nodeId });
+          }
         }
+        this.settleIfDone(record);
+      } catch (err) {
+        // One test's unreadable data must not keep the orchestrator from starting.
+        this.#open.delete(record.test_id);
+        this.#aggregates.delete(record.test_id);
+        this.#markCorrupt(record.test_id, err);
       }
-      this.settleIfDone(record);
     }
     return this.open();
+  }
+
+  #markCorrupt(testId: string, err: unknown): void {
+    const reason = `stored data cannot be read: ${err instanceof Error ? err.message : err}`;
+    this.#corrupt.set(testId, reason);
+    this.counters.handler_errors++;
+    this.#log.error("test data cannot be read; showing it as corrupt", {
+      test_id: testId,
+      error: reason,
+    });
   }
 
   /** The open tests, oldest first. */
@@ -114,6 +171,14 @@ export class TestBook {
     }
   }
 
+  /** Applies one event to one open test (ignored when it is no longer open). */
+  applyTo(testId: string, event: LifecycleEvent): void {
+    const record = this.#open.get(testId);
+    if (!record) return;
+    this.apply(record, event);
+    this.settleIfDone(record);
+  }
+
   /** Caches the results of a test that can no longer change and forgets its live state. */
   settleIfDone(record: TestRecord): void {
     if (!isSettled(record)) return;
@@ -147,32 +212,20 @@ export class TestBook {
     return aggregate;
   }
 
-  /** Takes one metrics message: newest snapshot per (test, driver) wins, and is stored. */
+  /**
+   * Takes one metrics message: newest snapshot per (test, driver) wins, and is stored. Only the
+   * drivers a test was triggered on count, only their triggered run, only within the test's
+   * window, and a settled test only for {@link SETTLED_GRACE_MS}.
+   */
   ingest(message: MetricsMessage): void {
-    let record = this.#open.get(message.test_id);
-    if (!record) {
-      const stored = this.#store.getTest(message.test_id);
-      if (!stored) {
-        this.counters.metrics_unknown_test++;
-        this.#log.debug("metrics for an unknown test ignored", {
-          test_id: message.test_id,
-          node_id: message.node_id,
-        });
-        return;
-      }
-      // A settled test only changes for a report newer than every stored one.
-      if (message.report_id <= this.#store.lastReportId(message.test_id, message.node_id)) {
-        this.counters.metrics_ignored++;
-        return;
-      }
-      record = stored;
-    }
+    const record = this.#recordFor(message);
+    if (!record) return;
     let accepted: boolean;
     try {
       accepted = this.aggregate(record.test_id).accept(message);
     } catch (err) {
       this.counters.metrics_bad_histogram++;
-      this.#log.warn("metrics with an undecodable histogram ignored", {
+      this.#log.warn("metrics with a bad histogram ignored", {
         test_id: message.test_id,
         node_id: message.node_id,
         error: err instanceof Error ? err.message : String(err),
@@ -189,6 +242,43 @@ export class TestBook {
     this.settleIfDone(record);
   }
 
+  /** The test a metrics message may change, or undefined (counted) when it may not. */
+  #recordFor(message: MetricsMessage): TestRecord | undefined {
+    const skip = (counter: keyof MetricsCounters, why: string) => {
+      this.counters[counter]++;
+      this.#log.debug(`metrics ignored: ${why}`, {
+        test_id: message.test_id,
+        node_id: message.node_id,
+      });
+      return undefined;
+    };
+    let record = this.#open.get(message.test_id);
+    if (!record) {
+      const stored = this.#store.getTest(message.test_id);
+      if (!stored) return skip("metrics_unknown_test", "unknown test");
+      if (this.#now() - (stored.ended_at ?? 0) > SETTLED_GRACE_MS) {
+        return skip("metrics_frozen", "the test settled; its result is frozen");
+      }
+      // A settled test only changes for a report newer than every stored one.
+      if (message.report_id <= this.#store.lastReportId(message.test_id, message.node_id)) {
+        return skip("metrics_ignored", "not newer than a stored report");
+      }
+      record = stored;
+    }
+    const { lifecycle } = record;
+    if (!(message.node_id in lifecycle.drivers)) {
+      return skip("metrics_unchosen", "the test was not triggered on this driver");
+    }
+    const run = lifecycle.instances?.[message.node_id];
+    if (run !== undefined && message.instance_id !== undefined && message.instance_id !== run) {
+      return skip("metrics_foreign_run", "from another run of the driver than the one triggered");
+    }
+    if (message.elapsed_ms > windowMs(record.config)) {
+      return skip("metrics_out_of_window", "elapsed time beyond the test's window");
+    }
+    return record;
+  }
+
   #results(record: TestRecord | StoredTest): TestResults {
     if (!this.#open.has(record.test_id)) {
       const cached = "results" in record ? record.results : null;
@@ -197,20 +287,42 @@ export class TestBook {
     return resultsOf(record, this.aggregate(record.test_id));
   }
 
-  /** One test with its live or final results. */
+  /** One test with its live or final results; a test whose data cannot be read is `corrupt`. */
   view(testId: string): TestView {
     const record = this.get(testId);
-    return testView(record, this.#results(record));
+    const corrupt = this.#corrupt.get(testId);
+    if (corrupt === undefined) {
+      try {
+        return testView(record, this.#results(record));
+      } catch (err) {
+        this.#markCorrupt(testId, err);
+      }
+    }
+    return corruptView(record, this.#corrupt.get(testId)!);
   }
 
-  /** Tests, newest first, with overall results. */
+  /** Tests, newest first, with overall results; one that cannot be read is listed `corrupt`. */
   summaries(limit?: number): TestSummary[] {
     return this.#store.listTests(limit).map((stored) => {
       const open = this.#open.get(stored.test_id);
-      const overall = open
-        ? resultsOf(open, this.aggregate(stored.test_id)).overall
-        : (stored.results as TestResults | null)?.overall ?? resultsOf(stored, undefined).overall;
-      return testSummary(open ?? stored, overall);
+      const record = open ?? stored;
+      const corrupt = this.#corrupt.get(stored.test_id);
+      if (corrupt === undefined) {
+        try {
+          const overall = open
+            ? resultsOf(open, this.aggregate(stored.test_id)).overall
+            : (stored.results as TestResults | null)?.overall ??
+              resultsOf(stored, undefined).overall;
+          return testSummary(record, overall);
+        } catch (err) {
+          this.#markCorrupt(stored.test_id, err);
+        }
+      }
+      const { drivers: _drivers, ...summary } = corruptView(
+        record,
+        this.#corrupt.get(stored.test_id)!,
+      );
+      return summary;
     });
   }
 

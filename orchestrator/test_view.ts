@@ -11,7 +11,9 @@ import type { TestRecord } from "./store.ts";
 /** The results of a test: overall and per driver (what a settled test caches). */
 export type TestResults = Pick<TestView, "overall" | "drivers">;
 
-const iso = (ms: number | null) => ms == null ? null : new Date(ms).toISOString();
+/** ISO 8601, or null for no time or one a Date cannot hold (it never throws). */
+const iso = (ms: number | null) =>
+  ms == null || !(Math.abs(ms) <= 8.64e15) ? null : new Date(ms).toISOString();
 
 /** Results from an aggregate: every chosen driver appears, reported or not. */
 export function resultsOf(record: TestRecord, aggregate: TestAggregate | undefined): TestResults {
@@ -29,6 +31,7 @@ export function resultsOf(record: TestRecord, aggregate: TestAggregate | undefin
       final: stats?.final ?? false,
       reported_at: iso(stats?.reported_at ?? null),
       error: stats?.error ?? null,
+      lost_reason: record.lifecycle.lost_reasons?.[id] ?? null,
     };
   }
   return { overall: structuredClone(aggregate?.overall(running) ?? emptyStats()), drivers };
@@ -46,7 +49,7 @@ export function testView(record: TestRecord, results: TestResults): TestView {
     state: record.lifecycle.state,
     reason: record.lifecycle.reason ?? null,
     settled: isSettled(record),
-    created_at: iso(record.created_at)!,
+    created_at: iso(record.created_at) ?? "",
     triggered_at: iso(record.triggered_at),
     ended_at: iso(record.ended_at),
     config: record.config,
@@ -59,4 +62,18 @@ export function testView(record: TestRecord, results: TestResults): TestView {
 export function testSummary(record: TestRecord, overall: Stats): TestSummary {
   const { drivers: _drivers, ...rest } = testView(record, { overall, drivers: {} });
   return rest;
+}
+
+/** The view of a test whose stored data cannot be read: what is known, and why. */
+export function corruptView(record: TestRecord, reason: string): TestView {
+  const { overall } = resultsOf(
+    { ...record, lifecycle: { state: "created", drivers: {} } },
+    undefined,
+  );
+  return {
+    ...testView(record, { overall, drivers: {} }),
+    state: "corrupt",
+    reason,
+    settled: true,
+  };
 }

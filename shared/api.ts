@@ -100,7 +100,15 @@ export const statsSchema = z.object({
 export type Stats = z.infer<typeof statsSchema>;
 
 /** Where a test is in its life (orchestrator/lifecycle.ts moves it). */
-export const testStateSchema = z.enum(["created", "running", "finished", "stopped", "failed"]);
+export const testStateSchema = z.enum([
+  "created",
+  "running",
+  "finished",
+  "stopped",
+  "failed",
+  /** Its stored data cannot be read; `reason` says why. Never a lifecycle state. */
+  "corrupt",
+]);
 export type TestState = z.infer<typeof testStateSchema>;
 
 /** How far one chosen driver is with a test. */
@@ -118,6 +126,8 @@ export const driverResultSchema = statsSchema.extend({
   reported_at: z.string().nullable(),
   /** Why this driver's numbers are incomplete (a load worker crashed), or null. */
   error: z.string().nullable(),
+  /** Why a lost driver was counted as lost (no heartbeat, restarted, no final report), or null. */
+  lost_reason: z.string().nullable(),
 }).openapi("DriverResult");
 export type DriverResult = z.infer<typeof driverResultSchema>;
 
@@ -176,6 +186,8 @@ export const driverSchema = z.object({
   test_id: z.string().nullable(),
   workers: z.number().nullable(),
   version: z.string().nullable(),
+  /** The driver process's run; a restarted driver has a new one. */
+  instance_id: z.string().nullable(),
 }).openapi("Driver");
 export type Driver = z.infer<typeof driverSchema>;
 

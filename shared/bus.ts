@@ -53,8 +53,9 @@ export class MemoryBus implements MessageBus {
   /** Errors thrown by subscribers, kept so tests can assert there were none. */
   readonly handlerErrors: unknown[] = [];
 
-  publish<K extends TopicKind>(kind: K, message: InputOf[K]): Promise<void> {
-    return this.publishRaw(kind, encodeMessage(kind, message));
+  /** Like Kafka's: an invalid message rejects (never throws synchronously). */
+  async publish<K extends TopicKind>(kind: K, message: InputOf[K]): Promise<void> {
+    await this.publishRaw(kind, encodeMessage(kind, message));
   }
 
   /** Delivers raw text as if it had arrived on `kind`'s topic. */

@@ -4,6 +4,7 @@
  * Values are integer microseconds. Percentiles are only ever derived from a (merged) histogram,
  * never averaged across drivers or workers.
  */
+import { inflateSync } from "node:zlib";
 import * as hdr from "hdr-histogram-js";
 
 /** A latency histogram (hdr-histogram-js, pure-JS mode: nothing to destroy). */
@@ -42,8 +43,44 @@ export function encodeHistogram(histogram: Histogram): string {
   return hdr.encodeIntoCompressedBase64(histogram);
 }
 
+/**
+ * The largest encoded histogram accepted: a histogram with every one of its ~47,000 buckets
+ * populated with large counts compresses to well under half of this.
+ */
+export const MAX_ENCODED_HISTOGRAM_CHARS = 1_000_000;
+/** The most an encoded histogram may inflate to (its varint counts: ≤ 9 bytes per bucket). */
+const MAX_INFLATED_BYTES = 1 << 20;
+
+/**
+ * Refuses a payload that is too large, or that would inflate past {@link MAX_INFLATED_BYTES}
+ * (a zip bomb), before hdr-histogram-js inflates it without a limit. The compressed form is a
+ * 4-byte cookie, a 4-byte length, then zlib data.
+ */
+function checkSize(encoded: string): void {
+  if (encoded.length > MAX_ENCODED_HISTOGRAM_CHARS) {
+    throw new RangeError(
+      `Encoded histogram of ${encoded.length} characters exceeds ${MAX_ENCODED_HISTOGRAM_CHARS}`,
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+  } catch (err) {
+    throw new RangeError("Invalid encoded histogram: not base64", { cause: err });
+  }
+  try {
+    inflateSync(bytes.subarray(8), { maxOutputLength: MAX_INFLATED_BYTES });
+  } catch (err) {
+    throw new RangeError(
+      `Invalid encoded histogram: its payload does not inflate within ${MAX_INFLATED_BYTES} bytes`,
+      { cause: err },
+    );
+  }
+}
+
 /** Decodes {@link encodeHistogram}'s output; throws RangeError on anything else. */
 export function decodeHistogram(encoded: string): Histogram {
+  checkSize(encoded);
   let decoded: Histogram;
   try {
     decoded = hdr.decodeFromCompressedBase64(encoded, BIT_BUCKET_SIZE, false);

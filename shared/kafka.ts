@@ -131,7 +131,7 @@ export class KafkaBus implements MessageBus {
         eachMessage: async ({ topic, partition, message }) => {
           const kind = kindOfTopic(this.#options.topics, topic);
           if (kind === undefined) return;
-          const parsed = parseMessage(kind, message.value);
+          const parsed = parseMessage(kind, message.value, Date.now());
           if (!parsed.ok) {
             this.invalid[kind]++;
             this.#log.warn("skipping invalid message", {

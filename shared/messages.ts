@@ -18,7 +18,13 @@ const testId = z.string().regex(
   "must be 1-128 of A-Z a-z 0-9 . _ - starting with a letter or digit",
 );
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const epochMs = z.number().int().nonnegative();
+/** Epoch ms that a Date can hold; how far from the receiver's clock is checked on receipt. */
+const epochMs = z.number().int().nonnegative().max(8_640_000_000_000_000);
+/**
+ * A driver process's identity for one run: drawn at start, carried by its register, heartbeat and
+ * metrics, so a driver restarted under the same name is recognised as a different run.
+ */
+const instanceId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 -");
 const ms = z.number().finite().nonnegative();
 const countMap = z.record(z.string().max(64), count);
 /** An encoded HDR histogram that really decodes: a corrupt one is rejected at the edge. */
@@ -39,6 +45,7 @@ export const registerSchema = z.object({
   timestamp: epochMs,
   workers: z.number().int().positive().max(1024).optional(),
   version: z.string().max(64).optional(),
+  instance_id: instanceId.optional(),
 });
 export type RegisterMessage = z.infer<typeof registerSchema>;
 
@@ -50,6 +57,7 @@ export const heartbeatSchema = z.object({
   /** The test the driver is running now, or null when idle. */
   test_id: testId.nullable().optional(),
   interval_ms: z.number().int().positive().max(3_600_000).optional(),
+  instance_id: instanceId.optional(),
 });
 export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
 
@@ -165,6 +173,24 @@ export const triggerSchema = z.discriminatedUnion("trigger", [
 ]);
 export type TriggerMessage = z.infer<typeof triggerSchema>;
 
+/** The longest `duration_s` (a day) plus an hour for the last requests and reports. */
+export const MAX_ELAPSED_MS = 90_000_000;
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** A metrics message's counters must add up (README "Metric semantics"). */
+// deno-lint-ignore no-explicit-any
+function checkMetricsCounts(m: any, ctx: z.RefinementCtx): void {
+  const add = (path: string, message: string) =>
+    ctx.addIssue({ code: "custom", path: [path], message });
+  if (m.requests !== m.responses + m.errors + (m.unfinished ?? 0)) {
+    add("requests", "must equal responses + errors + unfinished");
+  }
+  if (sum(m.status_codes) !== m.responses) add("status_codes", "must add up to responses");
+  if (sum(m.error_kinds) !== m.errors) add("error_kinds", "must add up to errors");
+  if (m.late > m.requests) add("late", "must not exceed requests");
+}
+
 /** Latency summary in milliseconds: the seed's four fields plus percentiles and the mode. */
 export const latencySummarySchema = z.object({
   mean_latency: ms,
@@ -187,13 +213,15 @@ export type LatencySummary = z.infer<typeof latencySummarySchema>;
 export const metricsSchema = z.object({
   node_id: nodeId,
   test_id: testId,
-  report_id: count,
+  /** At most one report per 100 ms (the shortest --report-ms) for a day-long test, with room. */
+  report_id: z.number().int().nonnegative().max(10_000_000),
+  instance_id: instanceId.optional(),
   metrics: latencySummarySchema,
   timestamp: epochMs,
   /** True on the last message of the test from this driver. */
   final: z.boolean(),
-  /** Milliseconds since the driver started the test. */
-  elapsed_ms: ms,
+  /** Milliseconds since the driver started the test: at most the longest test plus an hour. */
+  elapsed_ms: ms.max(MAX_ELAPSED_MS),
   requests: count,
   responses: count,
   errors: count,
@@ -219,7 +247,7 @@ export const metricsSchema = z.object({
   lag_histogram: encodedHistogram.optional(),
   /** Why the driver's result is incomplete (a load worker crashed). */
   error: z.string().max(2000).optional(),
-});
+}).superRefine(checkMetricsCounts);
 export type MetricsMessage = z.infer<typeof metricsSchema>;
 /** What a producer supplies: counters added later may be left out. */
 export type MetricsInput = z.input<typeof metricsSchema>;
@@ -261,10 +289,17 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   }).join("; ");
 }
 
-/** Parses raw bytes or text from `kind`'s topic. Never throws. */
+/** How far a message's timestamp may be from the receiver's clock before it is refused. */
+export const MAX_CLOCK_SKEW_MS = 86_400_000;
+
+/**
+ * Parses raw bytes or text from `kind`'s topic. Never throws. With `now` (the receiver's clock),
+ * a timestamp more than {@link MAX_CLOCK_SKEW_MS} away is refused too.
+ */
 export function parseMessage<K extends TopicKind>(
   kind: K,
   raw: Uint8Array | string | null | undefined,
+  now?: number,
 ): ParseResult<MessageOf[K]> {
   if (raw == null) return { ok: false, error: `${kind}: empty message` };
   let json: unknown;
@@ -279,6 +314,15 @@ export function parseMessage<K extends TopicKind>(
   const result = SCHEMAS[kind].safeParse(json);
   if (!result.success) {
     return { ok: false, error: `${kind}: ${describeIssues(result.error.issues)}` };
+  }
+  const timestamp = (result.data as { timestamp?: number }).timestamp;
+  if (
+    now !== undefined && timestamp !== undefined && Math.abs(timestamp - now) > MAX_CLOCK_SKEW_MS
+  ) {
+    return {
+      ok: false,
+      error: `${kind}: timestamp ${timestamp} is more than a day from this host's clock (${now})`,
+    };
   }
   return { ok: true, value: result.data };
 }

@@ -68,8 +68,24 @@ export function testView(overrides: Partial<TestView> = {}): TestView {
     },
     overall: stats(),
     drivers: {
-      one: { ...one, status: "final", report_id: 3, final: true, reported_at: null, error: null },
-      two: { ...two, status: "final", report_id: 3, final: true, reported_at: null, error: null },
+      one: {
+        ...one,
+        status: "final",
+        report_id: 3,
+        final: true,
+        reported_at: null,
+        error: null,
+        lost_reason: null,
+      },
+      two: {
+        ...two,
+        status: "final",
+        report_id: 3,
+        final: true,
+        reported_at: null,
+        error: null,
+        lost_reason: null,
+      },
     },
     ...overrides,
   };
@@ -88,6 +104,7 @@ export function driver(overrides: Partial<Driver> = {}): Driver {
     test_id: null,
     workers: 2,
     version: "0.1.0",
+    instance_id: "3f2c9a1e-0000-4000-8000-000000000001",
     ...overrides,
   };
 }

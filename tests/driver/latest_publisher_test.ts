@@ -61,3 +61,19 @@ Deno.test("flush() waits for the last offered message (the final report)", async
   await done;
   assert.deepEqual(bus.sent, [1, 2]);
 });
+
+Deno.test("a publish that fails at once (synchronously) neither hangs flush() nor strands a report", async () => {
+  const failures: number[] = [];
+  const sent: number[] = [];
+  const p = new LatestPublisher<number>((n) => {
+    if (n === 1) throw new TypeError("invalid message");
+    sent.push(n);
+    return Promise.resolve();
+  }, (n) => failures.push(n));
+  p.offer(1);
+  await p.flush();
+  p.offer(2);
+  await p.flush();
+  assert.deepEqual(failures, [1]);
+  assert.deepEqual(sent, [2]);
+});

@@ -97,7 +97,8 @@ Deno.test({
         assert.deepEqual(trigger.drivers, ["one"]);
 
         // A driver's counts are visible through the API within a second of publishing.
-        const d = new FakeDriver("one", testId).record(latencies(1, 25, 1000, 100));
+        // Stamped by this host's clock: a report more than a day off would be refused on receipt.
+        const d = new FakeDriver("one", testId, Date.now()).record(latencies(1, 25, 1000, 100));
         const sentAt = performance.now();
         const first = d.report(1000);
         await driverSide.bus.publish("metrics", first, "one");

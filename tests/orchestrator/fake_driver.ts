@@ -25,9 +25,13 @@ export class FakeDriver {
   #reportId = 0;
   #statusCodes: Record<string, number> = {};
 
-  constructor(nodeId: string, testId: string) {
+  /** When its test started, by its clock (epoch ms); reports are stamped from here. */
+  readonly startedAt: number;
+
+  constructor(nodeId: string, testId: string, startedAt = 1_700_000_000_000) {
     this.nodeId = nodeId;
     this.testId = testId;
+    this.startedAt = startedAt;
   }
 
   /**
@@ -60,7 +64,7 @@ export class FakeDriver {
         min_latency: s.min,
         max_latency: s.max,
       },
-      timestamp: 1_700_000_000_000 + elapsedMs,
+      timestamp: this.startedAt + elapsedMs,
       final,
       elapsed_ms: elapsedMs,
       requests: this.requests,

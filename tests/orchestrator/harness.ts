@@ -25,7 +25,8 @@ export interface Harness {
   clock: ManualClock;
   controller: Controller;
   app: ReturnType<typeof createOrchestratorApp>;
-  heartbeat(nodeId: string, testId?: string | null): Promise<void>;
+  /** A heartbeat, busy with `testId` or idle (null), from run `instanceId` if given. */
+  heartbeat(nodeId: string, testId?: string | null, instanceId?: string): Promise<void>;
   register(nodeId: string): Promise<void>;
   metrics(message: MetricsMessage): Promise<void>;
   /** Messages the orchestrator published on `kind`, parsed. */
@@ -78,12 +79,13 @@ export async function createHarness(
     clock,
     controller,
     app,
-    heartbeat: (nodeId, testId = null) =>
+    heartbeat: (nodeId, testId = null, instanceId) =>
       bus.publish("heartbeat", {
         node_id: nodeId,
         heartbeat: "YES",
         timestamp: clock.t,
         test_id: testId,
+        ...(instanceId === undefined ? {} : { instance_id: instanceId }),
       }),
     register: (nodeId) =>
       bus.publish("register", {

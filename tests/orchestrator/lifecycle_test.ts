@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import type { TestState } from "../../shared/api.ts";
 import {
   isBusy,
   type Lifecycle,
   type LifecycleEvent,
+  type LifecycleState,
   transition,
 } from "../../orchestrator/lifecycle.ts";
 
 /** One lifecycle per state, each with two chosen drivers where the state allows. */
-const STATES: Record<TestState, Lifecycle> = {
+const STATES: Record<LifecycleState, Lifecycle> = {
   created: { state: "created", drivers: {} },
   running: { state: "running", drivers: { a: "running", b: "running" } },
   finished: { state: "finished", drivers: { a: "final", b: "final" } },
@@ -25,7 +25,7 @@ const EVENTS: Record<string, LifecycleEvent> = {
 };
 
 /** Expected resulting state per (state, event); "error" means the transition is refused (409). */
-const TABLE: Record<TestState, Record<keyof typeof EVENTS, TestState | "error">> = {
+const TABLE: Record<LifecycleState, Record<keyof typeof EVENTS, LifecycleState | "error">> = {
   created: {
     trigger: "running",
     stop: "stopped",
@@ -63,7 +63,7 @@ const TABLE: Record<TestState, Record<keyof typeof EVENTS, TestState | "error">>
   },
 };
 
-for (const [state, row] of Object.entries(TABLE) as [TestState, Record<string, string>][]) {
+for (const [state, row] of Object.entries(TABLE) as [LifecycleState, Record<string, string>][]) {
   for (const [name, expected] of Object.entries(row)) {
     Deno.test(`lifecycle: ${name} in ${state} gives ${expected}`, () => {
       const result = transition("t1", STATES[state], EVENTS[name]!);
@@ -113,7 +113,7 @@ const alive = (id: string): LifecycleEvent => ({ type: "driver_alive", node_id: 
 const trigger = (...ids: string[]): LifecycleEvent => ({ type: "trigger", drivers: ids });
 
 Deno.test("lifecycle: completion table over driver progress", () => {
-  const cases: [string, LifecycleEvent[], TestState, Record<string, string>][] = [
+  const cases: [string, LifecycleEvent[], LifecycleState, Record<string, string>][] = [
     ["all final", [trigger("a", "b"), final("a"), final("b")], "finished", {
       a: "final",
       b: "final",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { deflateSync } from "node:zlib";
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -122,4 +123,23 @@ Deno.test("the mode is the centre of the most populated 2-significant-digit bin"
     for (const us of samples) recordMicros(h, us);
     assert.equal(summarize(h).mode, mode, name);
   }
+});
+
+Deno.test("a histogram payload that would inflate past 1 MiB or is too long is refused first", () => {
+  // A zip bomb: 10 MB of zeros deflate to ~10 KB behind a valid-looking 8-byte header.
+  const bomb = deflateSync(new Uint8Array(10_000_000));
+  const bytes = new Uint8Array(8 + bomb.length);
+  new DataView(bytes.buffer).setInt32(0, 0x1c849314);
+  new DataView(bytes.buffer).setInt32(4, bomb.length);
+  bytes.set(bomb, 8);
+  const encoded = btoa(String.fromCharCode(...bytes));
+  assert.ok(encoded.length < 20_000, `${encoded.length} chars`);
+  assert.throws(() => decodeHistogram(encoded), {
+    name: "RangeError",
+    message: /does not inflate within 1048576 bytes/,
+  });
+  assert.throws(() => decodeHistogram("A".repeat(1_000_004)), {
+    name: "RangeError",
+    message: /exceeds 1000000/,
+  });
 });

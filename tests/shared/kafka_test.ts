@@ -10,7 +10,12 @@ import type { Delivered } from "../../shared/bus.ts";
 import { TOPIC_KINDS } from "../../shared/topics.ts";
 import { createTestBus } from "../support/kafka.ts";
 import { eventually } from "../support/processes.ts";
-import { VALID } from "./fixtures.ts";
+import { VALID as FIXTURES } from "./fixtures.ts";
+
+/** The valid examples stamped now: a receiver refuses a timestamp more than a day off. */
+const VALID = Object.fromEntries(
+  Object.entries(FIXTURES).map(([kind, m]) => [kind, { ...m, timestamp: Date.now() }]),
+) as typeof FIXTURES;
 
 const kafkaTest = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });

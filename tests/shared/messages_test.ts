@@ -221,3 +221,77 @@ Deno.test("STOP and END triggers parse", () => {
   assert.ok(parseMessage("trigger", json({ trigger: "END", timestamp: 1 })).ok);
   assert.ok(parseMessage("trigger", json({ trigger: "END", timestamp: 1, drivers: ["one"] })).ok);
 });
+
+Deno.test("numbers out of bounds are refused at the edge, naming the field", () => {
+  const m = VALID.metrics;
+  const table: [string, TopicKind, string, RegExp][] = [
+    [
+      "a timestamp a Date cannot hold",
+      "heartbeat",
+      mutate("heartbeat", { timestamp: 9e15 }),
+      /timestamp/,
+    ],
+    ["elapsed_ms of 1e12", "metrics", mutate("metrics", { elapsed_ms: 1e12 }), /elapsed_ms/],
+    [
+      "report_id far beyond a day of reports",
+      "metrics",
+      mutate("metrics", { report_id: 1e9 }),
+      /report_id/,
+    ],
+    [
+      "requests that do not add up",
+      "metrics",
+      mutate("metrics", { requests: m.requests + 5 }),
+      /requests: must equal responses \+ errors \+ unfinished/,
+    ],
+    [
+      "status codes that do not add up to responses",
+      "metrics",
+      mutate("metrics", { status_codes: { "200": 1 } }),
+      /status_codes: must add up to responses/,
+    ],
+    [
+      "error kinds that do not add up to errors",
+      "metrics",
+      mutate("metrics", { error_kinds: {} }),
+      /error_kinds: must add up to errors/,
+    ],
+    [
+      "a histogram payload over the size cap",
+      "metrics",
+      mutate("metrics", { histogram: "A".repeat(1_000_004) }),
+      /histogram/,
+    ],
+    [
+      "an instance id with a slash",
+      "heartbeat",
+      mutate("heartbeat", { instance_id: "a/b" }),
+      /instance_id/,
+    ],
+  ];
+  for (const [name, kind, raw, field] of table) {
+    const parsed = parseMessage(kind, raw);
+    assert.ok(!parsed.ok, name);
+    assert.match(parsed.error, field, name);
+  }
+});
+
+Deno.test("with the receiver's clock, a timestamp more than a day off is refused", () => {
+  const now = VALID.heartbeat.timestamp;
+  const day = 86_400_000;
+  const table: [number, boolean][] = [
+    [now, true],
+    [now + 60_000, true],
+    [now - 300_000, true],
+    [now + day, true],
+    [now + day + 1, false],
+    [now - day - 1, false],
+  ];
+  for (const [timestamp, ok] of table) {
+    const parsed = parseMessage("heartbeat", mutate("heartbeat", { timestamp }), now);
+    assert.equal(parsed.ok, ok, `${timestamp - now} ms off`);
+    if (!parsed.ok) assert.match(parsed.error, /more than a day from this host's clock/);
+  }
+  // Without a clock (replaying stored data, unit tests) only the schema applies.
+  assert.ok(parseMessage("heartbeat", mutate("heartbeat", { timestamp: now - 10 * day })).ok);
+});

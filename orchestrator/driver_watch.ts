@@ -1,0 +1,81 @@
+/**
+ * Watches the chosen drivers of open tests through their heartbeats, so that a driver which can
+ * no longer finish its part is counted as lost within seconds instead of holding the test open:
+ *
+ * - a heartbeat from a different run of the driver (another `instance_id` than at the trigger)
+ *   means the process restarted: the run that had the test is gone, lost at once;
+ * - a driver that heartbeats *idle* (another test or none) while the test still expects it is
+ *   given {@link IDLE_GRACE_MS} for its final report to arrive (metrics and heartbeats travel on
+ *   different topics, so the idle beat may overtake the report), then counted as lost.
+ *
+ * Pure: it sees heartbeats, registrations and the time, and returns lifecycle events.
+ */
+import type { HeartbeatMessage } from "../shared/messages.ts";
+import type { LifecycleEvent } from "./lifecycle.ts";
+import type { TestRecord } from "./store.ts";
+
+/** How long an idle driver has to deliver its final report before it counts as lost. */
+export const IDLE_GRACE_MS = 3_000;
+
+/** A lifecycle event for one test. */
+export interface WatchEvent {
+  testId: string;
+  event: LifecycleEvent & { type: "driver_lost" };
+}
+
+const key = (testId: string, nodeId: string) => `${testId}\u0000${nodeId}`;
+
+/** The idle clocks of the chosen drivers of open tests. */
+export class DriverWatch {
+  /** First idle heartbeat (orchestrator time) per test and driver while it is expected busy. */
+  #idleSince = new Map<string, number>();
+
+  /**
+   * A heartbeat; returns the drivers it shows to be lost. (Registrations are not watched: the
+   * register topic is replayed from its start, and a new run heartbeats within a second anyway.)
+   */
+  seen(open: readonly TestRecord[], message: HeartbeatMessage, now: number): WatchEvent[] {
+    const nodeId = message.node_id;
+    const events: WatchEvent[] = [];
+    for (const record of open) {
+      const { lifecycle } = record;
+      if (lifecycle.drivers[nodeId] !== "running") continue;
+      const expected = lifecycle.instances?.[nodeId];
+      const got = message.instance_id;
+      if (expected !== undefined && got !== undefined && got !== expected) {
+        this.#idleSince.delete(key(record.test_id, nodeId));
+        events.push(lost(record.test_id, nodeId, `restarted: run ${got} is not ${expected}`));
+        continue;
+      }
+      if (message.test_id === record.test_id) this.#idleSince.delete(key(record.test_id, nodeId));
+      else if (!this.#idleSince.has(key(record.test_id, nodeId))) {
+        this.#idleSince.set(key(record.test_id, nodeId), now);
+      }
+    }
+    return events;
+  }
+
+  /** Drivers idle for longer than the grace without a final report; forgets settled ones. */
+  sweep(open: readonly TestRecord[], now: number): WatchEvent[] {
+    const events: WatchEvent[] = [];
+    const live = new Set<string>();
+    for (const record of open) {
+      for (const [nodeId, progress] of Object.entries(record.lifecycle.drivers)) {
+        const k = key(record.test_id, nodeId);
+        const since = this.#idleSince.get(k);
+        if (progress !== "running" || since === undefined) continue;
+        live.add(k);
+        if (now - since >= IDLE_GRACE_MS) {
+          this.#idleSince.delete(k);
+          events.push(lost(record.test_id, nodeId, "went idle without sending its final report"));
+        }
+      }
+    }
+    for (const k of this.#idleSince.keys()) if (!live.has(k)) this.#idleSince.delete(k);
+    return events;
+  }
+}
+
+function lost(testId: string, nodeId: string, reason: string): WatchEvent {
+  return { testId, event: { type: "driver_lost", node_id: nodeId, reason } };
+}

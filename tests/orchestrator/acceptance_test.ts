@@ -1,0 +1,223 @@
+/**
+ * Which metrics count, and how drivers that can no longer finish are found: only the drivers and
+ * runs a test was triggered on, within its window; restarts and idle drivers are lost within
+ * seconds; a settled test takes late reports for a grace period, then is frozen; a test whose
+ * stored data cannot be read is shown as corrupt while everything else works.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { IDLE_GRACE_MS } from "../../orchestrator/driver_watch.ts";
+import { Store } from "../../orchestrator/store.ts";
+import { SETTLED_GRACE_MS } from "../../orchestrator/test_book.ts";
+import { FakeDriver, latencies } from "./fake_driver.ts";
+import { avalanche, createHarness, type Harness, ManualClock } from "./harness.ts";
+
+const RUN_ONE = "run-one-a";
+const RUN_TWO = "run-two-a";
+
+/** Drivers one and two alive (with known runs) and test t1 triggered on both. */
+async function triggered(h: Harness): Promise<void> {
+  await h.heartbeat("one", null, RUN_ONE);
+  await h.heartbeat("two", null, RUN_TWO);
+  await h.controller.createTest(avalanche({ duration_s: 10 }));
+  await h.controller.trigger("t1");
+  await h.heartbeat("one", "t1", RUN_ONE);
+  await h.heartbeat("two", "t1", RUN_TWO);
+}
+
+/** A driver's report stamped by the harness clock and tagged with its run. */
+const report = (h: Harness, d: FakeDriver, run: string, elapsed: number, final = false) => ({
+  ...d.report(elapsed, final),
+  timestamp: h.clock.t,
+  instance_id: run,
+});
+
+Deno.test("metrics from a driver the test was not triggered on leave the result unchanged", async () => {
+  const h = await createHarness();
+  try {
+    await triggered(h);
+    const one = new FakeDriver("one", "t1").record(latencies(1, 40, 1000, 100));
+    await h.metrics(report(h, one, RUN_ONE, 1000));
+    const before = h.controller.getTest("t1").overall;
+    const stranger = new FakeDriver("stranger", "t1").record(latencies(2, 500, 900_000, 10));
+    await h.metrics(report(h, stranger, "run-x", 1000, true));
+    const after = h.controller.getTest("t1");
+    assert.deepEqual(after.overall, before);
+    assert.equal(after.drivers.stranger, undefined);
+    assert.equal(h.controller.counters.metrics_unchosen, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a chosen driver's other run, or an elapsed time beyond the window, does not count", async () => {
+  const h = await createHarness();
+  try {
+    await triggered(h);
+    const impostor = new FakeDriver("one", "t1").record(latencies(3, 10, 1000, 10));
+    await h.metrics(report(h, impostor, "run-one-b", 1000));
+    // duration 10 s + timeout 10 s + 60 s slack: 90 s is beyond any honest report.
+    const late = new FakeDriver("two", "t1").record(latencies(4, 10, 1000, 10));
+    await h.metrics(report(h, late, RUN_TWO, 90_000));
+    const view = h.controller.getTest("t1");
+    assert.equal(view.overall.responses, 0);
+    assert.equal(h.controller.counters.metrics_foreign_run, 1);
+    assert.equal(h.controller.counters.metrics_out_of_window, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a driver restarted under the same name is lost for the test at its first heartbeat", async () => {
+  const h = await createHarness();
+  try {
+    await triggered(h);
+    h.clock.advance(500);
+    await h.heartbeat("two", null, "run-two-b"); // a new process, idle
+    const view = h.controller.getTest("t1");
+    assert.equal(view.drivers.two?.status, "lost");
+    assert.match(view.drivers.two?.lost_reason ?? "", /^restarted: run run-two-b is not run-two-a/);
+    assert.equal(view.drivers.one?.status, "running");
+    // The other driver finishes: the test settles with the restarted one lost.
+    const one = new FakeDriver("one", "t1").record(latencies(5, 30, 1000, 10));
+    await h.metrics(report(h, one, RUN_ONE, 1000, true));
+    const done = h.controller.getTest("t1");
+    assert.equal(done.state, "finished");
+    assert.equal(done.reason, "1 of 2 drivers lost");
+    // The new run is alive for the next test.
+    assert.equal(h.controller.registry.get("two")?.status, "alive");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a driver that heartbeats idle is lost after the grace unless its final report comes", async () => {
+  const h = await createHarness();
+  try {
+    await triggered(h);
+    const one = new FakeDriver("one", "t1").record(latencies(6, 30, 1000, 10));
+    // Both go idle (heartbeating every second); one's final report arrives 1 s later, two's
+    // never does.
+    await h.heartbeat("one", null, RUN_ONE);
+    await h.heartbeat("two", null, RUN_TWO);
+    h.clock.advance(1000);
+    await h.metrics(report(h, one, RUN_ONE, 1000, true));
+    await h.heartbeat("two", null, RUN_TWO);
+    h.clock.advance(1000);
+    await h.heartbeat("two", null, RUN_TWO);
+    h.clock.advance(IDLE_GRACE_MS - 2001);
+    h.controller.tick();
+    assert.equal(h.controller.getTest("t1").drivers.two?.status, "running");
+    h.clock.advance(1);
+    h.controller.tick();
+    const view = h.controller.getTest("t1");
+    assert.equal(view.drivers.one?.status, "final");
+    assert.equal(view.drivers.two?.status, "lost");
+    assert.equal(view.drivers.two?.lost_reason, "went idle without sending its final report");
+    assert.equal(view.state, "finished");
+    assert.equal(view.settled, true);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a busy heartbeat clears the idle clock: idle beats before the trigger arrives are fine", async () => {
+  const h = await createHarness();
+  try {
+    await triggered(h);
+    await h.heartbeat("one", null, RUN_ONE); // sent before the driver saw the trigger
+    h.clock.advance(500);
+    await h.heartbeat("one", "t1", RUN_ONE);
+    await h.heartbeat("two", "t1", RUN_TWO);
+    h.clock.advance(IDLE_GRACE_MS * 2);
+    await h.heartbeat("one", "t1", RUN_ONE);
+    await h.heartbeat("two", "t1", RUN_TWO);
+    h.controller.tick();
+    const view = h.controller.getTest("t1");
+    assert.equal(view.drivers.one?.status, "running");
+    assert.equal(view.drivers.two?.status, "running");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a settled test takes a late final report within the grace, then its result is frozen", async () => {
+  const h = await createHarness();
+  try {
+    await triggered(h);
+    const one = new FakeDriver("one", "t1").record(latencies(7, 30, 1000, 10));
+    const two = new FakeDriver("two", "t1").record(latencies(8, 20, 1000, 10));
+    await h.metrics(report(h, one, RUN_ONE, 1000, true));
+    h.clock.advance(3500);
+    h.controller.tick(); // two: no heartbeat for 3.5 s → lost; the test settles
+    assert.equal(h.controller.getTest("t1").settled, true);
+    await h.metrics(report(h, two, RUN_TWO, 1000)); // late but within the grace: counts
+    assert.equal(h.controller.getTest("t1").drivers.two?.responses, 20);
+    h.clock.advance(SETTLED_GRACE_MS + 1);
+    await h.metrics(report(h, two.record(latencies(9, 5, 1000, 10)), RUN_TWO, 2000, true));
+    assert.equal(h.controller.getTest("t1").drivers.two?.responses, 20, "frozen");
+    assert.equal(h.controller.counters.metrics_frozen, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a report_id jump or a histogram that disagrees with the counts is refused", async () => {
+  const h = await createHarness();
+  try {
+    await triggered(h);
+    const one = new FakeDriver("one", "t1").record(latencies(10, 10, 1000, 10));
+    await h.metrics(report(h, one, RUN_ONE, 1000));
+    await h.metrics({ ...report(h, one, RUN_ONE, 1500), report_id: 5_000 });
+    const liar = new FakeDriver("two", "t1").record(latencies(11, 10, 1000, 10));
+    await h.metrics({
+      ...report(h, liar, RUN_TWO, 1000),
+      responses: 9,
+      requests: 9,
+      status_codes: { "200": 9 },
+    });
+    const view = h.controller.getTest("t1");
+    assert.equal(view.drivers.one?.report_id, 0, "the first report stands");
+    assert.equal(view.drivers.two?.report_id, null);
+    assert.equal(h.controller.counters.metrics_bad_histogram, 2);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a test whose stored data cannot be read is corrupt; the rest works and a restart too", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "surge-corrupt-" });
+  const path = `${dir}/surge.db`;
+  const clock = new ManualClock();
+  try {
+    let h = await createHarness({ store: new Store(path), clock });
+    await triggered(h);
+    const one = new FakeDriver("one", "t1").record(latencies(12, 10, 1000, 10));
+    await h.metrics(report(h, one, RUN_ONE, 1000));
+    await h.controller.createTest(avalanche()); // t2, fine
+    await h.close();
+    // Damage t1's stored snapshot behind the orchestrator's back.
+    const db = new DatabaseSync(path);
+    db.prepare("UPDATE snapshots SET message = ? WHERE test_id = ?").run("{not json", "t1");
+    db.close();
+    h = await createHarness({ store: new Store(path), clock });
+    try {
+      const t1 = h.controller.getTest("t1");
+      assert.equal(t1.state, "corrupt");
+      assert.match(t1.reason ?? "", /stored data cannot be read/);
+      assert.equal(h.controller.getTest("t2").state, "created");
+      const list = h.controller.listTests();
+      assert.deepEqual(list.map((t) => [t.test_id, t.state]), [["t2", "created"], [
+        "t1",
+        "corrupt",
+      ]]);
+      // t1 no longer occupies the drivers: t2 can run.
+      await h.heartbeat("one", null, RUN_ONE);
+      assert.equal((await h.controller.trigger("t2")).state, "running");
+    } finally {
+      await h.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
