@@ -52,7 +52,6 @@ export class DriverNode {
   #deps: DriverNodeDeps;
   #log: Logger;
   #now: () => number;
-  #startedAt = 0;
   #configs = new Map<string, TestConfigMessage>();
   /**
    * Triggers that arrived before their config. Configs and triggers travel on different topics,
@@ -85,9 +84,8 @@ export class DriverNode {
   /** Subscribes, then registers and starts heartbeating. */
   async start(): Promise<void> {
     const { bus, nodeId } = this.#deps;
-    this.#startedAt = this.#now();
     // Our own group, from the beginning: configs sent before this node started still count;
-    // triggers from before it started are recognised by their timestamp and ignored.
+    // triggers from before it started are recognised by their offsets and ignored.
     this.#subscription = await bus.subscribe({
       groupId: `surge-driver-${nodeId}-${crypto.randomUUID()}`,
       kinds: ["test_config", "trigger"],
@@ -131,7 +129,7 @@ export class DriverNode {
         this.#onConfig(delivered.message);
         break;
       case "trigger":
-        this.#onTrigger(delivered.message);
+        this.#onTrigger(delivered.message, delivered.old === true);
         break;
       case "register":
       case "metrics":
@@ -160,9 +158,13 @@ export class DriverNode {
     }
   }
 
-  #onTrigger(trigger: TriggerMessage): void {
+  /**
+   * `old`: the trigger was already on the topic when this driver subscribed, so it was sent
+   * before the driver started (Kafka's offsets say so; no clocks are compared across hosts).
+   */
+  #onTrigger(trigger: TriggerMessage, old: boolean): void {
     const testId = trigger.trigger === "END" ? undefined : trigger.test_id;
-    if (trigger.timestamp < this.#startedAt) {
+    if (old) {
       this.#log.info("ignoring a trigger sent before this driver started", {
         trigger: trigger.trigger,
         test_id: testId,

@@ -152,7 +152,9 @@ export class Controller {
     const now = this.#now();
     switch (delivered.kind) {
       case "register":
-        return this.#revived(this.registry.register(delivered.message, now)?.node_id);
+        return this.#revived(
+          this.registry.register(delivered.message, now, delivered.old === true)?.node_id,
+        );
       case "heartbeat": {
         const change = this.registry.heartbeat(delivered.message, now);
         for (

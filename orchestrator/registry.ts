@@ -81,16 +81,13 @@ export class DriverRegistry {
 
   /**
    * Records a `register` message; returns a change when a lost driver came back. The register
-   * topic is replayed from the start, so a registration older than the liveness window only
-   * tells us the node's address: it does not make the node alive (heartbeats do).
+   * topic is replayed from the start; a registration that was already there (`old`, by Kafka's
+   * offsets) only tells us the node's address: it does not make the node alive (heartbeats do).
    */
-  register(message: RegisterMessage, now: number): StatusChange | undefined {
-    const previous = this.#registrations.get(message.node_id);
-    if (!previous || previous.timestamp <= message.timestamp) {
-      this.#registrations.set(message.node_id, message);
-    }
-    const stale = now - message.timestamp > this.#options.lostAfter * this.#options.heartbeatMs;
-    if (stale) {
+  register(message: RegisterMessage, now: number, old = false): StatusChange | undefined {
+    // Replayed registrations arrive oldest first: the newest one of a node wins.
+    this.#registrations.set(message.node_id, message);
+    if (old) {
       const existing = this.#drivers.get(message.node_id);
       if (existing && existing.node_ip === null) {
         existing.node_ip = message.node_IP;

@@ -6,8 +6,14 @@
 import { encodeMessage, type InputOf, type MessageOf, parseMessage } from "./messages.ts";
 import { TOPIC_KINDS, type TopicKind } from "./topics.ts";
 
-/** One delivered, validated message, tagged with its topic kind. */
-export type Delivered = { [K in TopicKind]: { kind: K; message: MessageOf[K] } }[TopicKind];
+/**
+ * One delivered, validated message, tagged with its topic kind. `old`: it was already on the topic
+ * when the subscription started (replayed with `fromBeginning`), so it was sent before this
+ * process was listening — decided by Kafka's offsets, not by comparing clocks across hosts.
+ */
+export type Delivered = {
+  [K in TopicKind]: { kind: K; message: MessageOf[K]; old?: boolean };
+}[TopicKind];
 
 /** What to consume and what to do with it. */
 export interface SubscribeOptions {
@@ -67,14 +73,19 @@ export class MemoryBus implements MessageBus {
     }
   }
 
-  async #deliver(kind: TopicKind, raw: string, onMessage: SubscribeOptions["onMessage"]) {
+  async #deliver(
+    kind: TopicKind,
+    raw: string,
+    onMessage: SubscribeOptions["onMessage"],
+    old = false,
+  ) {
     const parsed = parseMessage(kind, raw);
     if (!parsed.ok) {
       this.invalid[kind]++;
       return;
     }
     try {
-      await onMessage({ kind, message: parsed.value } as Delivered);
+      await onMessage({ kind, message: parsed.value, old } as Delivered);
     } catch (err) {
       this.handlerErrors.push(err);
     }
@@ -84,7 +95,7 @@ export class MemoryBus implements MessageBus {
     const sub = { kinds: options.kinds, onMessage: options.onMessage };
     if (options.fromBeginning) {
       for (const { kind, raw } of [...this.log]) {
-        if (sub.kinds.includes(kind)) await this.#deliver(kind, raw, sub.onMessage);
+        if (sub.kinds.includes(kind)) await this.#deliver(kind, raw, sub.onMessage, true);
       }
     }
     this.#subscribers.push(sub);

@@ -122,13 +122,15 @@ export class KafkaBus implements MessageBus {
       });
     });
     try {
+      const topics = options.kinds.map((kind) => this.#options.topics[kind]);
+      // What is on the topics now is "old" to this subscription (see Delivered.old).
+      const ends = options.fromBeginning ? await this.#endOffsets(topics) : new Map();
       await consumer.connect();
-      await consumer.subscribe({
-        topics: options.kinds.map((kind) => this.#options.topics[kind]),
-        fromBeginning: options.fromBeginning,
-      });
+      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
       await consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
+          const end = ends.get(`${topic}/${partition}`);
+          const old = end !== undefined && BigInt(message.offset) < end;
           const kind = kindOfTopic(this.#options.topics, topic);
           if (kind === undefined) return;
           const parsed = parseMessage(kind, message.value, Date.now());
@@ -145,7 +147,7 @@ export class KafkaBus implements MessageBus {
           }
           try {
             // The cast is sound: parseMessage(kind) returns MessageOf[kind].
-            await options.onMessage({ kind, message: parsed.value } as never);
+            await options.onMessage({ kind, message: parsed.value, old } as never);
           } catch (err) {
             this.#log.error("message handler failed; message skipped", {
               topic,
@@ -167,6 +169,23 @@ export class KafkaBus implements MessageBus {
         await consumer.disconnect();
       },
     };
+  }
+
+  /** The next offset of every partition of `topics`, keyed `topic/partition`. */
+  async #endOffsets(topics: readonly string[]): Promise<Map<string, bigint>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = new Map<string, bigint>();
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          ends.set(`${topic}/${p.partition}`, BigInt(p.high));
+        }
+      }
+      return ends;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,8 @@ interface FakeRun {
   report(final: boolean, responses: number): void;
 }
 
-function setup() {
+/** `skewMs`: how far the driver's clock is from the orchestrator's (the test's) clock. */
+function setup(skewMs = 0) {
   const bus = new MemoryBus();
   let clock = 1_000_000;
   const runs: FakeRun[] = [];
@@ -33,7 +34,7 @@ function setup() {
     heartbeatMs: 60_000,
     reportMs: 1000,
     logger: createLogger({}, { level: "debug", sink: (l) => lines.push(l) }),
-    now: () => clock,
+    now: () => clock + skewMs,
     startTest: (spec, options): RunningTest => {
       let resolve!: (r: PoolReport) => void;
       const done = new Promise<PoolReport>((r) => resolve = r);
@@ -236,3 +237,25 @@ Deno.test("STOP stops the running test; END finishes after the final metrics are
   assert.deepEqual([last.test_id, last.final, last.responses], ["b", true, 7]);
   await t.node.close();
 });
+
+for (const skewMs of [60_000, -300_000]) {
+  Deno.test(`a driver whose clock is ${skewMs / 1000} s off runs new triggers and ignores old ones`, async () => {
+    const t = setup(skewMs);
+    try {
+      // Sent before the driver started, stamped by the orchestrator's clock: old by offset.
+      await t.bus.publish("test_config", config("t0"));
+      await t.bus.publish("trigger", { trigger: "YES", test_id: "t0", timestamp: t.now() });
+      await t.node.start();
+      assert.equal(t.runs.length, 0, "a trigger from before the start is not run");
+      await t.bus.publish("test_config", config("t1"));
+      await t.bus.publish("trigger", { trigger: "YES", test_id: "t1", timestamp: t.now() });
+      assert.equal(t.runs.length, 1, "a trigger after the start runs, whatever the clocks say");
+      t.runs[0]!.report(true, 100);
+      await flush();
+      const final = (t.sent("metrics") as MetricsMessage[]).find((m) => m.final)!;
+      assert.equal(final.test_id, "t1");
+    } finally {
+      await t.node.close();
+    }
+  });
+}
