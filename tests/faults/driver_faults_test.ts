@@ -1,0 +1,273 @@
+/**
+ * Faults around the drivers, with real processes on real Kafka: forged and out-of-range messages,
+ * metrics from a node that was never chosen, a driver SIGKILLed and restarted under the same name,
+ * a driver frozen with SIGSTOP. Each scenario asserts the honest result and that the orchestrator
+ * keeps serving — also after a restart. Every process is killed in `finally`.
+ */
+import assert from "node:assert/strict";
+import { Kafka } from "kafkajs";
+import { createTargetApp } from "../../target/app.ts";
+import { createLatencyHistogram, encodeHistogram } from "../../shared/histogram.ts";
+import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
+import { topicNames } from "../../shared/topics.ts";
+import { testBrokers, uniquePrefix } from "../support/kafka.ts";
+import { eventually, ProcessGroup, type TestProcess } from "../support/processes.ts";
+
+const HEARTBEAT_MS = 1000;
+/** A real encoded histogram with nothing in it: the forgeries fail on their numbers only. */
+const EMPTY_HISTOGRAM = encodeHistogram(createLatencyHistogram());
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<Json> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000) =>
+  eventually(what, probe, ms);
+
+Deno.test({
+  name: "faults: forged messages, strangers, restarted and frozen drivers; the results stay honest",
+  // kafkajs (the forging producer) leaves internal timers behind; it is disconnected.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    const brokers = testBrokers();
+    const prefix = uniquePrefix("faults");
+    const env = {
+      KAFKA_BROKERS: brokers.join(","),
+      SURGE_TOPIC_PREFIX: prefix,
+      LOG_LEVEL: "info",
+      NO_COLOR: "1",
+    };
+    const dataDir = await Deno.makeTempDir({ prefix: "surge-faults-" });
+    const { app, counters } = createTargetApp();
+    const target = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+    const targetUrl = `http://127.0.0.1:${target.addr.port}/ping`;
+    const group = new ProcessGroup();
+    const spawn = (name: string, args: string[]) =>
+      group.spawnDeno(name, ["run", "-A", ...args], env);
+    const orchestrator = () =>
+      spawn("orchestrator", ["orchestrator/main.ts", "--port", "0", "--data-dir", dataDir]);
+    const driver = (id: string) =>
+      spawn(id, ["driver/main.ts", id, "--workers", "1", "--heartbeat-ms", String(HEARTBEAT_MS)]);
+    const listening = async (child: TestProcess) =>
+      (await child.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
+    /** Alive and idle (a driver still finishing an old test would not take a new one). */
+    const alive = (base: string, ids: string[]) =>
+      until(`drivers ${ids} alive and idle`, async () => {
+        const { drivers } = await api(base, "GET", "/api/drivers");
+        return ids.every((id) =>
+          drivers.some((d: Json) => d.node_id === id && d.status === "alive" && d.test_id === null)
+        );
+      });
+    const paced = (base: string, count: number) =>
+      api(base, "POST", "/api/tests", {
+        test_type: "AVALANCHE",
+        test_message_delay: 0,
+        message_count_per_driver: count,
+        target_throughput: 50,
+        target_url: targetUrl,
+        connections: 2,
+      });
+    const settled = (base: string, id: string) =>
+      until(`test ${id} to settle`, async () => {
+        const test = await api(base, "GET", `/api/tests/${id}`);
+        return test.settled ? test : undefined;
+      });
+    silenceKafkajsTimerWarnings();
+    const kafka = new Kafka({ clientId: "faults-forger", brokers, logLevel: 0 });
+    const producer = kafka.producer();
+    const topics = topicNames(prefix);
+    try {
+      await producer.connect();
+      let orch = orchestrator();
+      let base = await listening(orch);
+      const one = driver("one");
+      let two = driver("two");
+      await alive(base, ["one", "two"]);
+
+      await t.step(
+        "forged and out-of-range messages are skipped; a restart still works",
+        async () => {
+          counters.reset();
+          const test = await paced(base, 100); // 2 s at 50/s per driver
+          await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
+          const now = Date.now();
+          const ghost = {
+            node_id: "ghost",
+            test_id: test.test_id,
+            report_id: 1,
+            metrics: { mean_latency: 1, median_latency: 1, min_latency: 1, max_latency: 1 },
+            final: true,
+            elapsed_ms: 1000,
+            requests: 0,
+            responses: 0,
+            errors: 0,
+            error_kinds: {},
+            status_codes: {},
+            late: 0,
+            interval_rps: 0,
+            histogram: EMPTY_HISTOGRAM,
+          };
+          await producer.send({
+            topic: topics.metrics,
+            messages: [
+              { value: JSON.stringify({ ...ghost, timestamp: 9e15 }) },
+              {
+                value: JSON.stringify({
+                  ...ghost,
+                  node_id: "one",
+                  timestamp: now,
+                  elapsed_ms: 1e12,
+                }),
+              },
+            ],
+          });
+          await producer.send({
+            topic: topics.heartbeat,
+            messages: [{
+              value: JSON.stringify({ node_id: "one", heartbeat: "YES", timestamp: 9e15 }),
+            }],
+          });
+          const done = await settled(base, test.test_id);
+          assert.equal(done.state, "finished");
+          assert.equal(done.overall.responses, 200);
+          assert.equal(counters.requestsReceived, 200);
+          assert.equal(done.drivers.ghost, undefined);
+          const health = await until("forgeries counted", async () => {
+            const h = await api(base, "GET", "/healthz");
+            return h.invalid_messages.metrics >= 2 && h;
+          });
+          assert.equal(health.invalid_messages.metrics, 2, JSON.stringify(health));
+          // A restart replays nothing forged: it starts, and the test reads the same.
+          orch.kill("SIGKILL");
+          await orch.status;
+          orch = orchestrator();
+          base = await listening(orch);
+          const again = await api(base, "GET", `/api/tests/${test.test_id}`);
+          assert.deepEqual(again.overall, done.overall);
+          await alive(base, ["one", "two"]);
+        },
+      );
+
+      await t.step(
+        "metrics from a node the test was not triggered on leave it unchanged",
+        async () => {
+          const test = await paced(base, 50);
+          await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
+          const done = await settled(base, test.test_id);
+          const stranger = {
+            node_id: "stranger",
+            test_id: test.test_id,
+            report_id: 7,
+            metrics: { mean_latency: 1, median_latency: 1, min_latency: 1, max_latency: 1 },
+            timestamp: Date.now(),
+            final: true,
+            elapsed_ms: 1000,
+            requests: 0,
+            responses: 0,
+            errors: 0,
+            error_kinds: {},
+            status_codes: {},
+            late: 0,
+            interval_rps: 0,
+            histogram: EMPTY_HISTOGRAM,
+          };
+          await producer.send({
+            topic: topics.metrics,
+            messages: [{ value: JSON.stringify(stranger) }],
+          });
+          const health = await until("the stranger counted", async () => {
+            const h = await api(base, "GET", "/healthz");
+            return h.counters.metrics_unchosen >= 1 && h;
+          });
+          assert.equal(health.counters.metrics_unchosen, 1);
+          const after = await api(base, "GET", `/api/tests/${test.test_id}`);
+          assert.deepEqual(after.overall, done.overall);
+          assert.equal(after.drivers.stranger, undefined);
+        },
+      );
+
+      await t.step(
+        "a driver SIGKILLed and restarted under its name within 3 s is lost; the test settles",
+        async () => {
+          counters.reset();
+          const test = await paced(base, 500); // 10 s at 50/s per driver
+          await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
+          await until("two to report", async () => {
+            const v = await api(base, "GET", `/api/tests/${test.test_id}`);
+            return v.drivers.two?.responses > 0;
+          });
+          two.kill("SIGKILL");
+          await two.status;
+          const restartedAt = Date.now();
+          two = driver("two"); // same name, new run
+          const lost = await until("two lost for the test", async () => {
+            const v = await api(base, "GET", `/api/tests/${test.test_id}`);
+            return v.drivers.two?.status === "lost" && v;
+          });
+          assert.match(lost.drivers.two.lost_reason, /restarted|no heartbeat/);
+          assert.ok(Date.now() - restartedAt < 3 * HEARTBEAT_MS + 15_000, "lost in time");
+          const done = await settled(base, test.test_id);
+          assert.equal(done.state, "finished");
+          assert.equal(done.drivers.one.status, "final");
+          assert.equal(done.drivers.one.responses, 500);
+          // The new run takes part in the next test.
+          await alive(base, ["one", "two"]);
+          const next = await paced(base, 25);
+          await api(base, "POST", `/api/tests/${next.test_id}/trigger`);
+          const nextDone = await settled(base, next.test_id);
+          assert.equal(nextDone.state, "finished");
+          assert.equal(nextDone.drivers.two.status, "final");
+          assert.equal(nextDone.overall.responses, 50);
+        },
+      );
+
+      await t.step(
+        "a driver frozen for 10 s is lost, then recovers and runs the next test",
+        async () => {
+          const test = await paced(base, 500);
+          await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
+          await until("two to report", async () => {
+            const v = await api(base, "GET", `/api/tests/${test.test_id}`);
+            return v.drivers.two?.responses > 0;
+          });
+          Deno.kill(two.pid, "SIGSTOP");
+          try {
+            await until("two lost", async () => {
+              const v = await api(base, "GET", `/api/tests/${test.test_id}`);
+              return v.drivers.two?.status === "lost";
+            }, 10_000);
+            await new Promise((r) => setTimeout(r, 6_000)); // frozen 10 s in all
+          } finally {
+            Deno.kill(two.pid, "SIGCONT");
+          }
+          const done = await settled(base, test.test_id);
+          assert.notEqual(done.drivers.two.status, "running");
+          await alive(base, ["one", "two"]);
+          const next = await paced(base, 25);
+          await api(base, "POST", `/api/tests/${next.test_id}/trigger`);
+          const nextDone = await settled(base, next.test_id);
+          assert.equal(nextDone.state, "finished");
+          assert.equal(nextDone.drivers.two.status, "final");
+        },
+      );
+      void one;
+    } finally {
+      await producer.disconnect().catch(() => {});
+      for (const child of group.processes) child.kill("SIGKILL");
+      await Promise.allSettled(group.processes.map((c) => c.status));
+      await target.shutdown();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
