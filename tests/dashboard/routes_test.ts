@@ -46,9 +46,13 @@ const { applyDelta } = (globalThis as unknown as {
   SurgeDelta: { applyDelta: (snapshot: Snapshot, delta: SnapshotDelta) => Snapshot };
 }).SurgeDelta;
 
-/** Polls `check` every 20 ms for up to 5 s. */
-const eventually = <T>(check: () => Promise<T | undefined>) =>
-  pollUntil(check, { what: "a free event stream", timeoutMs: 5_000, intervalMs: 20 });
+/** Asks for an event stream every 20 ms until one is granted (for up to 5 s). */
+const freedStream = (app: Hono) =>
+  pollUntil(async () => {
+    const res = await app.request("/dashboard/events");
+    if (res.status === 200) return res;
+    await res.body?.cancel();
+  }, { what: "a free event stream", timeoutMs: 5_000, intervalMs: 20 });
 
 const older = testView({ test_id: "old", state: "finished" });
 const running = testView({ test_id: "run", state: "running", settled: false });
@@ -144,12 +148,7 @@ Deno.test("event streams are capped: the one past the cap gets 503 until a strea
     assert.match((await refused.json()).error, /at most 2/);
     // A client going away frees its stream at the next push.
     await a.res.body!.cancel();
-    const c = await eventually(async () => {
-      const res = await app.request("/dashboard/events");
-      if (res.status === 200) return res;
-      await res.body?.cancel();
-    });
-    await c.body!.cancel();
+    await (await freedStream(app)).body!.cancel();
   } finally {
     await a.res.body!.cancel().catch(() => {});
     await b.res.body!.cancel();
@@ -167,12 +166,7 @@ Deno.test("a client that stops reading loses its stream after the write timeout"
   const stuck = await app.request("/dashboard/events");
   try {
     assert.equal((await app.request("/dashboard/events")).status, 503);
-    const next = await eventually(async () => {
-      const res = await app.request("/dashboard/events");
-      if (res.status === 200) return res;
-      await res.body?.cancel();
-    });
-    await next.body!.cancel();
+    await (await freedStream(app)).body!.cancel();
   } finally {
     await stuck.body!.cancel().catch(() => {});
   }
