@@ -6,8 +6,13 @@
  * duplicate write on the system under test). While a paced connection sits idle it keeps a read
  * outstanding, so a server that closes it (an idle timeout) is noticed and the connection replaced
  * before the next request is written on it.
+ *
+ * A connection whose connect failed waits before dialling again, 10 ms doubling to 1 s per
+ * consecutive failure (driver/backoff.ts), in both models: a closed-loop sender rests for the
+ * pause, and a paced slot that comes due on it within the pause fails at once with the error that
+ * started it, without dialling. Either way every request still ends in exactly one outcome.
  */
-import { sleep } from "../shared/async.ts";
+import { connectBackoffMs } from "./backoff.ts";
 import type { Dial } from "./dial.ts";
 import { classifyError } from "./errors.ts";
 import { ResponseParser } from "./http1.ts";
@@ -17,19 +22,19 @@ import type { ErrorKind } from "./worker_protocol.ts";
 /** What one {@link Connection.send} ended in. */
 export const RESPONSE = 0;
 export const FAILED = 1;
-/** The connection could not be opened; a closed-loop sender backs off before trying again. */
+/** The connection could not be opened (or is backing off after it could not); see the header. */
 export const CONNECT_FAILED = 2;
 /** One of {@link RESPONSE}, {@link FAILED}, {@link CONNECT_FAILED}. */
 export type SendOutcome = typeof RESPONSE | typeof FAILED | typeof CONNECT_FAILED;
 
 const READ_BUFFER_BYTES = 64 * 1024;
-/** Pause after a failed connect in the closed model, so a dead target is not hammered in a spin. */
-const CONNECT_BACKOFF_MS = 10;
 
 /** Grants the closed model its next request: count left, not stopped, duration not over. */
 export interface Budget {
   /** Claims one request at time `nowMs`; false when the test is over for this connection. */
   grant(nowMs: number): boolean;
+  /** Waits `ms` (a connect backoff), or less when the test ends first (stop, end of window). */
+  rest(ms: number): Promise<void>;
 }
 
 /** The parts of a connection that do not change during a test. */
@@ -52,8 +57,17 @@ export class Connection {
   #expired = false;
   #parser = new ResponseParser();
   #lastAt = 0;
-  /** Allocated on the first connect, so connections a test never uses cost no buffer. */
+  /**
+   * Allocated on the first successful connect, so connections a test never uses, and those to a
+   * target that refuses them, cost no buffer.
+   */
   #buf: Uint8Array | null = null;
+  /** Consecutive failed connects; 0 after a successful one. */
+  #connectFailures = 0;
+  /** No dial before this time (performance.now() ms): the backoff after a failed connect. */
+  #retryAt = 0;
+  /** The kind of the failed connect that started the backoff. */
+  #connectError: ErrorKind = "connect_refused";
   /** The read kept outstanding while the connection is idle, if any. */
   #idleRead: Promise<number | null> | null = null;
   /** The idle read ended (close, reset or stray bytes): the socket must not carry a request. */
@@ -86,21 +100,24 @@ export class Connection {
     // that response's timestamp doubles as the next send time: one clock read per request.
     let clock = NaN;
     for (;;) {
-      const outcome = await this.#exchange(scheduledMs, clock);
+      const outcome = await this.#exchange(scheduledMs, clock, budget === null);
       clock = NaN;
       if (budget === null) {
         if (outcome === RESPONSE && this.#conn !== null) this.#watchIdle(this.#conn);
         return outcome;
       }
-      if (outcome === CONNECT_FAILED) await sleep(CONNECT_BACKOFF_MS);
+      if (outcome === CONNECT_FAILED) await budget.rest(this.#retryAt - performance.now());
       if (outcome === RESPONSE) clock = this.#lastAt;
       if (!budget.grant(clock === clock ? clock : performance.now())) return outcome;
       scheduledMs = NaN;
     }
   }
 
-  /** One request: connect if needed, write, read the response; exactly one outcome recorded. */
-  async #exchange(scheduledMs: number, clock: number): Promise<SendOutcome> {
+  /**
+   * One request: connect if needed, write, read the response; exactly one outcome recorded.
+   * `paced`: a request due while the connection backs off fails at once instead of dialling.
+   */
+  async #exchange(scheduledMs: number, clock: number, paced: boolean): Promise<SendOutcome> {
     const rec = this.#rec;
     rec.requests++;
     let startedAt = clock === clock ? clock : performance.now();
@@ -108,8 +125,15 @@ export class Connection {
     for (;;) {
       if (this.#idleEnded) this.#drop();
       if (this.#conn === null) {
+        if (paced && startedAt < this.#retryAt) {
+          return this.#failed(this.#connectError, scheduledMs, startedAt, CONNECT_FAILED);
+        }
         const failure = await this.#open();
-        if (failure !== null) return this.#failed(failure, scheduledMs, startedAt, CONNECT_FAILED);
+        if (failure !== null) {
+          this.#backOff(failure);
+          return this.#failed(failure, scheduledMs, startedAt, CONNECT_FAILED);
+        }
+        this.#connectFailures = 0;
         startedAt = performance.now();
       }
       const conn = this.#conn!;
@@ -193,9 +217,14 @@ export class Connection {
     return outcome;
   }
 
+  /** Starts (or lengthens) the pause before the next dial after a failed connect. */
+  #backOff(kind: ErrorKind): void {
+    this.#connectError = kind;
+    this.#retryAt = performance.now() + connectBackoffMs(++this.#connectFailures);
+  }
+
   async #open(): Promise<ErrorKind | null> {
     this.#expired = false;
-    this.#buf ??= new Uint8Array(READ_BUFFER_BYTES);
     const controller = new AbortController();
     this.#connecting = controller;
     this.deadline = performance.now() + this.#setup.timeoutMs;
@@ -207,6 +236,7 @@ export class Connection {
         return "timeout";
       }
       this.#conn = conn;
+      this.#buf ??= new Uint8Array(READ_BUFFER_BYTES);
       return null;
     } catch (err) {
       this.#connecting = null;

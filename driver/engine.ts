@@ -9,7 +9,13 @@
  * slot inside the window that could not be sent by then is dropped, never sent late past the end.
  */
 import { sleep } from "../shared/async.ts";
-import { type Budget, Connection, type ConnectionSetup } from "./connection.ts";
+import {
+  type Budget,
+  CONNECT_FAILED,
+  Connection,
+  type ConnectionSetup,
+  type SendOutcome,
+} from "./connection.ts";
 import { LATE_TOLERANCE_MS, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Waker } from "./ticker.ts";
@@ -41,10 +47,19 @@ export class Engine implements Budget {
   #stopAt = Infinity;
   #remaining: number;
   #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Wakes the closed model's connections that rest after a failed connect (for a stop). */
+  #resting = new Set<() => void>();
   // Paced state.
-  /** Indexes of the connections with no request in flight. */
+  /** Indexes of the connections with no request in flight, used last-in first-out. */
   #idle: number[] = [];
-  #onAnswered: (() => void)[] = [];
+  /**
+   * Idle connections whose last connect failed, oldest failure first: a slot goes to them only
+   * when no other connection is free, so a connection backing off cannot take (and fail at once)
+   * slots that a working one could send, and the one that has rested longest dials first.
+   */
+  #failedIdle: number[] = [];
+  #failedHead = 0;
+  #onAnswered: ((outcome: SendOutcome) => void)[] = [];
   #next = 0;
   #limit = 0;
   #active = 0;
@@ -71,6 +86,7 @@ export class Engine implements Budget {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#stopAt = performance.now();
+    for (const wake of this.#resting) wake();
     if (this.#finish !== undefined) this.#pump();
   }
 
@@ -107,6 +123,21 @@ export class Engine implements Budget {
     return true;
   }
 
+  /** The closed model's pause after a failed connect, cut short by a stop or the window's end. */
+  rest(ms: number): Promise<void> {
+    const wait = Math.min(ms, this.#window!.endMs - performance.now());
+    if (this.#stopped || !(wait > 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#resting.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, wait);
+      this.#resting.add(wake);
+    });
+  }
+
   async #runClosed(startMs: number): Promise<void> {
     const wait = startMs - performance.now();
     if (wait > 0) await sleep(wait);
@@ -120,9 +151,10 @@ export class Engine implements Budget {
     this.#limit = Math.min(this.#opts.count, slotsBefore(t, this.#window!.endMs));
     this.#idle = this.#connections.map((_, i) => i);
     // One callback per connection, made once, so dispatching a request allocates no closure.
-    this.#onAnswered = this.#connections.map((_, i) => () => {
+    this.#onAnswered = this.#connections.map((_, i) => (outcome: SendOutcome) => {
       this.#active--;
-      this.#idle.push(i);
+      if (outcome === CONNECT_FAILED) this.#failedIdle.push(i);
+      else this.#idle.push(i);
       this.#pump();
     });
     const onWake = () => this.#pump();
@@ -152,10 +184,10 @@ export class Engine implements Budget {
       return;
     }
     const rec = this.#rec;
-    while (this.#next < this.#limit && this.#idle.length > 0) {
+    while (this.#next < this.#limit && this.#hasIdle()) {
       const at = scheduledAt(t, this.#next);
       if (at > now) break;
-      const i = this.#idle.pop()!;
+      const i = this.#takeIdle();
       rec.sent((now - at) * 1000, now - at > LATE_TOLERANCE_MS);
       this.#next++;
       this.#active++;
@@ -165,8 +197,24 @@ export class Engine implements Budget {
       if (this.#active === 0) this.#pump();
       return;
     }
-    if (this.#idle.length > 0) this.#waker!.wakeAt(scheduledAt(t, this.#next));
+    if (this.#hasIdle()) this.#waker!.wakeAt(scheduledAt(t, this.#next));
     else if (scheduledAt(t, this.#next) <= now) this.#countQueued(t, now);
+  }
+
+  #hasIdle(): boolean {
+    return this.#idle.length > 0 || this.#failedHead < this.#failedIdle.length;
+  }
+
+  /** A free connection: a working one if any, else the one whose connect failed longest ago. */
+  #takeIdle(): number {
+    if (this.#idle.length > 0) return this.#idle.pop()!;
+    const i = this.#failedIdle[this.#failedHead++]!;
+    if (this.#failedHead === this.#failedIdle.length) {
+      // Drained: start the queue over rather than let it grow by one slot per failure.
+      this.#failedIdle.length = 0;
+      this.#failedHead = 0;
+    }
+    return i;
   }
 
   /** Counts, once each, the slots that are due while every connection is busy. */

@@ -4,6 +4,7 @@
  * final one, stop on STOP and finish on END. All I/O goes through the injected bus, clock and
  * test runner, so the same class runs under `main.ts` and in tests.
  */
+import { trimOldest } from "../shared/bounded.ts";
 import type { Delivered, MessageBus, Subscription } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
 import type { MetricsInput, TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
@@ -14,6 +15,14 @@ import { assertNever, type LoadSpec } from "./worker_protocol.ts";
 
 /** How long a trigger that arrived before its config waits for it. */
 export const PENDING_TRIGGER_MS = 10_000;
+/**
+ * The most test configs a node keeps, newest first: tests are triggered soon after they are
+ * created, so only a test created 100 tests ago and never triggered is forgotten. Also bounds the
+ * triggers waiting for their config.
+ */
+export const MAX_CONFIGS = 100;
+/** The most ids of tests already run that a node remembers, to ignore a repeated trigger. */
+export const MAX_DONE_IDS = 10_000;
 
 /** What a driver node needs. */
 export interface DriverNodeDeps {
@@ -138,6 +147,14 @@ export class DriverNode {
       default:
         assertNever(delivered, "delivery");
     }
+    this.#prune();
+  }
+
+  /** Keeps only the newest entries of what the test ids on Kafka fill (see shared/bounded.ts). */
+  #prune(): void {
+    trimOldest(this.#configs, MAX_CONFIGS);
+    trimOldest(this.#pendingTriggers, MAX_CONFIGS);
+    trimOldest(this.#done, MAX_DONE_IDS);
   }
 
   #forMe(drivers: readonly string[] | undefined): boolean {

@@ -35,6 +35,7 @@ export const routes = {
     responses: {
       201: json(s.testViewSchema, "The test, in state created"),
       400: errorResponse("Invalid body; each bad field is named"),
+      413: errorResponse("Body larger than 8 MiB, refused unread"),
       ...unavailable,
     },
   }),

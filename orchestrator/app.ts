@@ -10,6 +10,7 @@ import { ApiError } from "../shared/api_error.ts";
 import type { Logger } from "../shared/log.ts";
 import { createHandlers, type HandlerDeps } from "./api_handlers.ts";
 import { routes } from "./api_routes.ts";
+import { limitBody } from "./body_limit.ts";
 import { type DocsAssets, fallbackPage, swaggerPage } from "./docs_page.ts";
 import { NotFoundError, UnavailableError } from "./errors.ts";
 
@@ -80,6 +81,8 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
   app.notFound((c) =>
     new NotFoundError(`No route for ${c.req.method} ${c.req.path}`).getResponse()
   );
+  // First, so an oversized body is refused before anything else looks at the request.
+  app.use(limitBody());
   const connected = deps.kafkaConnected;
   if (connected) {
     app.use(async (c, next) => {

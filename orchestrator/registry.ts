@@ -7,7 +7,17 @@
  * discovered from their heartbeats alone (their IP stays unknown until they register again).
  */
 import type { DriverStatus } from "../shared/api.ts";
+import { trimOldest } from "../shared/bounded.ts";
 import type { HeartbeatMessage, RegisterMessage } from "../shared/messages.ts";
+
+/** A driver lost for this long is forgotten: an hour to notice it and look into what happened. */
+export const FORGET_LOST_MS = 3_600_000;
+/**
+ * The most drivers (and registrations) kept: alive drivers always, and beyond that the lost ones
+ * heard from most recently. Node ids come from Kafka, so whatever publishes there cannot grow the
+ * registry without bound.
+ */
+export const MAX_DRIVERS = 1_000;
 
 /** What the orchestrator knows about one driver. */
 export interface DriverInfo {
@@ -134,7 +144,25 @@ export class DriverRegistry {
         changes.push({ node_id: info.node_id, status: "lost" });
       }
     }
+    this.#forget(now);
     return changes;
+  }
+
+  /**
+   * Forgets the drivers lost for {@link FORGET_LOST_MS}, and past {@link MAX_DRIVERS} the lost
+   * ones silent longest, with their registrations.
+   */
+  #forget(now: number): void {
+    let excess = this.#drivers.size - MAX_DRIVERS;
+    const lost = [...this.#drivers.values()].filter((d) => d.status === "lost");
+    if (lost.length === 0 && this.#registrations.size <= MAX_DRIVERS) return;
+    for (const d of lost.sort((a, b) => a.last_heartbeat - b.last_heartbeat)) {
+      if (excess <= 0 && now - d.last_heartbeat < FORGET_LOST_MS) break;
+      this.#drivers.delete(d.node_id);
+      this.#registrations.delete(d.node_id);
+      excess--;
+    }
+    trimOldest(this.#registrations, MAX_DRIVERS);
   }
 
   /** One driver, or undefined. */

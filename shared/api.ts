@@ -260,8 +260,9 @@ export const shutdownSchema = z.object({ shutting_down: z.literal(true) }).opena
 export type ShutdownBody = z.infer<typeof shutdownSchema>;
 
 /**
- * What the dashboard receives once a second (`GET /dashboard/events`, `/dashboard/snapshot`):
- * drivers, the newest tests and the test in focus with its series. Not part of the OpenAPI
+ * What the dashboard shows (`/dashboard/snapshot`, and the first event of `/dashboard/events`,
+ * whose later events are deltas: dashboard/snapshot_delta.ts): drivers, the newest tests and the
+ * test in focus with its series. Not part of the OpenAPI
  * document: the dashboard's page is its only reader.
  */
 export const snapshotSchema = z.object({

@@ -95,8 +95,12 @@ export const testParamsShape = {
   target_throughput: z.number().finite().positive().max(10_000_000).nullable().optional(),
   /** Upper bound on the test's length in seconds; absent or null means "until the count is done". */
   duration_s: z.number().finite().positive().max(86_400).nullable().optional(),
-  /** Keep-alive connections per driver. */
-  connections: z.number().int().positive().max(100_000).default(10),
+  /**
+   * Keep-alive connections per driver, at most 10,000: each is a socket, so a file descriptor and
+   * one of the ~28,000 ephemeral ports Linux has per target address by default, plus a 64 KiB read
+   * buffer once connected (10,000 hold 625 MiB). More load needs more drivers, not more sockets.
+   */
+  connections: z.number().int().positive().max(10_000).default(10),
   /** Per-request timeout. */
   timeout_ms: z.number().int().positive().max(600_000).default(10_000),
   /** The drivers this test is for; absent or empty means every driver that is triggered. */

@@ -1,5 +1,6 @@
-// surge dashboard: live state over server-sent events (/dashboard/events), commands through the
-// REST API (/api/tests ...). A classic browser script; render.js provides `Surge`.
+// surge dashboard: live state over server-sent events (/dashboard/events: a whole snapshot, then
+// deltas), commands through the REST API (/api/tests ...). A classic browser script; render.js
+// provides `Surge`, delta.js `SurgeDelta`.
 "use strict";
 (() => {
   const S = globalThis.Surge;
@@ -216,11 +217,19 @@
     source?.close();
     const query = focus ? `?test=${encodeURIComponent(focus)}` : "";
     source = new EventSource(`/dashboard/events${query}`);
-    source.addEventListener("snapshot", (event) => {
+    const live = () => {
       clearTimeout(staleTimer);
       $("conn").textContent = "live";
       $("conn").className = "conn on";
+    };
+    source.addEventListener("snapshot", (event) => {
+      live();
       apply(JSON.parse(event.data));
+    });
+    // Every stream starts with a whole snapshot, so a delta always has one to apply to.
+    source.addEventListener("delta", (event) => {
+      live();
+      apply(globalThis.SurgeDelta.applyDelta(lastSnapshot, JSON.parse(event.data)));
     });
     source.addEventListener("error", () => {
       // The server ends each stream after a few seconds and EventSource reconnects by itself;

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
+import type { Hono } from "hono";
 import { createDashboardRoutes } from "../../dashboard/routes.ts";
 import { renderReportHtml, scriptJson } from "../../dashboard/report_html.ts";
+import "../../dashboard/client/delta.js";
 import { buildSnapshot, type DashboardSource } from "../../dashboard/snapshot.ts";
-import type { TestView, TimeSeries } from "../../shared/api.ts";
+import type { SnapshotDelta } from "../../dashboard/snapshot_delta.ts";
+import type { Snapshot, TestView, TimeSeries } from "../../shared/api.ts";
 import { ApiError } from "../../shared/api_error.ts";
+import { pollUntil } from "../../shared/async.ts";
 import { driver, testView } from "../cli/fixtures.ts";
 
 const series: TimeSeries = {
@@ -37,6 +41,18 @@ function fakeSource(tests: TestView[]): DashboardSource {
     timeseries: () => series,
   };
 }
+
+const { applyDelta } = (globalThis as unknown as {
+  SurgeDelta: { applyDelta: (snapshot: Snapshot, delta: SnapshotDelta) => Snapshot };
+}).SurgeDelta;
+
+/** Asks for an event stream every 20 ms until one is granted (for up to 5 s). */
+const freedStream = (app: Hono) =>
+  pollUntil(async () => {
+    const res = await app.request("/dashboard/events");
+    if (res.status === 200) return res;
+    await res.body?.cancel();
+  }, { what: "a free event stream", timeoutMs: 5_000, intervalMs: 20 });
 
 const older = testView({ test_id: "old", state: "finished" });
 const running = testView({ test_id: "run", state: "running", settled: false });
@@ -83,7 +99,7 @@ Deno.test("the dashboard serves its page, its scripts and uPlot from the npm pac
   assert.match((await missing.json()).error, /nope\.js/);
 });
 
-Deno.test("the event stream pushes snapshots every interval and ends after its lifetime", async () => {
+Deno.test("the event stream pushes a snapshot, then a delta every interval, and ends after its lifetime", async () => {
   const app = createDashboardRoutes({
     source: fakeSource([running, older]),
     pushMs: 20,
@@ -92,12 +108,68 @@ Deno.test("the event stream pushes snapshots every interval and ends after its l
   const res = await app.request("/dashboard/events?test=old");
   assert.match(res.headers.get("content-type")!, /text\/event-stream/);
   const text = await res.text();
-  const events = text.split("\n\n").filter((e) => e.includes("event: snapshot"));
+  const events = text.split("\n\n").filter((e) => e.includes("event: "));
   assert.ok(events.length >= 3, `only ${events.length} events:\n${text}`);
-  const data = JSON.parse(events[0]!.split("\n").find((l) => l.startsWith("data: "))!.slice(6));
+  const kinds = events.map((e) => /event: (\w+)/.exec(e)![1]);
+  assert.deepEqual(kinds, ["snapshot", ...kinds.slice(1).map(() => "delta")]);
+  const payloads = events.map((e) => e.split("\n").find((l) => l.startsWith("data: "))!.slice(6));
+  const data = JSON.parse(payloads[0]!);
   assert.equal(data.current.test.test_id, "old");
   assert.deepEqual(data.current.timeseries, series);
   assert.match(text, /retry: 500/);
+  // Each delta is smaller than the snapshot, and applying them (with the browser's code) gives
+  // the snapshot of the last push's time.
+  let held = data;
+  for (const payload of payloads.slice(1)) {
+    assert.ok(payload.length < payloads[0]!.length, `${payload.length} ≥ ${payloads[0]!.length}`);
+    held = applyDelta(held, JSON.parse(payload));
+  }
+  assert.deepEqual(held, buildSnapshot(fakeSource([running, older]), held.time, "old"));
+});
+
+/** Opens an event stream and reads its first event, leaving the stream open. */
+async function openStream(app: Hono): Promise<{ res: Response; first: string }> {
+  const res = await app.request("/dashboard/events");
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  return { res, first: new TextDecoder().decode(value) };
+}
+
+Deno.test("event streams are capped: the one past the cap gets 503 until a stream closes", async () => {
+  const app = createDashboardRoutes({ source: fakeSource([running]), pushMs: 10, maxStreams: 2 });
+  const a = await openStream(app);
+  const b = await openStream(app);
+  try {
+    assert.match(a.first, /event: snapshot/);
+    const refused = await app.request("/dashboard/events");
+    assert.equal(refused.status, 503);
+    assert.match((await refused.json()).error, /at most 2/);
+    // A client going away frees its stream at the next push.
+    await a.res.body!.cancel();
+    await (await freedStream(app)).body!.cancel();
+  } finally {
+    await a.res.body!.cancel().catch(() => {});
+    await b.res.body!.cancel();
+  }
+});
+
+Deno.test("a client that stops reading loses its stream after the write timeout", async () => {
+  const app = createDashboardRoutes({
+    source: fakeSource([running]),
+    pushMs: 5,
+    maxStreams: 1,
+    writeTimeoutMs: 100,
+  });
+  // Never read: the stream's pushes back up behind the first one.
+  const stuck = await app.request("/dashboard/events");
+  try {
+    assert.equal((await app.request("/dashboard/events")).status, 503);
+    await (await freedStream(app)).body!.cancel();
+  } finally {
+    await stuck.body!.cancel().catch(() => {});
+  }
 });
 
 Deno.test("/dashboard/snapshot answers once with JSON", async () => {

@@ -8,7 +8,7 @@ import { sleep } from "../../shared/async.ts";
 import { MemoryBus } from "../../shared/bus.ts";
 import { createLogger } from "../../shared/log.ts";
 import { type MetricsMessage, parseMessage, type TestConfigInput } from "../../shared/messages.ts";
-import { DriverNode, PENDING_TRIGGER_MS } from "../../driver/node.ts";
+import { DriverNode, MAX_CONFIGS, PENDING_TRIGGER_MS } from "../../driver/node.ts";
 import type { PoolOptions, PoolReport, RunningTest } from "../../driver/pool.ts";
 import { createTotals } from "../../driver/totals.ts";
 import type { LoadSpec } from "../../driver/worker_protocol.ts";
@@ -259,3 +259,28 @@ for (const skewMs of [60_000, -300_000]) {
     }
   });
 }
+
+Deno.test("a node keeps the newest 100 configs and pending triggers, whatever Kafka sends", async () => {
+  const t = setup();
+  await t.node.start();
+  const many = MAX_CONFIGS + 50;
+  for (let i = 0; i < many; i++) await t.bus.publish("test_config", config(`c${i}`));
+  // The oldest 50 are forgotten: their triggers wait for a config, as for an unknown test.
+  await t.bus.publish("trigger", { trigger: "YES", test_id: "c0", timestamp: t.now() });
+  assert.equal(t.runs.length, 0);
+  await t.bus.publish("trigger", { trigger: "YES", test_id: `c${many - 1}`, timestamp: t.now() });
+  assert.equal(t.runs.length, 1);
+  t.runs[0]!.report(true, 1);
+  await flush();
+
+  // Triggers for tests nobody configured: only the newest 100 wait for their config.
+  for (let i = 0; i < many; i++) {
+    await t.bus.publish("trigger", { trigger: "YES", test_id: `u${i}`, timestamp: t.now() });
+  }
+  await t.bus.publish("test_config", config("u0"));
+  assert.equal(t.runs.length, 1, "u0's trigger was forgotten");
+  await t.bus.publish("test_config", config(`u${many - 1}`));
+  assert.equal(t.runs.length, 2);
+  t.runs[1]!.report(true, 1);
+  await t.node.close();
+});

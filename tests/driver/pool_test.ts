@@ -119,7 +119,7 @@ Deno.test("a port nobody listens on gives connect_refused errors and the test st
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  const r = await run(spec(`http://127.0.0.1:${port}/`, { count: 20, connections: 2 }));
+  const r = await run(spec(`http://127.0.0.1:${port}/`, { count: 20, connections: 10 }));
   assertBalanced(r);
   assert.deepEqual(r.errorKinds, { connect_refused: 20 });
 });

@@ -123,6 +123,12 @@ const INVALID: Case[] = [
     field: "connections",
   },
   {
+    name: "connections above the 10,000 per driver cap",
+    kind: "test_config",
+    raw: mutate("test_config", { connections: 10_001 }),
+    field: "connections",
+  },
+  {
     name: "no count and no duration",
     kind: "test_config",
     raw: mutate("test_config", { message_count_per_driver: 0 }),
