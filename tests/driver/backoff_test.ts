@@ -65,8 +65,9 @@ Deno.test("closed model, refused target: each connection dials by the backoff, o
     endMs: startMs + 1_500,
   });
   const s = rec.snapshot(true);
-  // 20 connections × 9 dials in 1.5 s (0, 10, … 1270 ms); the old 10 ms spin allowed 20 × 150.
-  assert.ok(dials() <= 20 * dialsWithin(1_500), `${dials()} dials`);
+  // 20 connections × 8 dials in 1.5 s (0, 10, 30, … 1270 ms), plus at most one each for a timer
+  // that fires a hair early at the window's edge; the old 10 ms spin allowed 20 × 150.
+  assert.ok(dials() <= 20 * (dialsWithin(1_500) + 1), `${dials()} dials`);
   assert.ok(dials() >= 20, "every connection tried");
   assert.equal(s.requests, dials(), "every request dialled once (no warm-up here)");
   assert.equal(s.errors, s.requests);

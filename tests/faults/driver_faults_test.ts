@@ -78,11 +78,23 @@ Deno.test({
         target_url: targetUrl,
         connections: 2,
       });
-    const settled = (base: string, id: string) =>
-      until(`test ${id} to settle`, async () => {
-        const test = await api(base, "GET", `/api/tests/${id}`);
-        return test.settled ? test : undefined;
-      });
+    const settled = async (base: string, id: string) => {
+      let last: Json;
+      try {
+        return await until(`test ${id} to settle`, async () => {
+          last = await api(base, "GET", `/api/tests/${id}`);
+          return last.settled ? last : undefined;
+        });
+      } catch (err) {
+        const drivers = await api(base, "GET", "/api/drivers").catch(() => null);
+        const tail = (c: TestProcess) => c.output().split("\n").slice(-15).join("\n");
+        throw new Error(
+          `${(err as Error).message}\ntest: ${JSON.stringify(last?.drivers)}\n` +
+            `drivers: ${JSON.stringify(drivers)}\n` +
+            group.processes.map((c) => `--- ${c.name}\n${tail(c)}`).join("\n"),
+        );
+      }
+    };
     silenceKafkajsTimerWarnings();
     const kafka = new Kafka({ clientId: "faults-forger", brokers, logLevel: 0 });
     const producer = kafka.producer();
