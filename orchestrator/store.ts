@@ -6,9 +6,13 @@
  * Every snapshot is written before its Kafka message is acknowledged (the handler is synchronous
  * up to the write), so a crash loses nothing the orchestrator had already read; on restart the
  * snapshots are replayed to rebuild a test's aggregate and series exactly.
+ *
+ * A read or write that the disk or a lock refuses throws a StorageError (503) naming the
+ * operation (database.ts); writes that belong together run in one {@link Store.transaction}, so a
+ * reader never sees half of them.
  */
-import { DatabaseSync } from "node:sqlite";
 import type { MetricsMessage, TestConfigMessage } from "../shared/messages.ts";
+import { Database, type StorageHealth } from "./database.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 
 /** A test as stored. */
@@ -69,82 +73,103 @@ function toStoredTest(row: Row): StoredTest {
 
 /** The orchestrator's persistent state. Synchronous, like `node:sqlite` itself. */
 export class Store {
-  #db: DatabaseSync;
+  #db: Database;
 
   /** Opens (creating if needed) the database at `path`; `":memory:"` for a throwaway one. */
   constructor(path: string) {
-    try {
-      this.#db = new DatabaseSync(path);
-      // WAL keeps readers and the writer apart; NORMAL sync loses nothing on a process crash.
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-      this.#db.exec(SCHEMA);
-    } catch (err) {
-      throw new Error(`Cannot open the orchestrator database at ${path}`, { cause: err });
-    }
+    this.#db = new Database(path, SCHEMA);
+  }
+
+  /** What the writes have met lately: writable, or failing since when and why. */
+  health(): StorageHealth {
+    return this.#db.health();
+  }
+
+  /** Runs `fn` as one transaction: all of its writes are stored, or none is (nested: joins). */
+  transaction<T>(operation: string, fn: () => T): T {
+    return this.#db.transaction(operation, fn);
   }
 
   /** A value from the meta table, created with `make()` on first use. */
   meta(key: string, make: () => string): string {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
-      | Row
-      | undefined;
+    const row = this.#db.read(
+      `read "${key}"`,
+      (db) => db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined,
+    );
     if (row) return String(row.value);
     const value = make();
-    this.#db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(key, value);
+    this.#db.write(
+      `save "${key}"`,
+      (db) => db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(key, value),
+    );
     return value;
   }
 
   /** Adds a new test; throws when the id exists. */
   insertTest(test: TestRecord): void {
-    this.#db.prepare(
-      `INSERT INTO tests (test_id, state, created_at, triggered_at, ended_at, config, lifecycle)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      test.test_id,
-      test.lifecycle.state,
-      test.created_at,
-      test.triggered_at,
-      test.ended_at,
-      JSON.stringify(test.config),
-      JSON.stringify(test.lifecycle),
-    );
+    this.#db.write(`insert test "${test.test_id}"`, (db) =>
+      db.prepare(
+        `INSERT INTO tests (test_id, state, created_at, triggered_at, ended_at, config, lifecycle)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        test.test_id,
+        test.lifecycle.state,
+        test.created_at,
+        test.triggered_at,
+        test.ended_at,
+        JSON.stringify(test.config),
+        JSON.stringify(test.lifecycle),
+      ));
   }
 
   /** Saves a test's lifecycle and times. */
   updateTest(test: TestRecord): void {
-    this.#db.prepare(
-      `UPDATE tests SET state = ?, triggered_at = ?, ended_at = ?, lifecycle = ? WHERE test_id = ?`,
-    ).run(
-      test.lifecycle.state,
-      test.triggered_at,
-      test.ended_at,
-      JSON.stringify(test.lifecycle),
-      test.test_id,
-    );
+    this.#db.write(`save test "${test.test_id}"`, (db) =>
+      db.prepare(
+        `UPDATE tests SET state = ?, triggered_at = ?, ended_at = ?, lifecycle = ? WHERE test_id = ?`,
+      ).run(
+        test.lifecycle.state,
+        test.triggered_at,
+        test.ended_at,
+        JSON.stringify(test.lifecycle),
+        test.test_id,
+      ));
   }
 
-  /** Caches a settled test's results and series (derivable from the snapshots, but costly). */
-  saveResults(testId: string, results: unknown, series: unknown): void {
-    this.#db.prepare("UPDATE tests SET results = ?, series = ? WHERE test_id = ?").run(
-      JSON.stringify(results),
-      JSON.stringify(series),
-      testId,
-    );
+  /**
+   * Saves a settled test's lifecycle with its results and series (derivable from the snapshots,
+   * but costly), in one statement: a reader sees the test settled with its results, or neither.
+   */
+  saveResults(test: TestRecord, results: unknown, series: unknown): void {
+    this.#db.write(`save the results of test "${test.test_id}"`, (db) =>
+      db.prepare(
+        `UPDATE tests SET state = ?, ended_at = ?, lifecycle = ?, results = ?, series = ?
+         WHERE test_id = ?`,
+      ).run(
+        test.lifecycle.state,
+        test.ended_at,
+        JSON.stringify(test.lifecycle),
+        JSON.stringify(results),
+        JSON.stringify(series),
+        test.test_id,
+      ));
   }
 
   /** One test, or undefined. */
   getTest(testId: string): StoredTest | undefined {
-    const row = this.#db.prepare("SELECT * FROM tests WHERE test_id = ?").get(testId) as
-      | Row
-      | undefined;
+    const row = this.#db.read(
+      `read test "${testId}"`,
+      (db) => db.prepare("SELECT * FROM tests WHERE test_id = ?").get(testId) as Row | undefined,
+    );
     return row ? toStoredTest(row) : undefined;
   }
 
   /** Tests, newest first. */
   listTests(limit = 1000): StoredTest[] {
-    const rows = this.#db.prepare("SELECT * FROM tests ORDER BY seq DESC LIMIT ?").all(
-      limit,
-    ) as Row[];
+    const rows = this.#db.read(
+      "list tests",
+      (db) => db.prepare("SELECT * FROM tests ORDER BY seq DESC LIMIT ?").all(limit) as Row[],
+    );
     return rows.map(toStoredTest);
   }
 
@@ -153,38 +178,46 @@ export class Store {
    * (stopped tests still draining, or a crash between the last snapshot and the cache).
    */
   openTests(): StoredTest[] {
-    const rows = this.#db.prepare(
-      `SELECT * FROM tests WHERE state IN ('created', 'running') OR results IS NULL
-       ORDER BY seq ASC`,
-    ).all() as Row[];
+    const rows = this.#db.read("list the open tests", (db) =>
+      db.prepare(
+        `SELECT * FROM tests WHERE state IN ('created', 'running') OR results IS NULL
+         ORDER BY seq ASC`,
+      ).all() as Row[]);
     return rows.map(toStoredTest);
   }
 
   /** Keeps one accepted snapshot; a duplicate (same test, driver and report) is ignored. */
   addSnapshot(message: MetricsMessage, receivedAt: number): void {
-    this.#db.prepare(
-      `INSERT OR IGNORE INTO snapshots (test_id, node_id, report_id, received_at, message)
-       VALUES (?, ?, ?, ?, ?)`,
-    ).run(message.test_id, message.node_id, message.report_id, receivedAt, JSON.stringify(message));
+    const { test_id, node_id, report_id } = message;
+    this.#db.write(
+      `store report ${report_id} of driver "${node_id}" for test "${test_id}"`,
+      (db) =>
+        db.prepare(
+          `INSERT OR IGNORE INTO snapshots (test_id, node_id, report_id, received_at, message)
+           VALUES (?, ?, ?, ?, ?)`,
+        ).run(test_id, node_id, report_id, receivedAt, JSON.stringify(message)),
+    );
   }
 
   /** A test's snapshots in the order they must be replayed (per driver by report id). */
   snapshots(testId: string): MetricsMessage[] {
-    const rows = this.#db.prepare(
-      "SELECT message FROM snapshots WHERE test_id = ? ORDER BY node_id, report_id",
-    ).all(testId) as Row[];
+    const rows = this.#db.read(`read the metrics of test "${testId}"`, (db) =>
+      db.prepare(
+        "SELECT message FROM snapshots WHERE test_id = ? ORDER BY node_id, report_id",
+      ).all(testId) as Row[]);
     return rows.map((r) => JSON.parse(String(r.message)) as MetricsMessage);
   }
 
   /** The highest report id stored for a (test, driver), or -1. */
   lastReportId(testId: string, nodeId: string): number {
-    const row = this.#db.prepare(
-      "SELECT MAX(report_id) AS r FROM snapshots WHERE test_id = ? AND node_id = ?",
-    ).get(testId, nodeId) as Row | undefined;
+    const row = this.#db.read(`read the metrics of test "${testId}"`, (db) =>
+      db.prepare(
+        "SELECT MAX(report_id) AS r FROM snapshots WHERE test_id = ? AND node_id = ?",
+      ).get(testId, nodeId) as Row | undefined);
     return row?.r == null ? -1 : Number(row.r);
   }
 
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 }

@@ -183,7 +183,7 @@ export class TestBook {
   settleIfDone(record: TestRecord): void {
     if (!isSettled(record)) return;
     const aggregate = this.aggregate(record.test_id);
-    this.#store.saveResults(record.test_id, resultsOf(record, aggregate), aggregate.series());
+    this.#store.saveResults(record, resultsOf(record, aggregate), aggregate.series());
     this.#open.delete(record.test_id);
     this.#aggregates.delete(record.test_id);
   }

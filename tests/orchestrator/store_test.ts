@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { BUSY_TIMEOUT_MS } from "../../orchestrator/database.ts";
+import { StorageError } from "../../orchestrator/storage_error.ts";
 import { Store, type TestRecord } from "../../orchestrator/store.ts";
+import { thrown } from "../support/thrown.ts";
 import { FakeDriver } from "./fake_driver.ts";
 
 const record = (id: string, created: number): TestRecord => ({
@@ -40,8 +44,11 @@ Deno.test("store: tests, snapshots and results survive closing and reopening", a
       store.addSnapshot(snap1, 100);
       store.addSnapshot(snap0, 101);
       store.addSnapshot(snap0, 102); // duplicate: ignored
-      store.saveResults("a", { overall: { responses: 3 } }, { overall: [] });
-      assert.throws(() => store.insertTest(record("a", 4)), /UNIQUE constraint failed/);
+      store.saveResults(a, { overall: { responses: 3 } }, { overall: [] });
+      // A broken rule is a bug, not a storage failure: it stays the error it is (500).
+      const duplicate = thrown(() => store.insertTest(record("a", 4)));
+      assert.match(String(duplicate), /UNIQUE constraint failed/);
+      assert.ok(!(duplicate instanceof StorageError));
       assert.equal(store.meta("instance", () => "first"), "first");
       store.close();
     }
@@ -79,4 +86,69 @@ Deno.test("store: a path that cannot be opened is a clear error", () => {
     () => new Store("/nonexistent-dir-for-surge/x/surge.sqlite"),
     /Cannot open the orchestrator database at \/nonexistent-dir-for-surge/,
   );
+});
+
+Deno.test("store: a transaction stores all of its writes or none", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "surge-store-" });
+  const store = new Store(`${dir}/surge.sqlite`);
+  try {
+    assert.throws(() =>
+      store.transaction("add two tests", () => {
+        store.insertTest(record("a", 1));
+        store.insertTest(record("a", 2)); // fails: the first insert must go too
+      }), /UNIQUE constraint failed/);
+    assert.deepEqual(store.listTests(), []);
+    store.transaction("add two tests", () => {
+      store.insertTest(record("a", 1));
+      // A nested call joins the outer transaction.
+      store.transaction("add one more", () => store.insertTest(record("b", 2)));
+    });
+    assert.deepEqual(store.listTests().map((t) => t.test_id), ["b", "a"]);
+    assert.equal(store.health().writable, true);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("store: a database locked elsewhere fails after the busy timeout with a 503 StorageError", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "surge-store-" });
+  const path = `${dir}/surge.sqlite`;
+  const store = new Store(path);
+  const other = new DatabaseSync(path);
+  try {
+    store.insertTest(record("a", 1));
+    other.exec("BEGIN EXCLUSIVE"); // as a backup or an sqlite3 shell might
+    const started = performance.now();
+    const err = thrown(() => store.insertTest(record("b", 2)));
+    const waited = performance.now() - started;
+    assert.ok(err instanceof StorageError);
+    assert.equal(err.status, 503);
+    assert.equal(err.code, "SQLITE_BUSY");
+    assert.equal(
+      err.message,
+      'Storage unavailable: cannot insert test "b": database is locked (SQLITE_BUSY)',
+    );
+    // The guarantee is a wait of at least the busy timeout (SQLite sleeps in steps up to it).
+    assert.ok(waited >= BUSY_TIMEOUT_MS * 0.9, `waited ${waited} ms`);
+    const health = store.health();
+    assert.equal(health.writable, false);
+    assert.equal(health.error, err.message);
+    assert.ok(health.failing_since !== null);
+    // Readers are not blocked by a writer in WAL mode.
+    assert.deepEqual(store.listTests().map((t) => t.test_id), ["a"]);
+    // A transaction fails at its start, leaving nothing behind.
+    assert.throws(
+      () => store.transaction("add c", () => store.insertTest(record("c", 3))),
+      /Storage unavailable: cannot add c: database is locked/,
+    );
+    other.exec("ROLLBACK");
+    store.insertTest(record("b", 2));
+    assert.deepEqual(store.listTests().map((t) => t.test_id), ["b", "a"]);
+    assert.deepEqual(store.health(), { writable: true, error: null, failing_since: null });
+  } finally {
+    other.close();
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
