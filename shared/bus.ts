@@ -22,7 +22,11 @@ export interface SubscribeOptions {
   kinds: readonly TopicKind[];
   /** Replay the topics from the start (true) or only see messages produced from now on. */
   fromBeginning: boolean;
-  /** Called once per valid message, in order per topic; a throw is logged and the message skipped. */
+  /**
+   * Called once per valid message, in order per topic; a throw is logged and the message skipped,
+   * except a transient one ({@link isTransient}): KafkaBus then calls again after a pause, and
+   * does not acknowledge the message until a call succeeds (MemoryBus only records it).
+   */
   onMessage: (delivered: Delivered) => void | Promise<void>;
 }
 
@@ -41,6 +45,16 @@ export interface MessageBus {
   /** How many invalid messages each topic has delivered to this process so far. */
   readonly invalid: InvalidCounts;
   close(): Promise<void>;
+}
+
+/**
+ * True for a handler error that says "not now" rather than "never": it carries `transient: true`
+ * (the orchestrator's StorageError does: its store is full or locked). Skipping such a message
+ * would lose it, so the bus delivers it again later instead.
+ */
+export function isTransient(err: unknown): boolean {
+  return typeof err === "object" && err !== null &&
+    (err as { transient?: unknown }).transient === true;
 }
 
 /** A zeroed {@link InvalidCounts}. */

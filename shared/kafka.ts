@@ -1,11 +1,13 @@
 /**
  * The Kafka implementation of {@link MessageBus}, on kafkajs. It parses every message at the edge:
  * one that does not validate is logged, counted and skipped, never thrown out of `eachMessage`
- * (kafkajs would redeliver a poison message forever).
+ * (kafkajs would redeliver a poison message forever). A handler's transient failure is retried
+ * in `eachMessage` with a growing pause (redelivery.ts), the offset uncommitted until it succeeds.
  */
 import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import type { InvalidCounts, MessageBus, SubscribeOptions, Subscription } from "./bus.ts";
-import { zeroInvalidCounts } from "./bus.ts";
+import { isTransient, zeroInvalidCounts } from "./bus.ts";
+import { handleUntilDone } from "./redelivery.ts";
 import { encodeMessage, type InputOf, parseMessage } from "./messages.ts";
 import { kindOfTopic, TOPIC_KINDS, type TopicKind, type TopicNames } from "./topics.ts";
 import type { Logger } from "./log.ts";
@@ -54,6 +56,8 @@ export class KafkaBus implements MessageBus {
   #producer: Producer | undefined;
   #connecting: Promise<Producer> | undefined;
   #consumers = new Set<Consumer>();
+  /** One per subscription: aborted on close, it ends a message's redelivery (redelivery.ts). */
+  #stops = new Set<AbortController>();
   #options: KafkaBusOptions;
   #log: Logger;
 
@@ -115,6 +119,8 @@ export class KafkaBus implements MessageBus {
       maxWaitTimeInMs: 100,
     });
     this.#consumers.add(consumer);
+    const stop = new AbortController();
+    this.#stops.add(stop);
     const joined = new Promise<void>((resolve) => {
       const off = consumer.on(consumer.events.GROUP_JOIN, () => {
         off();
@@ -128,7 +134,7 @@ export class KafkaBus implements MessageBus {
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
       await consumer.run({
-        eachMessage: async ({ topic, partition, message }) => {
+        eachMessage: async ({ topic, partition, message, heartbeat }) => {
           const end = ends.get(`${topic}/${partition}`);
           const old = end !== undefined && BigInt(message.offset) < end;
           const kind = kindOfTopic(this.#options.topics, topic);
@@ -147,8 +153,27 @@ export class KafkaBus implements MessageBus {
           }
           try {
             // The cast is sound: parseMessage(kind) returns MessageOf[kind].
-            await options.onMessage({ kind, message: parsed.value, old } as never);
+            const attempts = await handleUntilDone(
+              () => options.onMessage({ kind, message: parsed.value, old } as never),
+              {
+                heartbeat,
+                signal: stop.signal,
+                onRetry: (err, attempt, pauseMs) =>
+                  this.#log.warn("message not handled yet; it is delivered again, unacknowledged", {
+                    topic,
+                    offset: message.offset,
+                    attempt,
+                    retry_in_ms: pauseMs,
+                    error: err instanceof Error ? err.message : String(err),
+                  }),
+              },
+            );
+            if (attempts > 1) {
+              this.#log.info("message handled", { topic, offset: message.offset, attempts });
+            }
           } catch (err) {
+            // Closing during a transient failure: thrown, so kafkajs does not commit its offset.
+            if (isTransient(err)) throw err;
             this.#log.error("message handler failed; message skipped", {
               topic,
               offset: message.offset,
@@ -159,12 +184,15 @@ export class KafkaBus implements MessageBus {
       });
     } catch (err) {
       this.#consumers.delete(consumer);
+      this.#stops.delete(stop);
       await consumer.disconnect().catch(() => {});
       throw err;
     }
     await joined;
     return {
       close: async () => {
+        stop.abort();
+        this.#stops.delete(stop);
         this.#consumers.delete(consumer);
         await consumer.disconnect();
       },
@@ -189,6 +217,8 @@ export class KafkaBus implements MessageBus {
   }
 
   async close(): Promise<void> {
+    for (const stop of this.#stops) stop.abort();
+    this.#stops.clear();
     const consumers = [...this.#consumers];
     this.#consumers.clear();
     await Promise.allSettled(consumers.map((c) => c.disconnect()));

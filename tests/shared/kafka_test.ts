@@ -89,3 +89,54 @@ kafkaTest(
     }
   },
 );
+
+/** A handler error the bus must retry, never skip (as the orchestrator's StorageError). */
+class StoreFull extends Error {
+  readonly transient = true;
+}
+
+kafkaTest(
+  "a transient handler failure delays a message, never skips it; closing leaves it uncommitted",
+  async () => {
+    const { bus } = await createTestBus("kafka-transient");
+    const groupId = `transient-${crypto.randomUUID()}`;
+    const seen: string[] = [];
+    let full = true;
+    try {
+      const first = await bus.subscribe({
+        groupId,
+        kinds: ["register"],
+        fromBeginning: true,
+        onMessage: (d) => {
+          const id = (d.message as { node_id: string }).node_id;
+          seen.push(id);
+          if (id === "c" && full) throw new StoreFull("database or disk is full");
+        },
+      });
+      for (const id of ["a", "b", "c"]) {
+        await bus.publish("register", { ...VALID.register, node_id: id });
+      }
+      // c fails at 0 ms, then after pauses of 250 and 500 ms: three attempts by 750 ms.
+      await eventually("c to be tried three times", () => seen.length >= 5, 20_000);
+      assert.deepEqual(seen.slice(0, 5), ["a", "b", "c", "c", "c"]);
+      const closing = performance.now();
+      await first.close();
+      assert.ok(performance.now() - closing < 5000, "closing cuts the pause short");
+
+      // The same group again: a and b were committed, c was not, so c comes first.
+      seen.length = 0;
+      full = false;
+      await bus.subscribe({
+        groupId,
+        kinds: ["register"],
+        fromBeginning: true,
+        onMessage: (d) => void seen.push((d.message as { node_id: string }).node_id),
+      });
+      await bus.publish("register", { ...VALID.register, node_id: "d" });
+      await eventually("c and d", () => seen.length >= 2, 20_000);
+      assert.deepEqual(seen, ["c", "d"]);
+    } finally {
+      await bus.close();
+    }
+  },
+);
