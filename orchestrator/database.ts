@@ -32,12 +32,15 @@ export class Database {
   #db: DatabaseSync;
   #health: StorageHealth = HEALTHY;
 
-  /** Opens (creating if needed) the database at `path` and runs `schema`; throws when it cannot. */
-  constructor(path: string, schema: string) {
+  /**
+   * Opens (creating if needed) the database at `path` and runs `schema`; throws when it cannot.
+   * `busyTimeoutMs` is for tests that would rather not wait {@link BUSY_TIMEOUT_MS} per write.
+   */
+  constructor(path: string, schema: string, busyTimeoutMs = BUSY_TIMEOUT_MS) {
     try {
       this.#db = new DatabaseSync(path);
       // First, so that even switching to WAL waits for another process's lock.
-      this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
+      this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)};`);
       // WAL keeps readers and the writer apart; NORMAL sync loses nothing on a process crash.
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       this.#db.exec(schema);

@@ -75,9 +75,12 @@ function toStoredTest(row: Row): StoredTest {
 export class Store {
   #db: Database;
 
-  /** Opens (creating if needed) the database at `path`; `":memory:"` for a throwaway one. */
-  constructor(path: string) {
-    this.#db = new Database(path, SCHEMA);
+  /**
+   * Opens (creating if needed) the database at `path`; `":memory:"` for a throwaway one. A lock
+   * held elsewhere is waited for `busyTimeoutMs` (default BUSY_TIMEOUT_MS, database.ts).
+   */
+  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
+    this.#db = new Database(path, SCHEMA, options.busyTimeoutMs);
   }
 
   /** What the writes have met lately: writable, or failing since when and why. */
