@@ -13,11 +13,11 @@
  * the usual window and are lost otherwise, which settles the test like any other loss.
  */
 import type { Driver, TestParams, TestSummary, TestView, TimeSeries } from "../shared/api.ts";
-import type { Delivered, MessageBus, Subscription } from "../shared/bus.ts";
+import { type Delivered, isTransient, type MessageBus, type Subscription } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage } from "../shared/messages.ts";
 import { ConflictError, UnavailableError } from "./errors.ts";
-import { createdLifecycle, hasUnsettledDrivers, isBusy } from "./lifecycle.ts";
+import { createdLifecycle, hasUnsettledDrivers, isBusy, type LifecycleEvent } from "./lifecycle.ts";
 import { DriverWatch } from "./driver_watch.ts";
 import { DriverRegistry } from "./registry.ts";
 import type { Store, TestRecord } from "./store.ts";
@@ -135,11 +135,14 @@ export class Controller {
   /**
    * Handles one validated message from the bus. An error while handling it is logged and counted,
    * never thrown: it must not stop the consumer, and one test's bad data must not stop the others.
+   * Except a transient one (the store refused to keep a snapshot): thrown, the bus retries it.
    */
   handle(delivered: Delivered): void {
     try {
       this.#handle(delivered);
     } catch (err) {
+      // Not stored yet (the store is full or locked): the bus delivers it again, unacknowledged.
+      if (isTransient(err)) throw err;
       this.#book.counters.handler_errors++;
       this.#log.error("failed to handle a message; skipped", {
         kind: delivered.kind,
@@ -233,6 +236,7 @@ export class Controller {
       }
       this.#book.settleIfDone(record);
     }
+    this.#book.upkeep();
   }
 
   async #publish(what: string, send: () => Promise<void>): Promise<void> {
@@ -265,7 +269,9 @@ export class Controller {
         lifecycle: createdLifecycle(),
       });
     } catch (err) {
-      throw new ConflictError((err as Error).message);
+      // A taken id is a conflict; a store that refused (StorageError, 503) stays what it is.
+      if (!(err instanceof RangeError)) throw err;
+      throw new ConflictError(err.message);
     }
     this.#log.info("test created", { test_id: testId, test_type: config.test_type });
     return this.getTest(testId);
@@ -311,7 +317,11 @@ export class Controller {
       const run = this.registry.get(nodeId)?.instance_id;
       if (run) instances[nodeId] = run;
     }
-    const error = this.#book.apply(record, { type: "trigger", drivers: chosen, instances });
+    const error = this.#unlessRefused(record, before, {
+      type: "trigger",
+      drivers: chosen,
+      instances,
+    });
     if (error) throw new ConflictError(error);
     const aggregate = this.#book.aggregate(testId);
     for (const nodeId of chosen) {
@@ -344,7 +354,7 @@ export class Controller {
     const record = this.#book.get(testId);
     const before = { lifecycle: record.lifecycle, ended_at: record.ended_at };
     const wasRunning = record.lifecycle.state === "running";
-    const error = this.#book.apply(record, { type: "stop" });
+    const error = this.#unlessRefused(record, before, { type: "stop" });
     if (error) throw new ConflictError(error);
     if (wasRunning) {
       const now = this.#now();
@@ -367,6 +377,20 @@ export class Controller {
     }
     this.#book.settleIfDone(record);
     return this.getTest(testId);
+  }
+
+  /** A command's transition; when the store refuses it, it did not happen (`before` again). */
+  #unlessRefused(
+    record: TestRecord,
+    before: Partial<TestRecord>,
+    event: LifecycleEvent,
+  ): string | undefined {
+    try {
+      return this.#book.apply(record, event);
+    } catch (err) {
+      Object.assign(record, before);
+      throw err;
+    }
   }
 
   /** Tells every driver to finish and exit (`END`); returns the drivers that were alive. */

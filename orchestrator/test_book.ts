@@ -3,6 +3,11 @@
  * settled tests in the store with their cached results. Metrics are ingested here, lifecycle
  * events applied and saved here, and a test's results are cached once nothing can change them.
  * No I/O beyond the injected store.
+ *
+ * When the store refuses a write (StorageError: disk full, database locked), what happened is
+ * kept apart from what was recorded: a metrics message is stored with its consequences in one
+ * transaction or not at all (the bus then delivers it again); a driver lost or back stands in
+ * memory, and a settlement the store refused is tried again by {@link TestBook.upkeep}.
  */
 import type { TestSummary, TestView, TimeSeries } from "../shared/api.ts";
 import type { Logger } from "../shared/log.ts";
@@ -11,6 +16,7 @@ import { scheduledRate } from "../shared/saturation.ts";
 import { TestAggregate } from "./aggregator.ts";
 import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
+import { StorageError } from "./storage_error.ts";
 import type { Store, StoredTest, TestRecord } from "./store.ts";
 import type { Series } from "./timeseries.ts";
 import {
@@ -56,6 +62,9 @@ function windowMs(config: TestRecord["config"]): number {
   return duration + config.timeout_ms + WINDOW_SLACK_MS;
 }
 
+/** How long {@link TestBook.upkeep} waits after the store refused a settlement. */
+const UPKEEP_RETRY_MS = 5000;
+
 /** Tests, their lifecycles and their aggregates. */
 export class TestBook {
   readonly counters: MetricsCounters = {
@@ -77,6 +86,8 @@ export class TestBook {
   /** Tests that are not settled yet, by id. */
   #open = new Map<string, TestRecord>();
   #aggregates = new Map<string, TestAggregate>();
+  /** When {@link upkeep} may try the store again after it refused a settlement. */
+  #upkeepAt = 0;
 
   constructor(deps: { store: Store; logger: Logger; now: () => number }) {
     this.#store = deps.store;
@@ -95,7 +106,7 @@ export class TestBook {
         const aggregate = this.aggregate(record.test_id);
         for (const nodeId of aggregate.nodes()) {
           if (aggregate.latest(nodeId)?.final) {
-            this.apply(record, { type: "driver_final", node_id: nodeId });
+            this.#applyInMemory(record, { type: "driver_final", node_id: nodeId });
           }
         }
         this.settleIfDone(record);
@@ -145,7 +156,10 @@ export class TestBook {
     this.#store.updateTest(record);
   }
 
-  /** Applies a lifecycle event and saves the test; returns the error of a refused event. */
+  /**
+   * Applies a lifecycle event and saves the test; returns the error of a refused event. Throws a
+   * StorageError when the store refuses the save, the event applied in memory.
+   */
   apply(record: TestRecord, event: LifecycleEvent): string | undefined {
     const result = transition(record.test_id, record.lifecycle, event);
     if (!result.ok) return result.error;
@@ -163,10 +177,13 @@ export class TestBook {
     return undefined;
   }
 
-  /** Applies one event to every open test (a driver lost or back). */
+  /**
+   * Applies one event to every open test (a driver lost or back). It stands even when the store
+   * refuses to save it: the next save of the test, or its settlement, records it.
+   */
   applyToOpen(event: LifecycleEvent): void {
     for (const record of this.open()) {
-      this.apply(record, event);
+      this.#applyInMemory(record, event);
       this.settleIfDone(record);
     }
   }
@@ -175,12 +192,49 @@ export class TestBook {
   applyTo(testId: string, event: LifecycleEvent): void {
     const record = this.#open.get(testId);
     if (!record) return;
-    this.apply(record, event);
+    this.#applyInMemory(record, event);
     this.settleIfDone(record);
   }
 
-  /** Caches the results of a test that can no longer change and forgets its live state. */
+  /** {@link apply}, the event standing in memory when the store refuses to save it. */
+  #applyInMemory(record: TestRecord, event: LifecycleEvent): void {
+    try {
+      this.apply(record, event);
+    } catch (err) {
+      this.#refused(err, record);
+    }
+  }
+
+  /**
+   * Caches the results of a test that can no longer change and forgets its live state. When the
+   * store refuses, the test stays open, settled in memory, and {@link upkeep} tries again.
+   */
   settleIfDone(record: TestRecord): void {
+    try {
+      this.#settle(record);
+    } catch (err) {
+      this.#refused(err, record);
+    }
+  }
+
+  /** Settles the tests whose settlement the store refused, once it may have recovered. */
+  upkeep(): void {
+    if (this.#now() < this.#upkeepAt) return;
+    for (const record of this.open()) if (isSettled(record)) this.settleIfDone(record);
+  }
+
+  /** A StorageError is logged and waited out (upkeep); any other error is a bug, thrown. */
+  #refused(err: unknown, record: TestRecord): void {
+    if (!(err instanceof StorageError)) throw err;
+    this.#upkeepAt = this.#now() + UPKEEP_RETRY_MS;
+    this.#log.warn("the store refused a test's state; it is kept in memory and saved later", {
+      test_id: record.test_id,
+      state: record.lifecycle.state,
+      error: err.message,
+    });
+  }
+
+  #settle(record: TestRecord): void {
     if (!isSettled(record)) return;
     const aggregate = this.aggregate(record.test_id);
     this.#store.saveResults(record, resultsOf(record, aggregate), aggregate.series());
@@ -236,10 +290,31 @@ export class TestBook {
       this.counters.metrics_ignored++;
       return;
     }
+    this.#keep(record, message);
     this.counters.metrics_accepted++;
-    this.#store.addSnapshot(message, this.#now());
-    if (message.final) this.apply(record, { type: "driver_final", node_id: message.node_id });
-    this.settleIfDone(record);
+  }
+
+  /**
+   * Stores an accepted snapshot with what it changes (a final report settles its driver, maybe
+   * the test) in one transaction. When the store refuses, none of it happened: the record and the
+   * aggregate (rebuilt from the store on next use) forget the message, and the error goes back to
+   * the bus, which delivers the message again later (shared/redelivery.ts).
+   */
+  #keep(record: TestRecord, message: MetricsMessage): void {
+    const before = { lifecycle: record.lifecycle, ended_at: record.ended_at };
+    const wasOpen = this.#open.has(record.test_id);
+    try {
+      this.#store.transaction(`store the metrics of test "${record.test_id}"`, () => {
+        this.#store.addSnapshot(message, this.#now());
+        if (message.final) this.apply(record, { type: "driver_final", node_id: message.node_id });
+        this.#settle(record);
+      });
+    } catch (err) {
+      Object.assign(record, before);
+      if (wasOpen) this.#open.set(record.test_id, record);
+      this.#aggregates.delete(record.test_id);
+      throw err;
+    }
   }
 
   /** The test a metrics message may change, or undefined (counted) when it may not. */
@@ -295,6 +370,7 @@ export class TestBook {
       try {
         return testView(record, this.#results(record));
       } catch (err) {
+        if (err instanceof StorageError) throw err; // the store, not the test: 503, not corrupt
         this.#markCorrupt(testId, err);
       }
     }
@@ -315,6 +391,7 @@ export class TestBook {
               resultsOf(stored, undefined).overall;
           return testSummary(record, overall);
         } catch (err) {
+          if (err instanceof StorageError) throw err; // the store, not the test: 503
           this.#markCorrupt(stored.test_id, err);
         }
       }
