@@ -7,6 +7,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { InvalidCounts } from "../shared/bus.ts";
 import type { Routes } from "./api_routes.ts";
 import type { Controller } from "./controller.ts";
+import type { StorageHealth } from "./database.ts";
 import { ConflictError } from "./errors.ts";
 import { csvReport } from "./report.ts";
 
@@ -15,6 +16,8 @@ export interface HandlerDeps {
   controller: Controller;
   /** The bus's counts of skipped invalid messages, for `/healthz`. */
   invalid?: InvalidCounts;
+  /** How the store's writes are faring, for `/healthz`; absent: always writable. */
+  storage?: () => StorageHealth;
   /** Called after `POST /api/shutdown` has been answered; absent means shutdown is refused. */
   shutdown?: () => void;
   now: () => number;
@@ -54,13 +57,22 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       setTimeout(shutdown, 50);
       return c.json({ shutting_down: true as const }, 202);
     },
-    health: (c) =>
-      c.json({
-        ok: true,
+    health: (c) => {
+      // 200 even when the store refuses writes: the process is alive and serves what it has;
+      // restarting it frees no disk. `ok` and `storage` say what is wrong.
+      const storage = deps.storage?.() ?? { writable: true, error: null, failing_since: null };
+      const since = storage.failing_since;
+      return c.json({
+        ok: storage.writable,
         uptime_s: Math.round((now() - startedAt) / 1000),
         drivers_alive: controller.registry.alive().length,
         invalid_messages: { ...(deps.invalid ?? {}) },
         counters: { ...controller.counters },
-      }, 200),
+        storage: {
+          ...storage,
+          failing_since: since === null ? null : new Date(since).toISOString(),
+        },
+      }, 200);
+    },
   };
 }

@@ -13,7 +13,16 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const errorResponse = (description: string) => json(s.errorSchema, description);
 const notFound = { 404: errorResponse("No such test") };
 const conflict = { 409: errorResponse("Not allowed in the test's current state") };
-const unavailable = { 503: errorResponse("Kafka could not be reached") };
+const kafkaDown = { 503: errorResponse("Kafka could not be reached") };
+const unavailable = {
+  503: errorResponse(
+    "Kafka could not be reached, or the store refused the write (disk full, database locked); " +
+      "the error says which. Try again later",
+  ),
+};
+const storeDown = {
+  503: errorResponse("The store could not be read (an I/O error, a lock); try again later"),
+};
 
 /** Every operation of the API, by handler name. */
 export const routes = {
@@ -44,7 +53,7 @@ export const routes = {
     path: "/api/tests",
     tags: ["tests"],
     summary: "Every test, newest first",
-    responses: { 200: json(s.testListSchema, "The tests") },
+    responses: { 200: json(s.testListSchema, "The tests"), ...storeDown },
   }),
   getTest: createRoute({
     method: "get",
@@ -52,7 +61,7 @@ export const routes = {
     tags: ["tests"],
     summary: "One test with its overall and per-driver results",
     request: { params: s.testIdParam },
-    responses: { 200: json(s.testViewSchema, "The test"), ...notFound },
+    responses: { 200: json(s.testViewSchema, "The test"), ...notFound, ...storeDown },
   }),
   trigger: createRoute({
     method: "post",
@@ -86,7 +95,7 @@ export const routes = {
     tags: ["tests"],
     summary: "Per-second throughput, latency percentiles and errors, overall and per driver",
     request: { params: s.testIdParam },
-    responses: { 200: json(s.timeseriesSchema, "The series"), ...notFound },
+    responses: { 200: json(s.timeseriesSchema, "The series"), ...notFound, ...storeDown },
   }),
   report: createRoute({
     method: "get",
@@ -103,6 +112,7 @@ export const routes = {
         description: "The report",
       },
       ...notFound,
+      ...storeDown,
     },
   }),
   end: createRoute({
@@ -110,7 +120,7 @@ export const routes = {
     path: "/api/end",
     tags: ["system"],
     summary: "Tell every driver to finish and exit (trigger END)",
-    responses: { 200: json(s.endSchema, "The drivers that were alive"), ...unavailable },
+    responses: { 200: json(s.endSchema, "The drivers that were alive"), ...kafkaDown },
   }),
   shutdown: createRoute({
     method: "post",
@@ -126,8 +136,13 @@ export const routes = {
     method: "get",
     path: "/healthz",
     tags: ["system"],
-    summary: "Liveness and counters",
-    responses: { 200: json(s.healthSchema, "The orchestrator is up") },
+    summary: "Liveness, counters, and whether the store takes writes",
+    responses: {
+      200: json(
+        s.healthSchema,
+        "The orchestrator is up (`ok` is false while the store refuses writes)",
+      ),
+    },
   }),
 };
 

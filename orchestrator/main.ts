@@ -125,6 +125,7 @@ function serve(
     controller,
     logger,
     invalid: bus.invalid,
+    storage: () => store.health(),
     docsAssets,
     shutdown,
     signal: closing.signal,

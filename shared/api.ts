@@ -245,13 +245,25 @@ export const reportQuery = z.object({
 export const endSchema = z.object({ drivers: z.array(z.string()) }).openapi("End");
 export type EndBody = z.infer<typeof endSchema>;
 
+/** `GET /healthz`: the storage part (orchestrator/database.ts). */
+export const storageHealthSchema = z.object({
+  /** False from a write the store refused (disk full, database locked) until one succeeds. */
+  writable: z.boolean(),
+  /** The refusal, naming the operation and SQLite's reason, while not writable. */
+  error: z.string().nullable(),
+  /** When the writes started failing (ISO 8601), while not writable. */
+  failing_since: z.string().nullable(),
+}).openapi("StorageHealth");
+
 /** `GET /healthz`. */
 export const healthSchema = z.object({
+  /** False while the store refuses writes (see `storage`). */
   ok: z.boolean(),
   uptime_s: z.number(),
   drivers_alive: z.number().int(),
   invalid_messages: z.record(z.string(), z.number().int()),
   counters: z.record(z.string(), z.number().int()),
+  storage: storageHealthSchema,
 }).openapi("Health");
 export type Health = z.infer<typeof healthSchema>;
 

@@ -70,6 +70,7 @@ export async function createHarness(
     controller,
     logger,
     invalid: bus.invalid,
+    storage: () => store.health(),
     now: clock.now,
     ...options.app,
   });

@@ -47,10 +47,20 @@ Deno.test("storage: commands answer 503 while the database is locked and leave t
     const listed = await call(h.app, "GET", "/api/tests");
     assert.equal(listed.status, 200, "reads go on while another connection writes");
     assert.deepEqual(listed.body.tests, []);
+    let health = await call(h.app, "GET", "/healthz");
+    assert.equal(health.status, 200, "the process is alive and serving");
+    assert.equal(health.body.ok, false);
+    const storage = health.body.storage as Record<string, unknown>;
+    assert.equal(storage.writable, false);
+    assert.equal(storage.error, refused.body.error);
+    assert.match(String(storage.failing_since), /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
     db.release();
 
     const created = await call(h.app, "POST", "/api/tests", AVALANCHE);
     assert.equal(created.status, 201);
+    health = await call(h.app, "GET", "/healthz");
+    assert.equal(health.body.ok, true);
+    assert.deepEqual(health.body.storage, { writable: true, error: null, failing_since: null });
     const id = String(created.body.test_id);
     db.lock();
     const trigger = await call(h.app, "POST", `/api/tests/${id}/trigger`);
