@@ -31,6 +31,8 @@ export interface ApiClient {
   trigger(testId: string): Promise<TestView>;
   stop(testId: string): Promise<TestView>;
   getTest(testId: string): Promise<TestView>;
+  /** Deletes a settled test with its results (409 while it can still change). */
+  deleteTest(testId: string): Promise<void>;
   listTests(): Promise<TestSummary[]>;
   report(testId: string): Promise<Report>;
   reportCsv(testId: string): Promise<string>;
@@ -85,6 +87,9 @@ export function createApiClient(
     trigger: (testId) => json("POST", `/api/tests/${id(testId)}/trigger`),
     stop: (testId) => json("POST", `/api/tests/${id(testId)}/stop`),
     getTest: (testId) => json("GET", `/api/tests/${id(testId)}`),
+    deleteTest: async (testId) => {
+      await call("DELETE", `/api/tests/${id(testId)}`);
+    },
     listTests: async () => (await json<TestList>("GET", "/api/tests")).tests,
     report: (testId) => json("GET", `/api/tests/${id(testId)}/report?format=json`),
     reportCsv: async (testId) =>

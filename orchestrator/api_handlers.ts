@@ -35,6 +35,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     createTest: async (c) => c.json(await controller.createTest(c.req.valid("json")), 201),
     listTests: (c) => c.json({ tests: controller.listTests() }, 200),
     getTest: (c) => c.json(controller.getTest(c.req.valid("param").test_id), 200),
+    deleteTest: (c) => {
+      controller.deleteTest(c.req.valid("param").test_id);
+      return c.body(null, 204);
+    },
     trigger: async (c) => c.json(await controller.trigger(c.req.valid("param").test_id), 200),
     stop: async (c) => c.json(await controller.stop(c.req.valid("param").test_id), 200),
     timeseries: (c) => c.json(controller.timeseries(c.req.valid("param").test_id), 200),

@@ -63,6 +63,19 @@ export const routes = {
     request: { params: s.testIdParam },
     responses: { 200: json(s.testViewSchema, "The test"), ...notFound, ...storeDown },
   }),
+  deleteTest: createRoute({
+    method: "delete",
+    path: "/api/tests/{test_id}",
+    tags: ["tests"],
+    summary: "Delete a settled test with its metrics, results and series",
+    request: { params: s.testIdParam },
+    responses: {
+      204: { description: "Deleted" },
+      ...notFound,
+      409: errorResponse("The test can still change (created, running, or not settled yet)"),
+      503: errorResponse("The store refused the write (disk full, database locked)"),
+    },
+  }),
   trigger: createRoute({
     method: "post",
     path: "/api/tests/{test_id}/trigger",

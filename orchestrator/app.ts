@@ -100,6 +100,7 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
     .openapi(routes.createTest, handle.createTest)
     .openapi(routes.listTests, handle.listTests)
     .openapi(routes.getTest, handle.getTest)
+    .openapi(routes.deleteTest, handle.deleteTest)
     .openapi(routes.trigger, handle.trigger)
     .openapi(routes.stop, handle.stop)
     .openapi(routes.timeseries, handle.timeseries)

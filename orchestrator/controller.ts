@@ -20,6 +20,7 @@ import { ConflictError, UnavailableError } from "./errors.ts";
 import { createdLifecycle, hasUnsettledDrivers, isBusy, type LifecycleEvent } from "./lifecycle.ts";
 import { DriverWatch } from "./driver_watch.ts";
 import { DriverRegistry } from "./registry.ts";
+import { Retention, type RetentionPolicy } from "./retention.ts";
 import type { Store, TestRecord } from "./store.ts";
 import { type MetricsCounters, TestBook } from "./test_book.ts";
 
@@ -35,6 +36,8 @@ export interface ControllerOptions {
   sweepMs?: number;
   /** How long a stopped test waits for its drivers' final metrics before counting them lost. */
   drainTimeoutMs?: number;
+  /** Which settled tests to keep; applied at start and after a test settles. Absent: all. */
+  retention?: RetentionPolicy;
 }
 
 /** What the controller is built from. */
@@ -60,6 +63,7 @@ export class Controller {
   #now: () => number;
   #book: TestBook;
   #watch = new DriverWatch();
+  #retention: Retention;
   #subscriptions: Subscription[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -72,6 +76,13 @@ export class Controller {
       lostAfter: deps.options.lostAfter,
     });
     this.#book = new TestBook({ store: deps.store, logger: this.#log, now: this.#now });
+    this.#retention = new Retention({
+      book: this.#book,
+      store: deps.store,
+      policy: deps.options.retention,
+      logger: this.#log,
+      now: this.#now,
+    });
   }
 
   /** What became of the metrics messages so far. */
@@ -95,6 +106,7 @@ export class Controller {
         });
       }
     }
+    this.#retention.upkeep();
     const { bus, options } = this.#deps;
     const onMessage = (d: Delivered) => this.handle(d);
     this.#subscriptions.push(
@@ -237,6 +249,7 @@ export class Controller {
       this.#book.settleIfDone(record);
     }
     this.#book.upkeep();
+    this.#retention.upkeep();
   }
 
   async #publish(what: string, send: () => Promise<void>): Promise<void> {
@@ -402,6 +415,12 @@ export class Controller {
     );
     this.#log.info("END sent to every driver", { alive: alive.join(",") });
     return alive;
+  }
+
+  /** Deletes a settled test with its snapshots and results; NotFoundError, ConflictError. */
+  deleteTest(testId: string): void {
+    this.#retention.remove(testId);
+    this.#log.info("test deleted", { test_id: testId });
   }
 
   /** Every driver seen, sorted by node id. */

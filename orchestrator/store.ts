@@ -14,6 +14,7 @@
 import type { MetricsMessage, TestConfigMessage } from "../shared/messages.ts";
 import { Database, type StorageHealth } from "./database.ts";
 import type { Lifecycle } from "./lifecycle.ts";
+import type { TestAge } from "./retention.ts";
 
 /** A test as stored. */
 export interface TestRecord {
@@ -187,6 +188,37 @@ export class Store {
          ORDER BY seq ASC`,
       ).all() as Row[]);
     return rows.map(toStoredTest);
+  }
+
+  /** Every test's id, creation time and whether it is settled (results stored), newest first. */
+  testAges(): TestAge[] {
+    const rows = this.#db.read("list tests", (db) =>
+      db.prepare(
+        `SELECT test_id, created_at,
+           results IS NOT NULL AND state NOT IN ('created', 'running') AS settled
+         FROM tests ORDER BY seq DESC`,
+      ).all() as Row[]);
+    return rows.map((r) => ({
+      test_id: String(r.test_id),
+      created_at: Number(r.created_at),
+      settled: Number(r.settled) === 1,
+    }));
+  }
+
+  /**
+   * Deletes tests with their snapshots, results and series, all in one transaction. The space
+   * is reused by new tests; the file does not shrink.
+   */
+  deleteTests(testIds: readonly string[]): void {
+    const what = testIds.length === 1 ? `test "${testIds[0]}"` : `${testIds.length} tests`;
+    this.transaction(`delete ${what}`, () => {
+      for (const id of testIds) {
+        this.#db.write(`delete test "${id}"`, (db) => {
+          db.prepare("DELETE FROM snapshots WHERE test_id = ?").run(id);
+          db.prepare("DELETE FROM tests WHERE test_id = ?").run(id);
+        });
+      }
+    });
   }
 
   /** Keeps one accepted snapshot; a duplicate (same test, driver and report) is ignored. */

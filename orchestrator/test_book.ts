@@ -88,6 +88,7 @@ export class TestBook {
   #aggregates = new Map<string, TestAggregate>();
   /** When {@link upkeep} may try the store again after it refused a settlement. */
   #upkeepAt = 0;
+  #settled = 0;
 
   constructor(deps: { store: Store; logger: Logger; now: () => number }) {
     this.#store = deps.store;
@@ -133,6 +134,21 @@ export class TestBook {
   /** The open tests, oldest first. */
   open(): TestRecord[] {
     return [...this.#open.values()];
+  }
+
+  /** True while a test may still change (it is not settled, or its settlement not stored). */
+  isOpen(testId: string): boolean {
+    return this.#open.has(testId);
+  }
+
+  /** How many tests have settled since start (retention runs after each). */
+  get settled(): number {
+    return this.#settled;
+  }
+
+  /** Drops what is cached of a test that was deleted from the store. */
+  forget(testId: string): void {
+    this.#aggregates.delete(testId);
   }
 
   /** A new test. */
@@ -238,6 +254,7 @@ export class TestBook {
     if (!isSettled(record)) return;
     const aggregate = this.aggregate(record.test_id);
     this.#store.saveResults(record, resultsOf(record, aggregate), aggregate.series());
+    this.#settled++;
     this.#open.delete(record.test_id);
     this.#aggregates.delete(record.test_id);
   }

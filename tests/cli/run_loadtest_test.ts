@@ -45,6 +45,7 @@ function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
       return Promise.resolve(view());
     },
     listTests: () => Promise.resolve([]),
+    deleteTest: () => Promise.reject(new Error("unused")),
     report: () => Promise.reject(new Error("unused")),
     reportCsv: () => Promise.reject(new Error("unused")),
     end: () => Promise.reject(new Error("unused")),
