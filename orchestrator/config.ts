@@ -9,6 +9,7 @@ import {
   kafkaEnv,
   kafkaEnvShape,
   logLevelText,
+  numberText,
   wholeNumberText,
 } from "../shared/config.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
@@ -20,6 +21,10 @@ const serveSchema = z.object({
   dataDir: z.string().refine((dir) => dir.trim() !== "", "must not be empty"),
   heartbeatMs: wholeNumberText(100, 3_600_000),
   lostAfter: wholeNumberText(1, 1000),
+  /** Settled tests beyond the newest this many are deleted; 0 keeps every test. */
+  retain: wholeNumberText(0, 1_000_000_000),
+  /** Settled tests created more than this many days ago are deleted; 0: no age limit. */
+  retainDays: numberText(0, 36_500),
   logLevel: logLevelText,
   logJson: z.boolean(),
 });
@@ -33,6 +38,10 @@ export const ORCHESTRATOR_USAGE = `Usage: deno task orchestrator [options]
   --data-dir DIR    where tests and results are stored (default SURGE_DATA_DIR or .data/orchestrator)
   --heartbeat-ms N  heartbeat interval assumed for drivers that do not announce one (default 1000)
   --lost-after N    missed heartbeat intervals before a driver is lost (default 3)
+  --retain N        keep the newest N tests, deleting older settled ones (default SURGE_RETAIN
+                    or 1000; 0 keeps every test)
+  --retain-days D   delete settled tests created more than D days ago (default SURGE_RETAIN_DAYS
+                    or 0: no age limit)
   --log-json        JSON log lines
 Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX, LOG_LEVEL.`;
 
@@ -48,6 +57,8 @@ export function parseOrchestratorConfig(
     "data-dir": { type: "string" },
     "heartbeat-ms": { type: "string" },
     "lost-after": { type: "string" },
+    retain: { type: "string" },
+    "retain-days": { type: "string" },
     "log-json": { type: "boolean" },
   });
   if (help) return HELP;
@@ -57,6 +68,8 @@ export function parseOrchestratorConfig(
     dataDir: flagOrEnv("data-dir", values["data-dir"], env, "SURGE_DATA_DIR", ".data/orchestrator"),
     heartbeatMs: flag("heartbeat-ms", values["heartbeat-ms"], "1000"),
     lostAfter: flag("lost-after", values["lost-after"], "3"),
+    retain: flagOrEnv("retain", values.retain, env, "SURGE_RETAIN", "1000"),
+    retainDays: flagOrEnv("retain-days", values["retain-days"], env, "SURGE_RETAIN_DAYS", "0"),
     logLevel: { name: "LOG_LEVEL", value: env.LOG_LEVEL ?? "info" },
     logJson: flag("log-json", values["log-json"], false),
   }, problems);

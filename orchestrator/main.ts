@@ -83,6 +83,7 @@ function createController(config: OrchestratorConfig, store: Store, logger: Logg
     options: {
       heartbeatMs: config.heartbeatMs,
       lostAfter: config.lostAfter,
+      retention: { keepTests: config.retain, keepDays: config.retainDays },
       metricsGroupId: `surge-orchestrator-${instanceId}`,
       liveGroupId: `surge-orchestrator-live-${crypto.randomUUID()}`,
     },

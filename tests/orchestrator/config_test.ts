@@ -9,6 +9,8 @@ const SERVE = {
   dataDir: ".data/orchestrator",
   heartbeatMs: 1000,
   lostAfter: 3,
+  retain: 1000,
+  retainDays: 0,
   logLevel: "info",
   logJson: false,
 };
@@ -36,6 +38,16 @@ Deno.test("parseOrchestratorConfig(): defaults, env, flags winning over env", ()
         lostAfter: 5,
       },
     ],
+    [{ SURGE_RETAIN: "50", SURGE_RETAIN_DAYS: "30" }, [], {
+      ...SERVE,
+      retain: 50,
+      retainDays: 30,
+    }],
+    [{ SURGE_RETAIN: "50", SURGE_RETAIN_DAYS: "30" }, ["--retain", "0", "--retain-days", "0.5"], {
+      ...SERVE,
+      retain: 0,
+      retainDays: 0.5,
+    }],
     [{ PORT: "http" }, ["--help"], HELP],
   ];
   for (const [env, args, want] of table) {
@@ -46,6 +58,10 @@ Deno.test("parseOrchestratorConfig(): defaults, env, flags winning over env", ()
 Deno.test("parseOrchestratorConfig() reports every problem at once", () => {
   const table: [Record<string, string>, string[], string[]][] = [
     [{ PORT: "http" }, [], ['PORT must be a whole number from 0 to 65535, got "http"']],
+    [{ SURGE_RETAIN_DAYS: "-1" }, ["--retain", "many"], [
+      '--retain must be a whole number from 0 to 1000000000, got "many"',
+      'SURGE_RETAIN_DAYS must be a number from 0 to 36500, got "-1"',
+    ]],
     [
       { KAFKA_BROKERS: "nope", SURGE_TOPIC_PREFIX: "bad/prefix", LOG_LEVEL: "loud" },
       ["--port", "70000", "--lost-after", "0", "--heartbeat-ms", "x", "--data-dir", " ", "--bogus"],
