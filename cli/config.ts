@@ -36,7 +36,7 @@ export type CliCommand =
     json: boolean;
   }
   | { kind: "list"; orchestrator: string; json: boolean }
-  | { kind: "show" | "stop"; orchestrator: string; testId: string; json: boolean }
+  | { kind: "show" | "stop" | "delete"; orchestrator: string; testId: string; json: boolean }
   | {
     kind: "report";
     orchestrator: string;
@@ -51,6 +51,7 @@ export const LOADTEST_USAGE = `Usage:
   deno task loadtest list                        the tests the orchestrator knows, newest first
   deno task loadtest show ID                     one test's result
   deno task loadtest stop ID                     stop a running test
+  deno task loadtest delete ID                   delete a settled test with its results
   deno task loadtest report ID --format json|csv|html [--out FILE]
 
 Test options:
@@ -100,7 +101,7 @@ interface Parsed {
   orchestrator: () => string;
 }
 
-const SUBCOMMANDS = ["list", "show", "stop", "report"] as const;
+const SUBCOMMANDS = ["list", "show", "stop", "delete", "report"] as const;
 
 /** Parses `deno task loadtest` arguments; throws a UsageError naming every problem. */
 export function parseCliArgs(env: Env, args: readonly string[]): CliCommand | Help {
@@ -125,6 +126,7 @@ export function parseCliArgs(env: Env, args: readonly string[]): CliCommand | He
       return parseList(parsed);
     case "show":
     case "stop":
+    case "delete":
       return parseTestCommand(sub, parsed);
     case "report":
       return parseReport(parsed);
@@ -171,8 +173,8 @@ function parseList({ values, args, problems, orchestrator }: Parsed): CliCommand
   return { kind: "list", orchestrator: url, json: values.json === true };
 }
 
-/** `show ID` and `stop ID`: one test. */
-function parseTestCommand(kind: "show" | "stop", p: Parsed): CliCommand {
+/** `show ID`, `stop ID` and `delete ID`: one test. */
+function parseTestCommand(kind: "show" | "stop" | "delete", p: Parsed): CliCommand {
   const [url, testId] = checkAll(
     [...p.problems, ...notForRun(p.values), ...notForReport(p.values)],
     p.orchestrator,

@@ -1,7 +1,7 @@
 /**
  * `deno task loadtest`: the command-line client of the orchestrator's REST API. Runs a test with
  * a live progress line and a summary (thresholds make it a CI gate), or lists, shows, stops and
- * exports tests. Exit codes: 0 ok, 1 a threshold failed or the test did not finish, 2 bad usage,
+ * exports and deletes tests. Exit codes: 0 ok, 1 a threshold failed or the test did not finish, 2 bad usage,
  * 3 the orchestrator could not be reached or refused a request.
  */
 import { renderReportHtml } from "../dashboard/report_html.ts";
@@ -60,6 +60,15 @@ async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<
     case "stop": {
       const view = await api.stop(command.testId);
       out(command.json ? JSON.stringify(view) : `Test ${view.test_id} is ${view.state}.`);
+      return 0;
+    }
+    case "delete": {
+      await api.deleteTest(command.testId);
+      out(
+        command.json
+          ? JSON.stringify({ test_id: command.testId, deleted: true })
+          : `Deleted test ${command.testId}.`,
+      );
       return 0;
     }
     case "report": {

@@ -98,6 +98,7 @@ Deno.test("parseCliArgs() reads the subcommands, each with its own flags", () =>
     }],
     [{}, ["show", "t-1"], { kind: "show", orchestrator: O, testId: "t-1", json: false }],
     [{}, ["stop", "t-1", "--json"], { kind: "stop", orchestrator: O, testId: "t-1", json: true }],
+    [{}, ["delete", "t-1"], { kind: "delete", orchestrator: O, testId: "t-1", json: false }],
     [{}, ["report", "t-1"], {
       kind: "report",
       orchestrator: O,
@@ -151,11 +152,12 @@ Deno.test("parseCliArgs() rejects bad usage with a message naming each problem",
       'SURGE_ORCHESTRATOR must be an absolute http:// or https:// URL, got "nope"',
     ]],
     [{}, ["frobnicate"], [
-      'Unknown command "frobnicate" (known: list, show, stop, report; or --target URL to run a test)',
+      'Unknown command "frobnicate" (known: list, show, stop, delete, report; or --target URL to run a test)',
     ]],
     [{}, ["list", "x"], ["`list` takes no arguments"]],
     [{}, ["show"], ["`show` takes exactly one test id"]],
     [{}, ["stop", "a", "b"], ["`stop` takes exactly one test id"]],
+    [{}, ["delete"], ["`delete` takes exactly one test id"]],
     [{}, ["report", "t", "--format", "pdf"], [
       '--format must be one of json, csv, html, got "pdf"',
     ]],

@@ -86,7 +86,7 @@ Deno.test({
         testId = view.test_id;
       });
 
-      await t.step("list, show, report (json, csv, html) and stop", async () => {
+      await t.step("list, show, report (json, csv, html), stop and delete", async () => {
         const list = await loadtest([...o, "list"]);
         assert.equal(list.code, 0);
         assert.ok(list.stdout.includes(testId));
@@ -114,6 +114,12 @@ Deno.test({
         const missing = await loadtest([...o, "show", "no-such-test"]);
         assert.equal(missing.code, 3);
         assert.match(missing.stderr, /404/);
+        const deleted = await loadtest([...o, "delete", testId]);
+        assert.equal(deleted.code, 0, deleted.stderr);
+        assert.equal(deleted.stdout, `Deleted test ${testId}.\n`);
+        const gone = await loadtest([...o, "show", testId]);
+        assert.equal(gone.code, 3);
+        assert.match(gone.stderr, /404/);
       });
 
       await t.step("Ctrl-C stops the test on the cluster, not just the client", async () => {
