@@ -28,12 +28,23 @@ export interface Subscription {
 /** Counts of messages that did not validate and were skipped, per topic kind. */
 export type InvalidCounts = Record<TopicKind, number>;
 
+/**
+ * Whether this process hears the broker now, and since when (epoch ms): while disconnected, the
+ * time it was last heard; while connected, the time it was heard again.
+ */
+export interface LinkState {
+  connected: boolean;
+  since: number;
+}
+
 /** A typed publish/subscribe channel over the five surge topics. */
 export interface MessageBus {
   publish<K extends TopicKind>(kind: K, message: InputOf[K], key?: string): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** How many invalid messages each topic has delivered to this process so far. */
   readonly invalid: InvalidCounts;
+  /** The link to the broker now: while it is down, nothing published elsewhere can arrive. */
+  link(): LinkState;
   close(): Promise<void>;
 }
 
@@ -52,6 +63,16 @@ export class MemoryBus implements MessageBus {
   #subscribers: { kinds: readonly TopicKind[]; onMessage: SubscribeOptions["onMessage"] }[] = [];
   /** Errors thrown by subscribers, kept so tests can assert there were none. */
   readonly handlerErrors: unknown[] = [];
+  #link: LinkState = { connected: true, since: Date.now() };
+
+  link(): LinkState {
+    return { ...this.#link };
+  }
+
+  /** Simulates losing (false) or regaining (true) the broker at `since`; delivery goes on. */
+  setLink(connected: boolean, since: number): void {
+    this.#link = { connected, since };
+  }
 
   publish<K extends TopicKind>(kind: K, message: InputOf[K]): Promise<void> {
     return this.publishRaw(kind, encodeMessage(kind, message));

@@ -3,9 +3,24 @@
  * one that does not validate is logged, counted and skipped, never thrown out of `eachMessage`
  * (kafkajs would redeliver a poison message forever).
  */
-import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
-import type { InvalidCounts, MessageBus, SubscribeOptions, Subscription } from "./bus.ts";
+import {
+  type Admin,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import type {
+  InvalidCounts,
+  LinkState,
+  MessageBus,
+  SubscribeOptions,
+  Subscription,
+} from "./bus.ts";
 import { zeroInvalidCounts } from "./bus.ts";
+import { KafkaSubscription } from "./kafka_consumer.ts";
+import { LinkMonitor } from "./link_monitor.ts";
 import { encodeMessage, type InputOf, parseMessage } from "./messages.ts";
 import { kindOfTopic, TOPIC_KINDS, type TopicKind, type TopicNames } from "./topics.ts";
 import type { Logger } from "./log.ts";
@@ -45,7 +60,23 @@ export interface KafkaBusOptions {
   logger: Logger;
   /** kafkajs's own log level; its INFO lines are chatty, so WARN by default. */
   kafkaLogLevel?: logLevel;
+  /** Epoch milliseconds, for the link state. */
+  now?: () => number;
 }
+
+/** How long a consumer may stay without an answer from the broker before the link is down. */
+export const LINK_STALE_MS = 1_000;
+/** A consumer's fetch returns after this long when there is nothing to read. */
+const FETCH_WAIT_MS = 100;
+
+/**
+ * kafkajs's retries, for every client. Each wait doubles from 200 ms but never exceeds 2 s, so
+ * once a broker is back every client notices within about 2 s (kafkajs's default cap of 30 s let
+ * a publish sit for 20 s after a restart); 30 tries keep its patience with a broker that is not
+ * there at all at about a minute, as before. A retry loop that gives up throws a non-retriable
+ * error, so nested loops (a send that refreshes metadata) do not multiply this.
+ */
+const RETRY = { initialRetryTime: 200, maxRetryTime: 2_000, retries: 30 };
 
 /** A {@link MessageBus} over a real Kafka cluster. */
 export class KafkaBus implements MessageBus {
@@ -53,13 +84,18 @@ export class KafkaBus implements MessageBus {
   readonly kafka: Kafka;
   #producer: Producer | undefined;
   #connecting: Promise<Producer> | undefined;
-  #consumers = new Set<Consumer>();
+  #subscriptions = new Set<KafkaSubscription>();
   #options: KafkaBusOptions;
   #log: Logger;
+  #now: () => number;
+  #link: LinkMonitor;
+  #linkTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: KafkaBusOptions) {
     silenceKafkajsTimerWarnings();
     this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#link = new LinkMonitor(LINK_STALE_MS, this.#now());
     this.#log = options.logger.child({ kafka: options.clientId });
     const kafkaLog = options.logger.child({ component: "kafkajs" });
     this.kafka = new Kafka({
@@ -72,7 +108,7 @@ export class KafkaBus implements MessageBus {
         const { message, timestamp: _t, logger: _l, stack: _s, ...extra } = log;
         kafkaLog[KAFKA_LEVELS[level] ?? "info"](String(message), extra);
       },
-      retry: { initialRetryTime: 200, retries: 8 },
+      retry: RETRY,
     });
   }
 
@@ -107,72 +143,99 @@ export class KafkaBus implements MessageBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
+    const subscription = new KafkaSubscription({
+      create: () =>
+        this.kafka.consumer({
+          groupId: options.groupId,
+          allowAutoTopicCreation: false,
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1_000,
+          maxWaitTimeInMs: FETCH_WAIT_MS,
+        }),
+      topics: options.kinds.map((kind) => this.#options.topics[kind]),
+      fromBeginning: options.fromBeginning,
+      eachMessage: ({ topic, partition, message }) =>
+        this.#deliver(options, topic, partition, message),
+      link: this.#link,
+      logger: this.#log,
+      now: this.#now,
     });
-    this.#consumers.add(consumer);
-    const joined = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({
-        topics: options.kinds.map((kind) => this.#options.topics[kind]),
-        fromBeginning: options.fromBeginning,
-      });
-      await consumer.run({
-        eachMessage: async ({ topic, partition, message }) => {
-          const kind = kindOfTopic(this.#options.topics, topic);
-          if (kind === undefined) return;
-          const parsed = parseMessage(kind, message.value);
-          if (!parsed.ok) {
-            this.invalid[kind]++;
-            this.#log.warn("skipping invalid message", {
-              topic,
-              partition,
-              offset: message.offset,
-              error: parsed.error,
-              skipped_total: this.invalid[kind],
-            });
-            return;
-          }
-          try {
-            // The cast is sound: parseMessage(kind) returns MessageOf[kind].
-            await options.onMessage({ kind, message: parsed.value } as never);
-          } catch (err) {
-            this.#log.error("message handler failed; message skipped", {
-              topic,
-              offset: message.offset,
-              error: err instanceof Error ? err.message : String(err),
-            });
-          }
-        },
-      });
-    } catch (err) {
-      this.#consumers.delete(consumer);
-      await consumer.disconnect().catch(() => {});
-      throw err;
-    }
-    await joined;
+    await subscription.start();
+    this.#subscriptions.add(subscription);
+    this.#watchLink();
     return {
       close: async () => {
-        this.#consumers.delete(consumer);
-        await consumer.disconnect();
+        this.#subscriptions.delete(subscription);
+        await subscription.close();
       },
     };
   }
 
+  /** Parses one message at the edge and hands it on; nothing is ever thrown back to kafkajs. */
+  async #deliver(
+    options: SubscribeOptions,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+  ): Promise<void> {
+    const kind = kindOfTopic(this.#options.topics, topic);
+    if (kind === undefined) return;
+    const parsed = parseMessage(kind, message.value);
+    if (!parsed.ok) {
+      this.invalid[kind]++;
+      this.#log.warn("skipping invalid message", {
+        topic,
+        partition,
+        offset: message.offset,
+        error: parsed.error,
+        skipped_total: this.invalid[kind],
+      });
+      return;
+    }
+    try {
+      // The cast is sound: parseMessage(kind) returns MessageOf[kind].
+      await options.onMessage({ kind, message: parsed.value } as never);
+    } catch (err) {
+      this.#log.error("message handler failed; message skipped", {
+        topic,
+        offset: message.offset,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  /** Whether every consumer of this bus hears the broker now (see {@link LinkMonitor}). */
+  link(): LinkState {
+    return this.#link.state(this.#now());
+  }
+
+  /**
+   * Logs the link's changes as they happen, whether or not anyone asks: an operator reading a
+   * driver's log should see when it lost Kafka and when it got it back.
+   */
+  #watchLink(): void {
+    if (this.#linkTimer !== undefined) return;
+    let last = this.link();
+    this.#linkTimer = setInterval(() => {
+      const now = this.link();
+      if (now.connected === last.connected) return;
+      if (now.connected) {
+        this.#log.info("Kafka is reachable again", { unreachable_ms: now.since - last.since });
+      } else {
+        this.#log.warn("Kafka is unreachable", { last_heard: new Date(now.since).toISOString() });
+      }
+      last = now;
+    }, LINK_STALE_MS / 4);
+    // Only a log: it must never keep a process alive.
+    Deno.unrefTimer(this.#linkTimer);
+  }
+
   async close(): Promise<void> {
-    const consumers = [...this.#consumers];
-    this.#consumers.clear();
-    await Promise.allSettled(consumers.map((c) => c.disconnect()));
+    clearInterval(this.#linkTimer);
+    this.#linkTimer = undefined;
+    const subscriptions = [...this.#subscriptions];
+    this.#subscriptions.clear();
+    await Promise.allSettled(subscriptions.map((s) => s.close()));
     const producer = this.#producer ?? await this.#connecting?.catch(() => undefined);
     this.#producer = undefined;
     this.#connecting = undefined;
