@@ -54,13 +54,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       setTimeout(shutdown, 50);
       return c.json({ shutting_down: true as const }, 202);
     },
-    health: (c) =>
-      c.json({
-        ok: true,
+    health: (c) => {
+      const link = controller.kafka;
+      const body = {
+        ok: link.connected,
+        kafka: {
+          connected: link.connected,
+          since: new Date(link.since).toISOString(),
+          for_ms: Math.max(0, now() - link.since),
+        },
         uptime_s: Math.round((now() - startedAt) / 1000),
         drivers_alive: controller.registry.alive().length,
         invalid_messages: { ...(deps.invalid ?? {}) },
         counters: { ...controller.counters },
-      }, 200),
+      };
+      return link.connected ? c.json(body, 200) : c.json(body, 503);
+    },
   };
 }

@@ -125,8 +125,11 @@ export const routes = {
     method: "get",
     path: "/healthz",
     tags: ["system"],
-    summary: "Liveness and counters",
-    responses: { 200: json(s.healthSchema, "The orchestrator is up") },
+    summary: "Liveness, the link to Kafka, and counters",
+    responses: {
+      200: json(s.healthSchema, "The orchestrator is up and hears Kafka"),
+      503: json(s.healthSchema, "Kafka is unreachable (or not connected yet)"),
+    },
   }),
 };
 

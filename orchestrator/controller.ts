@@ -13,7 +13,7 @@
  * the usual window and are lost otherwise, which settles the test like any other loss.
  */
 import type { Driver, TestParams, TestSummary, TestView, TimeSeries } from "../shared/api.ts";
-import type { Delivered, MessageBus, Subscription } from "../shared/bus.ts";
+import type { Delivered, LinkState, MessageBus, Subscription } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage } from "../shared/messages.ts";
 import { ConflictError, UnavailableError } from "./errors.ts";
@@ -152,10 +152,21 @@ export class Controller {
     this.#book.applyToOpen({ type: "driver_alive", node_id: nodeId });
   }
 
-  /** Checks liveness and stop timeouts; called by the timer, or by tests with a fake clock. */
+  /** The link to Kafka now, for `/healthz`. */
+  get kafka(): LinkState {
+    return this.#deps.bus.link();
+  }
+
+  /**
+   * Checks liveness and stop timeouts; called by the timer, or by tests with a fake clock.
+   * Nothing is judged while Kafka is unreachable: no heartbeat or final report can arrive then,
+   * so silence proves nothing; after the link is back, the windows count from its return.
+   */
   tick(): void {
     const now = this.#now();
-    for (const change of this.registry.sweep(now)) {
+    const link = this.#deps.bus.link();
+    if (!link.connected) return;
+    for (const change of this.registry.sweep(now, link.since)) {
       this.#log.warn("driver lost: no heartbeat", { node_id: change.node_id });
       this.#book.applyToOpen({ type: "driver_lost", node_id: change.node_id });
     }
@@ -163,7 +174,7 @@ export class Controller {
     for (const record of this.#book.open()) {
       const { lifecycle } = record;
       if (lifecycle.state !== "stopped" || !hasUnsettledDrivers(lifecycle)) continue;
-      if (now - (record.ended_at ?? now) < drainMs) continue;
+      if (now - Math.max(record.ended_at ?? now, link.since) < drainMs) continue;
       for (const [nodeId, progress] of Object.entries(lifecycle.drivers)) {
         if (progress !== "running") continue;
         this.#log.warn("no final metrics after STOP; counting the driver as lost", {
@@ -177,6 +188,12 @@ export class Controller {
   }
 
   async #publish(what: string, send: () => Promise<void>): Promise<void> {
+    const link = this.#deps.bus.link();
+    if (!link.connected) {
+      // kafkajs would retry for about a minute before failing; say so now instead.
+      const since = new Date(link.since).toISOString();
+      throw new UnavailableError(`Cannot ${what}: Kafka is unreachable (last heard ${since})`);
+    }
     try {
       await send();
     } catch (err) {

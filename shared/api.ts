@@ -233,9 +233,20 @@ export const reportQuery = z.object({
 export const endSchema = z.object({ drivers: z.array(z.string()) }).openapi("End");
 export type EndBody = z.infer<typeof endSchema>;
 
-/** `GET /healthz`. */
+/** The orchestrator's link to Kafka, in `/healthz`. */
+export const kafkaLinkSchema = z.object({
+  connected: z.boolean().describe("whether every consumer of the orchestrator hears the broker"),
+  since: z.string().describe(
+    "ISO time of the last change: when Kafka was last heard (disconnected) or heard again",
+  ),
+  for_ms: z.number().int().describe("how long the link has been in this state"),
+}).openapi("KafkaLink");
+export type KafkaLink = z.infer<typeof kafkaLinkSchema>;
+
+/** `GET /healthz`: `ok` is false (status 503) while Kafka is unreachable. */
 export const healthSchema = z.object({
   ok: z.boolean(),
+  kafka: kafkaLinkSchema,
   uptime_s: z.number(),
   drivers_alive: z.number().int(),
   invalid_messages: z.record(z.string(), z.number().int()),
