@@ -34,6 +34,12 @@ export interface ControllerOptions {
   sweepMs?: number;
   /** How long a stopped test waits for its drivers' final metrics before counting them lost. */
   drainTimeoutMs?: number;
+  /**
+   * After the orchestrator hears Kafka again, how much longer than the usual window a driver
+   * has to be heard: its own Kafka client may be up to one retry wait (2 s in shared/kafka.ts)
+   * from noticing that the broker is back.
+   */
+  reconnectGraceMs?: number;
 }
 
 /** What the controller is built from. */
@@ -166,7 +172,8 @@ export class Controller {
     const now = this.#now();
     const link = this.#deps.bus.link();
     if (!link.connected) return;
-    for (const change of this.registry.sweep(now, link.since)) {
+    const heardSince = link.since + (this.#deps.options.reconnectGraceMs ?? 2_000);
+    for (const change of this.registry.sweep(now, heardSince)) {
       this.#log.warn("driver lost: no heartbeat", { node_id: change.node_id });
       this.#book.applyToOpen({ type: "driver_lost", node_id: change.node_id });
     }
@@ -174,7 +181,7 @@ export class Controller {
     for (const record of this.#book.open()) {
       const { lifecycle } = record;
       if (lifecycle.state !== "stopped" || !hasUnsettledDrivers(lifecycle)) continue;
-      if (now - Math.max(record.ended_at ?? now, link.since) < drainMs) continue;
+      if (now - Math.max(record.ended_at ?? now, heardSince) < drainMs) continue;
       for (const [nodeId, progress] of Object.entries(lifecycle.drivers)) {
         if (progress !== "running") continue;
         this.#log.warn("no final metrics after STOP; counting the driver as lost", {

@@ -63,7 +63,8 @@ export class MemoryBus implements MessageBus {
   #subscribers: { kinds: readonly TopicKind[]; onMessage: SubscribeOptions["onMessage"] }[] = [];
   /** Errors thrown by subscribers, kept so tests can assert there were none. */
   readonly handlerErrors: unknown[] = [];
-  #link: LinkState = { connected: true, since: Date.now() };
+  /** Connected since the epoch: it never shortens anybody's liveness window unless a test says so. */
+  #link: LinkState = { connected: true, since: 0 };
 
   link(): LinkState {
     return { ...this.#link };
