@@ -166,14 +166,17 @@ export class Controller {
   /**
    * Checks liveness and stop timeouts; called by the timer, or by tests with a fake clock.
    * Nothing is judged while Kafka is unreachable: no heartbeat or final report can arrive then,
-   * so silence proves nothing; after the link is back, the windows count from its return.
+   * so silence proves nothing; after the link is back, the windows count from its return. And a
+   * silence counts only up to the consumers' last answer (`heardAt`), so an outage not yet
+   * noticed cannot make anyone lost either.
    */
   tick(): void {
     const now = this.#now();
     const link = this.#deps.bus.link();
     if (!link.connected) return;
+    const at = Math.min(now, link.heardAt);
     const heardSince = link.since + (this.#deps.options.reconnectGraceMs ?? 2_000);
-    for (const change of this.registry.sweep(now, heardSince)) {
+    for (const change of this.registry.sweep(at, heardSince)) {
       this.#log.warn("driver lost: no heartbeat", { node_id: change.node_id });
       this.#book.applyToOpen({ type: "driver_lost", node_id: change.node_id });
     }
@@ -181,7 +184,7 @@ export class Controller {
     for (const record of this.#book.open()) {
       const { lifecycle } = record;
       if (lifecycle.state !== "stopped" || !hasUnsettledDrivers(lifecycle)) continue;
-      if (now - Math.max(record.ended_at ?? now, heardSince) < drainMs) continue;
+      if (at - Math.max(record.ended_at ?? at, heardSince) < drainMs) continue;
       for (const [nodeId, progress] of Object.entries(lifecycle.drivers)) {
         if (progress !== "running") continue;
         this.#log.warn("no final metrics after STOP; counting the driver as lost", {

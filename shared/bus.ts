@@ -35,6 +35,11 @@ export type InvalidCounts = Record<TopicKind, number>;
 export interface LinkState {
   connected: boolean;
   since: number;
+  /**
+   * Up to when every consumer is known to have heard the broker (epoch ms; about now while
+   * connected). A silence is evidence only up to here: a loss is noticed a moment late.
+   */
+  heardAt: number;
 }
 
 /** A typed publish/subscribe channel over the five surge topics. */
@@ -63,16 +68,19 @@ export class MemoryBus implements MessageBus {
   #subscribers: { kinds: readonly TopicKind[]; onMessage: SubscribeOptions["onMessage"] }[] = [];
   /** Errors thrown by subscribers, kept so tests can assert there were none. */
   readonly handlerErrors: unknown[] = [];
-  /** Connected since the epoch: it never shortens anybody's liveness window unless a test says so. */
-  #link: LinkState = { connected: true, since: 0 };
+  /** Connected since the epoch, heard always: it judges nobody unless a test says so. */
+  #link: LinkState = { connected: true, since: 0, heardAt: Infinity };
 
   link(): LinkState {
     return { ...this.#link };
   }
 
-  /** Simulates losing (false) or regaining (true) the broker at `since`; delivery goes on. */
-  setLink(connected: boolean, since: number): void {
-    this.#link = { connected, since };
+  /**
+   * Simulates losing (false) or regaining (true) the broker at `since`; delivery goes on.
+   * `heardAt` defaults to always (connected) or `since` (disconnected: last heard then).
+   */
+  setLink(connected: boolean, since: number, heardAt = connected ? Infinity : since): void {
+    this.#link = { connected, since, heardAt };
   }
 
   publish<K extends TopicKind>(kind: K, message: InputOf[K]): Promise<void> {

@@ -64,8 +64,13 @@ export interface KafkaBusOptions {
   now?: () => number;
 }
 
-/** How long a consumer may stay without an answer from the broker before the link is down. */
-export const LINK_STALE_MS = 1_000;
+/**
+ * How long a consumer may stay without an answer from the broker before the link is down. An
+ * idle consumer is answered every 100 ms; 3 s keeps a busy machine's pauses from flapping
+ * /healthz. Liveness does not wait for it: the controller counts a silence only up to the
+ * consumers' last answer (LinkState.heardAt).
+ */
+export const LINK_STALE_MS = 3_000;
 /** A consumer's fetch returns after this long when there is nothing to read. */
 const FETCH_WAIT_MS = 100;
 

@@ -23,7 +23,7 @@ interface Listener {
 export class LinkMonitor {
   readonly staleMs: number;
   #listeners = new Map<string, Listener>();
-  #state: LinkState;
+  #state: Omit<LinkState, "heardAt">;
 
   /** `now` starts the first state: not connected (nothing heard yet) since now. */
   constructor(staleMs: number, now: number) {
@@ -83,10 +83,12 @@ export class LinkMonitor {
 
   /**
    * The link at `now`. `since` is when it entered this state: when Kafka was last heard, while
-   * disconnected; when the last deaf consumer heard it again, while connected.
+   * disconnected; when the last deaf consumer heard it again, while connected. `heardAt` is the
+   * oldest of the consumers' last answers (a consumer handling a batch counts as now).
    */
   state(now: number): LinkState {
-    const deaf = [...this.#listeners.values()].filter((l) => !this.#hears(l, now));
+    const listeners = [...this.#listeners.values()];
+    const deaf = listeners.filter((l) => !this.#hears(l, now));
     const connected = this.#listeners.size > 0 && deaf.length === 0;
     if (connected !== this.#state.connected) {
       const lastHeard = Math.min(...deaf.map((l) => l.heardAt));
@@ -94,6 +96,8 @@ export class LinkMonitor {
         ? { connected, since: now }
         : { connected, since: Number.isFinite(lastHeard) ? Math.min(lastHeard, now) : now };
     }
-    return { ...this.#state };
+    const answers = listeners.map((l) => l.busy && !l.crashed ? now : Math.min(l.heardAt, now));
+    const heardAt = listeners.length > 0 ? Math.min(...answers) : this.#state.since;
+    return { ...this.#state, heardAt };
   }
 }

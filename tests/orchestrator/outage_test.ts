@@ -105,3 +105,20 @@ Deno.test("outage: /healthz answers 503 ok:false with since when; commands 503 a
     await h.close();
   }
 });
+
+Deno.test("outage: before the link is seen down, a silence counts only up to the consumers' last answer", async () => {
+  const h = await createHarness();
+  try {
+    await h.heartbeat("one");
+    const lastAnswer = h.clock.t + 2000; // the broker died then; not yet noticed
+    h.clock.advance(4000); // "one"'s deadline (+3 s) is past, but after the last answer
+    h.bus.setLink(true, 0, lastAnswer);
+    h.controller.tick();
+    assert.deepEqual(h.controller.registry.alive(), ["one"]);
+    h.bus.setLink(true, 0, lastAnswer + 1000); // the consumers did hear the broker at +3 s
+    h.controller.tick();
+    assert.deepEqual(h.controller.registry.alive(), [], "silent while we listened: lost");
+  } finally {
+    await h.close();
+  }
+});

@@ -87,10 +87,10 @@ Deno.test("subscription: fetches keep the link up; a crash kafkajs restarts leav
     at(1800);
     assert.equal(link.state(1800).connected, true, "heard at 900");
     first!.emit(EVENTS.CRASH, { error: new Error("ECONNREFUSED"), restart: true });
-    assert.deepEqual(link.state(1800), { connected: false, since: 900 });
+    assert.deepEqual(link.state(1800), { connected: false, since: 900, heardAt: 900 });
     at(2000);
     first!.emit(EVENTS.FETCH); // kafkajs restarted it
-    assert.deepEqual(link.state(2000), { connected: true, since: 2000 });
+    assert.deepEqual(link.state(2000), { connected: true, since: 2000, heardAt: 2000 });
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(consumers.length, 1, "no replacement");
     assert.equal(subscription.replacements, 0);
@@ -118,7 +118,7 @@ Deno.test("subscription: a consumer stopped for good is replaced; failed starts 
     consumers[0]!.emit(EVENTS.FETCH);
     assert.equal(link.state(3000).connected, false);
     consumers[2]!.emit(EVENTS.FETCH);
-    assert.deepEqual(link.state(3000), { connected: true, since: 3000 });
+    assert.deepEqual(link.state(3000), { connected: true, since: 3000, heardAt: 3000 });
   } finally {
     await subscription.close();
   }
