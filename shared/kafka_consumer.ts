@@ -39,6 +39,8 @@ export class KafkaSubscription implements Subscription {
   #consumer: Consumer | undefined;
   #closing = new AbortController();
   #replacing: Promise<void> | undefined;
+  /** The first group join of any of its consumers (a replacement's too, if the first crashed). */
+  #joined = Promise.withResolvers<void>();
   /** How many consumers were started after the first crashed for good. */
   replacements = 0;
 
@@ -50,12 +52,6 @@ export class KafkaSubscription implements Subscription {
   /** Runs the first consumer; resolves once it has joined its group, throws if it cannot run. */
   async start(): Promise<void> {
     const consumer = this.#create();
-    const joined = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
     try {
       await this.#run(consumer);
     } catch (err) {
@@ -63,7 +59,7 @@ export class KafkaSubscription implements Subscription {
       await consumer.disconnect().catch(() => {});
       throw err;
     }
-    await joined;
+    await this.#joined.promise;
     this.#deps.link.watch(this.id, this.#now());
   }
 
@@ -88,7 +84,13 @@ export class KafkaSubscription implements Subscription {
     const mine = (fn: () => void) => () => {
       if (this.#consumer === consumer) fn();
     };
-    consumer.on(events.GROUP_JOIN, mine(() => link.heard(this.id, this.#now())));
+    consumer.on(
+      events.GROUP_JOIN,
+      mine(() => {
+        this.#joined.resolve();
+        link.heard(this.id, this.#now());
+      }),
+    );
     consumer.on(events.FETCH, mine(() => link.heard(this.id, this.#now())));
     consumer.on(events.START_BATCH_PROCESS, mine(() => link.busy(this.id, true, this.#now())));
     consumer.on(events.END_BATCH_PROCESS, mine(() => link.busy(this.id, false, this.#now())));

@@ -23,7 +23,7 @@ class FakeConsumer {
   readonly events = EVENTS;
   readonly calls: string[] = [];
   #listeners = new Map<string, Set<(e: unknown) => void>>();
-  constructor(readonly failRun = false) {}
+  constructor(readonly failRun = false, readonly joins = true) {}
   on(name: string, fn: (e: unknown) => void) {
     const set = this.#listeners.get(name) ?? new Set();
     set.add(fn);
@@ -45,7 +45,7 @@ class FakeConsumer {
     this.calls.push("run");
     if (this.failRun) return Promise.reject(new Error("broker still away"));
     // A real consumer joins its group shortly after run().
-    setTimeout(() => this.emit(EVENTS.GROUP_JOIN), 0);
+    if (this.joins) setTimeout(() => this.emit(EVENTS.GROUP_JOIN), 0);
     return Promise.resolve();
   }
   disconnect() {
@@ -54,13 +54,15 @@ class FakeConsumer {
   }
 }
 
-function setup(plan: boolean[]) {
+/** `failRun[i]`: the i-th consumer's run() fails; `joins[i]` false: it never joins its group. */
+function setup(failRun: boolean[], joins: boolean[] = []) {
   const consumers: FakeConsumer[] = [];
   let t = 0;
   const link = new LinkMonitor(1000, 0);
   const subscription = new KafkaSubscription({
     create: () => {
-      const fake = new FakeConsumer(plan[consumers.length] ?? false);
+      const i = consumers.length;
+      const fake = new FakeConsumer(failRun[i] ?? false, joins[i] ?? true);
       consumers.push(fake);
       return fake as unknown as Consumer;
     },
@@ -136,4 +138,19 @@ Deno.test("subscription: close() during a replacement stops it", async () => {
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(consumers.length, count, "no new consumer after close");
   assert.equal(subscription.replacements, 0);
+});
+
+Deno.test("subscription: a consumer stopped for good before it joined is replaced; start() waits for that one", async () => {
+  const { consumers, link, subscription } = setup([], [false]);
+  const started = subscription.start();
+  await eventually("the first consumer to run", () => consumers[0]?.calls.includes("run"), 5000, 1);
+  consumers[0]!.emit(EVENTS.CRASH, { error: new Error("coordinator not found"), restart: false });
+  await started;
+  try {
+    assert.equal(consumers.length, 2);
+    assert.equal(subscription.replacements, 1);
+    assert.equal(link.state(0).connected, true);
+  } finally {
+    await subscription.close();
+  }
 });
