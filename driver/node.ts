@@ -7,7 +7,13 @@
 import { trimOldest } from "../shared/bounded.ts";
 import type { Delivered, MessageBus, Subscription } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
-import type { MetricsInput, TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
+import type {
+  HeartbeatMessage,
+  MetricsInput,
+  TestConfigMessage,
+  TriggerMessage,
+} from "../shared/messages.ts";
+import type { BackoffPolicy } from "../shared/backoff.ts";
 import { LatestPublisher } from "./latest_publisher.ts";
 import { loadSpecFromConfig, metricsMessage } from "./metrics_message.ts";
 import { type PoolOptions, type PoolReport, type RunningTest, startTest } from "./pool.ts";
@@ -24,6 +30,15 @@ export const MAX_CONFIGS = 100;
 /** The most ids of tests already run that a node remembers, to ignore a repeated trigger. */
 export const MAX_DONE_IDS = 10_000;
 
+/**
+ * A metrics publish that failed (kafkajs gave up after about a minute of retries: Kafka is
+ * away) is retried after this backoff, with the newest state, until it is out.
+ */
+export const METRICS_RETRY: BackoffPolicy = { initialMs: 250, maxMs: 2_000 };
+
+/** On END or shutdown, how long the final metrics may take to get out before the driver exits. */
+export const FINAL_PUBLISH_WAIT_MS = 10_000;
+
 /** What a driver node needs. */
 export interface DriverNodeDeps {
   bus: MessageBus;
@@ -39,6 +54,10 @@ export interface DriverNodeDeps {
   startTest?: (spec: LoadSpec, options: PoolOptions) => RunningTest;
   /** This run's identity (default: a fresh UUID); a restarted driver has a new one. */
   instanceId?: string;
+  /** Backoff of failed metrics publishes (default {@link METRICS_RETRY}). */
+  metricsRetry?: BackoffPolicy;
+  /** Bound on the final publish at END or shutdown (default {@link FINAL_PUBLISH_WAIT_MS}). */
+  finalWaitMs?: number;
 }
 
 /**
@@ -50,7 +69,9 @@ export const FINAL_REPUBLISH_BEATS = 5;
 interface Running {
   testId: string;
   test: RunningTest;
-  /** Resolves once the final metrics message has been published (or failed to be). */
+  /** Its metrics, retried until delivered; {@link DriverNode.close} bounds the final one. */
+  publisher: LatestPublisher<MetricsInput>;
+  /** Resolves once the final metrics message has been published (or abandoned). */
   finished: Promise<void>;
 }
 
@@ -71,6 +92,8 @@ export class DriverNode {
   #running: Running | undefined;
   #subscription: Subscription | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** One heartbeat in flight, the newest waiting: none piles up (or arrives late) in an outage. */
+  #beats: LatestPublisher<HeartbeatMessage>;
   #ending = false;
   #resolveEnded!: () => void;
   readonly instanceId: string;
@@ -83,6 +106,10 @@ export class DriverNode {
     this.#now = deps.now ?? Date.now;
     this.instanceId = deps.instanceId ?? crypto.randomUUID();
     this.ended = new Promise((resolve) => this.#resolveEnded = resolve);
+    this.#beats = new LatestPublisher(
+      (beat) => deps.bus.publish("heartbeat", beat, deps.nodeId),
+      (_beat, err) => this.#log.warn("heartbeat not sent", { error: err }),
+    );
   }
 
   /** The test being run now, if any. */
@@ -115,18 +142,17 @@ export class DriverNode {
   }
 
   #beat(): void {
-    const { bus, nodeId } = this.#deps;
-    bus.publish("heartbeat", {
-      node_id: nodeId,
+    this.#beats.offer({
+      node_id: this.#deps.nodeId,
       heartbeat: "YES",
       timestamp: this.#now(),
       test_id: this.#running?.testId ?? null,
       interval_ms: this.#deps.heartbeatMs,
       instance_id: this.instanceId,
-    }, nodeId).catch((err) => this.#log.warn("heartbeat not sent", { error: err }));
+    });
     const last = this.#lastFinal;
     if (last !== undefined && last.beatsLeft-- > 0) {
-      bus.publish("metrics", last.message, nodeId).catch((err) =>
+      this.#deps.bus.publish("metrics", last.message, this.#deps.nodeId).catch((err) =>
         this.#log.warn("final metrics not sent again", { error: err })
       );
     }
@@ -234,12 +260,15 @@ export class DriverNode {
     let reportId = 0;
     const publisher = new LatestPublisher<MetricsInput>(
       (message) => bus.publish("metrics", message, nodeId),
-      (message, err) =>
-        this.#log.error("metrics not sent", {
+      (message, err, failures) =>
+        this.#log.error("metrics not sent; retrying with the newest state", {
           test_id: testId,
           report_id: message.report_id,
+          final: message.final,
+          failures,
           error: err,
         }),
+      { retry: this.#deps.metricsRetry ?? METRICS_RETRY },
     );
     const onReport = (report: PoolReport) => {
       const message = metricsMessage(
@@ -273,7 +302,7 @@ export class DriverNode {
       if (this.#running?.testId === testId) this.#running = undefined;
       if (this.#heartbeat !== undefined) this.#beat(); // tell the orchestrator we are idle now
     });
-    this.#running = { testId, test, finished };
+    this.#running = { testId, test, publisher, finished };
     if (this.#heartbeat !== undefined) this.#beat(); // tell the orchestrator we are busy now
   }
 
@@ -293,7 +322,24 @@ export class DriverNode {
     this.#log.info("END received: finishing");
     const running = this.#running;
     running?.test.stop();
-    (running?.finished ?? Promise.resolve()).then(() => this.#resolveEnded());
+    this.#finishWithin(running).then(() => this.#resolveEnded());
+  }
+
+  /**
+   * Waits for a stopping test's end, then at most {@link FINAL_PUBLISH_WAIT_MS} for its final
+   * metrics (Kafka may be away): a driver told to exit must exit, even without them.
+   */
+  async #finishWithin(running: Running | undefined): Promise<void> {
+    if (running === undefined) return;
+    await running.test.done;
+    const waitMs = this.#deps.finalWaitMs ?? FINAL_PUBLISH_WAIT_MS;
+    if (!await running.publisher.settle(waitMs)) {
+      this.#log.error("final metrics not delivered in time; exiting without them", {
+        test_id: running.testId,
+        wait_ms: waitMs,
+      });
+    }
+    await running.finished;
   }
 
   /** Stops any running test (its final metrics still go out), heartbeats and the subscription. */
@@ -301,10 +347,9 @@ export class DriverNode {
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
     const running = this.#running;
-    if (running !== undefined) {
-      running.test.stop();
-      await running.finished;
-    }
+    running?.test.stop();
+    await this.#finishWithin(running);
+    this.#beats.abandon();
     await this.#subscription?.close();
     this.#subscription = undefined;
   }

@@ -62,12 +62,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return c.json({ shutting_down: true as const }, 202);
     },
     health: (c) => {
-      // 200 even when the store refuses writes: the process is alive and serves what it has;
-      // restarting it frees no disk. `ok` and `storage` say what is wrong.
+      // While Kafka is unreachable the answer is 503: this orchestrator cannot see its drivers.
+      // A store that refuses writes still answers 200: the process is alive and serves what it
+      // has, and restarting it frees no disk; `ok` and `storage` say what is wrong.
       const storage = deps.storage?.() ?? { writable: true, error: null, failing_since: null };
       const since = storage.failing_since;
-      return c.json({
-        ok: storage.writable,
+      const link = controller.kafka;
+      const body = {
+        ok: link.connected && storage.writable,
+        kafka: {
+          connected: link.connected,
+          since: new Date(link.since).toISOString(),
+          for_ms: Math.max(0, now() - link.since),
+        },
         uptime_s: Math.round((now() - startedAt) / 1000),
         drivers_alive: controller.registry.alive().length,
         invalid_messages: { ...(deps.invalid ?? {}) },
@@ -76,7 +83,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           ...storage,
           failing_since: since === null ? null : new Date(since).toISOString(),
         },
-      }, 200);
+      };
+      return link.connected ? c.json(body, 200) : c.json(body, 503);
     },
   };
 }

@@ -149,12 +149,13 @@ export const routes = {
     method: "get",
     path: "/healthz",
     tags: ["system"],
-    summary: "Liveness, counters, and whether the store takes writes",
+    summary: "Liveness, the link to Kafka, counters, and whether the store takes writes",
     responses: {
       200: json(
         s.healthSchema,
-        "The orchestrator is up (`ok` is false while the store refuses writes)",
+        "The orchestrator is up and hears Kafka (`ok` is false while the store refuses writes)",
       ),
+      503: json(s.healthSchema, "Kafka is unreachable (or not connected yet)"),
     },
   }),
 };

@@ -13,7 +13,13 @@
  * the usual window and are lost otherwise, which settles the test like any other loss.
  */
 import type { Driver, TestParams, TestSummary, TestView, TimeSeries } from "../shared/api.ts";
-import { type Delivered, isTransient, type MessageBus, type Subscription } from "../shared/bus.ts";
+import {
+  type Delivered,
+  isTransient,
+  type LinkState,
+  type MessageBus,
+  type Subscription,
+} from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage } from "../shared/messages.ts";
 import { ConflictError, UnavailableError } from "./errors.ts";
@@ -38,6 +44,12 @@ export interface ControllerOptions {
   drainTimeoutMs?: number;
   /** Which settled tests to keep; applied at start and after a test settles. Absent: all. */
   retention?: RetentionPolicy;
+  /**
+   * After the orchestrator hears Kafka again, how much longer than the usual window a driver
+   * has to be heard: its own Kafka client may be up to one retry wait (2 s in shared/kafka.ts)
+   * from noticing that the broker is back.
+   */
+  reconnectGraceMs?: number;
 }
 
 /** What the controller is built from. */
@@ -200,9 +212,18 @@ export class Controller {
     }
   }
 
+  /** The link to Kafka now, for `/healthz`. */
+  get kafka(): LinkState {
+    return this.#deps.bus.link();
+  }
+
   /**
    * Checks liveness, idle drivers and stop timeouts; called by the timer, or by tests with a fake
-   * clock. Never throws: a failure is logged and the next tick tries again.
+   * clock. Never throws: a failure is logged and the next tick tries again. Nothing is judged
+   * while Kafka is unreachable: no heartbeat or final report can arrive then, so silence proves
+   * nothing; after the link is back, the windows count from its return. And a silence counts only
+   * up to the consumers' last answer (`heardAt`), so an outage not yet noticed cannot make anyone
+   * lost either.
    */
   tick(): void {
     try {
@@ -217,7 +238,11 @@ export class Controller {
 
   #tick(): void {
     const now = this.#now();
-    for (const change of this.registry.sweep(now)) {
+    const link = this.#deps.bus.link();
+    if (!link.connected) return;
+    const at = Math.min(now, link.heardAt);
+    const heardSince = link.since + (this.#deps.options.reconnectGraceMs ?? 2_000);
+    for (const change of this.registry.sweep(at, heardSince)) {
       this.#log.warn("driver lost: no heartbeat", { node_id: change.node_id });
       this.#book.applyToOpen({
         type: "driver_lost",
@@ -225,7 +250,7 @@ export class Controller {
         reason: "no heartbeat",
       });
     }
-    for (const { testId, event } of this.#watch.sweep(this.#book.open(), now)) {
+    for (const { testId, event } of this.#watch.sweep(this.#book.open(), at)) {
       this.#log.warn("driver lost for a test", { test_id: testId, ...event });
       this.#book.applyTo(testId, event);
     }
@@ -233,7 +258,7 @@ export class Controller {
     for (const record of this.#book.open()) {
       const { lifecycle } = record;
       if (lifecycle.state !== "stopped" || !hasUnsettledDrivers(lifecycle)) continue;
-      if (now - (record.ended_at ?? now) < drainMs) continue;
+      if (at - Math.max(record.ended_at ?? at, heardSince) < drainMs) continue;
       for (const [nodeId, progress] of Object.entries(lifecycle.drivers)) {
         if (progress !== "running") continue;
         this.#log.warn("no final metrics after STOP; counting the driver as lost", {
@@ -253,6 +278,12 @@ export class Controller {
   }
 
   async #publish(what: string, send: () => Promise<void>): Promise<void> {
+    const link = this.#deps.bus.link();
+    if (!link.connected) {
+      // kafkajs would retry for about a minute before failing; say so now instead.
+      const since = new Date(link.since).toISOString();
+      throw new UnavailableError(`Cannot ${what}: Kafka is unreachable (last heard ${since})`);
+    }
     try {
       await send();
     } catch (err) {

@@ -134,11 +134,18 @@ export class DriverRegistry {
     if (!this.#drivers.has(nodeId)) this.#touch(nodeId, now);
   }
 
-  /** Marks drivers silent for `lostAfter` intervals as lost; returns who changed. */
-  sweep(now: number): StatusChange[] {
+  /**
+   * Marks drivers silent for `lostAfter` intervals as lost; returns who changed. Silence counts
+   * only from `heardSince`, the time the caller's link to the broker was last (re)established:
+   * heartbeats sent while it was down could not arrive, so after a reconnection every driver
+   * gets a fresh window, as if it had just been heard. The caller does not sweep at all while
+   * its link is down.
+   */
+  sweep(now: number, heardSince = -Infinity): StatusChange[] {
     const changes: StatusChange[] = [];
     for (const info of this.#drivers.values()) {
-      const deadline = info.last_heartbeat + this.#options.lostAfter * info.interval_ms;
+      const from = Math.max(info.last_heartbeat, heardSince);
+      const deadline = from + this.#options.lostAfter * info.interval_ms;
       if (info.status === "alive" && now >= deadline) {
         info.status = "lost";
         changes.push({ node_id: info.node_id, status: "lost" });

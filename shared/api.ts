@@ -255,10 +255,21 @@ export const storageHealthSchema = z.object({
   failing_since: z.string().nullable(),
 }).openapi("StorageHealth");
 
-/** `GET /healthz`. */
+/** The orchestrator's link to Kafka, in `/healthz`. */
+export const kafkaLinkSchema = z.object({
+  connected: z.boolean().describe("whether every consumer of the orchestrator hears the broker"),
+  since: z.string().describe(
+    "ISO time of the last change: when Kafka was last heard (disconnected) or heard again",
+  ),
+  for_ms: z.number().int().describe("how long the link has been in this state"),
+}).openapi("KafkaLink");
+export type KafkaLink = z.infer<typeof kafkaLinkSchema>;
+
+/** `GET /healthz`: `ok` is false while Kafka is unreachable (status 503) or the store refuses writes. */
 export const healthSchema = z.object({
-  /** False while the store refuses writes (see `storage`). */
+  /** False while Kafka is unreachable (see `kafka`) or the store refuses writes (`storage`). */
   ok: z.boolean(),
+  kafka: kafkaLinkSchema,
   uptime_s: z.number(),
   drivers_alive: z.number().int(),
   invalid_messages: z.record(z.string(), z.number().int()),

@@ -38,12 +38,28 @@ export interface Subscription {
 /** Counts of messages that did not validate and were skipped, per topic kind. */
 export type InvalidCounts = Record<TopicKind, number>;
 
+/**
+ * Whether this process hears the broker now, and since when (epoch ms): while disconnected, the
+ * time it was last heard; while connected, the time it was heard again.
+ */
+export interface LinkState {
+  connected: boolean;
+  since: number;
+  /**
+   * Up to when every consumer is known to have heard the broker (epoch ms; about now while
+   * connected). A silence is evidence only up to here: a loss is noticed a moment late.
+   */
+  heardAt: number;
+}
+
 /** A typed publish/subscribe channel over the five surge topics. */
 export interface MessageBus {
   publish<K extends TopicKind>(kind: K, message: InputOf[K], key?: string): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** How many invalid messages each topic has delivered to this process so far. */
   readonly invalid: InvalidCounts;
+  /** The link to the broker now: while it is down, nothing published elsewhere can arrive. */
+  link(): LinkState;
   close(): Promise<void>;
 }
 
@@ -72,6 +88,20 @@ export class MemoryBus implements MessageBus {
   #subscribers: { kinds: readonly TopicKind[]; onMessage: SubscribeOptions["onMessage"] }[] = [];
   /** Errors thrown by subscribers, kept so tests can assert there were none. */
   readonly handlerErrors: unknown[] = [];
+  /** Connected since the epoch, heard always: it judges nobody unless a test says so. */
+  #link: LinkState = { connected: true, since: 0, heardAt: Infinity };
+
+  link(): LinkState {
+    return { ...this.#link };
+  }
+
+  /**
+   * Simulates losing (false) or regaining (true) the broker at `since`; delivery goes on.
+   * `heardAt` defaults to always (connected) or `since` (disconnected: last heard then).
+   */
+  setLink(connected: boolean, since: number, heardAt = connected ? Infinity : since): void {
+    this.#link = { connected, since, heardAt };
+  }
 
   /** Like Kafka's: an invalid message rejects (never throws synchronously). */
   async publish<K extends TopicKind>(kind: K, message: InputOf[K]): Promise<void> {

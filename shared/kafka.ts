@@ -4,9 +4,24 @@
  * (kafkajs would redeliver a poison message forever). A handler's transient failure is retried
  * in `eachMessage` with a growing pause (redelivery.ts), the offset uncommitted until it succeeds.
  */
-import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
-import type { InvalidCounts, MessageBus, SubscribeOptions, Subscription } from "./bus.ts";
+import {
+  type Admin,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import type {
+  InvalidCounts,
+  LinkState,
+  MessageBus,
+  SubscribeOptions,
+  Subscription,
+} from "./bus.ts";
 import { isTransient, zeroInvalidCounts } from "./bus.ts";
+import { KafkaSubscription } from "./kafka_consumer.ts";
+import { LinkMonitor } from "./link_monitor.ts";
 import { handleUntilDone } from "./redelivery.ts";
 import { encodeMessage, type InputOf, parseMessage } from "./messages.ts";
 import { kindOfTopic, TOPIC_KINDS, type TopicKind, type TopicNames } from "./topics.ts";
@@ -47,6 +62,38 @@ export interface KafkaBusOptions {
   logger: Logger;
   /** kafkajs's own log level; its INFO lines are chatty, so WARN by default. */
   kafkaLogLevel?: logLevel;
+  /** Epoch milliseconds, for the link state. */
+  now?: () => number;
+}
+
+/**
+ * How long a consumer may stay without an answer from the broker before the link is down. An
+ * idle consumer is answered every 100 ms; 3 s keeps a busy machine's pauses from flapping
+ * /healthz. Liveness does not wait for it: the controller counts a silence only up to the
+ * consumers' last answer (LinkState.heardAt).
+ */
+export const LINK_STALE_MS = 3_000;
+/** A consumer's fetch returns after this long when there is nothing to read. */
+const FETCH_WAIT_MS = 100;
+
+/**
+ * kafkajs's retries, for every client. Each wait doubles from 200 ms but never exceeds 2 s, so
+ * once a broker is back every client notices within about 2 s (kafkajs's default cap of 30 s let
+ * a publish sit for 20 s after a restart); 30 tries keep its patience with a broker that is not
+ * there at all at about a minute, as before. A retry loop that gives up throws a non-retriable
+ * error, so nested loops (a send that refreshes metadata) do not multiply this.
+ */
+const RETRY = { initialRetryTime: 200, maxRetryTime: 2_000, retries: 30 };
+
+/** One message as kafkajs hands it over, with what {@link KafkaBus} needs to deliver it. */
+interface Delivery {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  heartbeat: () => Promise<void>;
+  /** The next offset per `topic/partition` when the subscription started. */
+  ends: Map<string, bigint>;
+  stop: AbortSignal;
 }
 
 /** A {@link MessageBus} over a real Kafka cluster. */
@@ -55,15 +102,19 @@ export class KafkaBus implements MessageBus {
   readonly kafka: Kafka;
   #producer: Producer | undefined;
   #connecting: Promise<Producer> | undefined;
-  #consumers = new Set<Consumer>();
-  /** One per subscription: aborted on close, it ends a message's redelivery (redelivery.ts). */
+  #subscriptions = new Set<KafkaSubscription>();
   #stops = new Set<AbortController>();
   #options: KafkaBusOptions;
   #log: Logger;
+  #now: () => number;
+  #link: LinkMonitor;
+  #linkTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: KafkaBusOptions) {
     silenceKafkajsTimerWarnings();
     this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#link = new LinkMonitor(LINK_STALE_MS, this.#now());
     this.#log = options.logger.child({ kafka: options.clientId });
     const kafkaLog = options.logger.child({ component: "kafkajs" });
     this.kafka = new Kafka({
@@ -76,7 +127,7 @@ export class KafkaBus implements MessageBus {
         const { message, timestamp: _t, logger: _l, stack: _s, ...extra } = log;
         kafkaLog[KAFKA_LEVELS[level] ?? "info"](String(message), extra);
       },
-      retry: { initialRetryTime: 200, retries: 8 },
+      retry: RETRY,
     });
   }
 
@@ -111,92 +162,94 @@ export class KafkaBus implements MessageBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
-    });
-    this.#consumers.add(consumer);
+    const topics = options.kinds.map((kind) => this.#options.topics[kind]);
+    // What is on the topics now is "old" to this subscription (see Delivered.old).
+    const ends = options.fromBeginning ? await this.#endOffsets(topics) : new Map();
+    // Aborted on close: it ends a message's redelivery (redelivery.ts).
     const stop = new AbortController();
-    this.#stops.add(stop);
-    const joined = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
+    const subscription = new KafkaSubscription({
+      create: () =>
+        this.kafka.consumer({
+          groupId: options.groupId,
+          allowAutoTopicCreation: false,
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1_000,
+          maxWaitTimeInMs: FETCH_WAIT_MS,
+        }),
+      topics,
+      fromBeginning: options.fromBeginning,
+      eachMessage: ({ topic, partition, message, heartbeat }) =>
+        this.#deliver(options, { topic, partition, message, heartbeat, ends, stop: stop.signal }),
+      link: this.#link,
+      logger: this.#log,
+      now: this.#now,
     });
-    try {
-      const topics = options.kinds.map((kind) => this.#options.topics[kind]);
-      // What is on the topics now is "old" to this subscription (see Delivered.old).
-      const ends = options.fromBeginning ? await this.#endOffsets(topics) : new Map();
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
-      await consumer.run({
-        eachMessage: async ({ topic, partition, message, heartbeat }) => {
-          const end = ends.get(`${topic}/${partition}`);
-          const old = end !== undefined && BigInt(message.offset) < end;
-          const kind = kindOfTopic(this.#options.topics, topic);
-          if (kind === undefined) return;
-          const parsed = parseMessage(kind, message.value, Date.now());
-          if (!parsed.ok) {
-            this.invalid[kind]++;
-            this.#log.warn("skipping invalid message", {
-              topic,
-              partition,
-              offset: message.offset,
-              error: parsed.error,
-              skipped_total: this.invalid[kind],
-            });
-            return;
-          }
-          try {
-            // The cast is sound: parseMessage(kind) returns MessageOf[kind].
-            const attempts = await handleUntilDone(
-              () => options.onMessage({ kind, message: parsed.value, old } as never),
-              {
-                heartbeat,
-                signal: stop.signal,
-                onRetry: (err, attempt, pauseMs) =>
-                  this.#log.warn("message not handled yet; it is delivered again, unacknowledged", {
-                    topic,
-                    offset: message.offset,
-                    attempt,
-                    retry_in_ms: pauseMs,
-                    error: err instanceof Error ? err.message : String(err),
-                  }),
-              },
-            );
-            if (attempts > 1) {
-              this.#log.info("message handled", { topic, offset: message.offset, attempts });
-            }
-          } catch (err) {
-            // Closing during a transient failure: thrown, so kafkajs does not commit its offset.
-            if (isTransient(err)) throw err;
-            this.#log.error("message handler failed; message skipped", {
-              topic,
-              offset: message.offset,
-              error: err instanceof Error ? err.message : String(err),
-            });
-          }
-        },
-      });
-    } catch (err) {
-      this.#consumers.delete(consumer);
-      this.#stops.delete(stop);
-      await consumer.disconnect().catch(() => {});
-      throw err;
-    }
-    await joined;
+    await subscription.start();
+    this.#subscriptions.add(subscription);
+    this.#stops.add(stop);
+    this.#watchLink();
     return {
       close: async () => {
         stop.abort();
         this.#stops.delete(stop);
-        this.#consumers.delete(consumer);
-        await consumer.disconnect();
+        this.#subscriptions.delete(subscription);
+        await subscription.close();
       },
     };
+  }
+
+  /**
+   * Parses one message at the edge and hands it on. An invalid message is counted and skipped; a
+   * handler that fails for a transient reason (a full disk) gets the message again, unacknowledged,
+   * until it succeeds or the subscription closes; any other failure is logged and skipped.
+   */
+  async #deliver(options: SubscribeOptions, d: Delivery): Promise<void> {
+    const { topic, partition, message } = d;
+    const kind = kindOfTopic(this.#options.topics, topic);
+    if (kind === undefined) return;
+    const parsed = parseMessage(kind, message.value, this.#now());
+    if (!parsed.ok) {
+      this.invalid[kind]++;
+      this.#log.warn("skipping invalid message", {
+        topic,
+        partition,
+        offset: message.offset,
+        error: parsed.error,
+        skipped_total: this.invalid[kind],
+      });
+      return;
+    }
+    const end = d.ends.get(`${topic}/${partition}`);
+    const old = end !== undefined && BigInt(message.offset) < end;
+    try {
+      // The cast is sound: parseMessage(kind) returns MessageOf[kind].
+      const attempts = await handleUntilDone(
+        () => options.onMessage({ kind, message: parsed.value, old } as never),
+        {
+          heartbeat: d.heartbeat,
+          signal: d.stop,
+          onRetry: (err, attempt, pauseMs) =>
+            this.#log.warn("message not handled yet; it is delivered again, unacknowledged", {
+              topic,
+              offset: message.offset,
+              attempt,
+              retry_in_ms: pauseMs,
+              error: err instanceof Error ? err.message : String(err),
+            }),
+        },
+      );
+      if (attempts > 1) {
+        this.#log.info("message handled", { topic, offset: message.offset, attempts });
+      }
+    } catch (err) {
+      // Closing during a transient failure: thrown, so kafkajs does not commit its offset.
+      if (isTransient(err)) throw err;
+      this.#log.error("message handler failed; message skipped", {
+        topic,
+        offset: message.offset,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 
   /** The next offset of every partition of `topics`, keyed `topic/partition`. */
@@ -216,12 +269,40 @@ export class KafkaBus implements MessageBus {
     }
   }
 
+  /** Whether every consumer of this bus hears the broker now (see {@link LinkMonitor}). */
+  link(): LinkState {
+    return this.#link.state(this.#now());
+  }
+
+  /**
+   * Logs the link's changes as they happen, whether or not anyone asks: an operator reading a
+   * driver's log should see when it lost Kafka and when it got it back.
+   */
+  #watchLink(): void {
+    if (this.#linkTimer !== undefined) return;
+    let last = this.link();
+    this.#linkTimer = setInterval(() => {
+      const now = this.link();
+      if (now.connected === last.connected) return;
+      if (now.connected) {
+        this.#log.info("Kafka is reachable again", { unreachable_ms: now.since - last.since });
+      } else {
+        this.#log.warn("Kafka is unreachable", { last_heard: new Date(now.since).toISOString() });
+      }
+      last = now;
+    }, LINK_STALE_MS / 4);
+    // Only a log: it must never keep a process alive.
+    Deno.unrefTimer(this.#linkTimer);
+  }
+
   async close(): Promise<void> {
     for (const stop of this.#stops) stop.abort();
     this.#stops.clear();
-    const consumers = [...this.#consumers];
-    this.#consumers.clear();
-    await Promise.allSettled(consumers.map((c) => c.disconnect()));
+    clearInterval(this.#linkTimer);
+    this.#linkTimer = undefined;
+    const subscriptions = [...this.#subscriptions];
+    this.#subscriptions.clear();
+    await Promise.allSettled(subscriptions.map((s) => s.close()));
     const producer = this.#producer ?? await this.#connecting?.catch(() => undefined);
     this.#producer = undefined;
     this.#connecting = undefined;

@@ -111,3 +111,19 @@ Deno.test("an old registration fills in the address of a driver known from heart
   );
   assert.equal(registry.get("hb")?.node_ip, "127.0.0.1");
 });
+
+Deno.test("registry: silence counts only from heardSince, the return of the caller's link", () => {
+  // Heartbeat every 1 s, lost after 3: last heard at 10 s. The link was back at `since`.
+  const cases: [string, number | undefined, number, string][] = [
+    ["no link information: the usual 3 s", undefined, 13_000, "lost"],
+    ["link back before the last heartbeat: no change", 9_000, 13_000, "lost"],
+    ["link back at 20 s: alive until 23 s", 20_000, 22_999, "alive"],
+    ["link back at 20 s: lost at 23 s", 20_000, 23_000, "lost"],
+  ];
+  for (const [what, since, now, status] of cases) {
+    const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+    r.heartbeat(beat("one"), 10_000);
+    r.sweep(now, since);
+    assert.equal(r.get("one")?.status, status, what);
+  }
+});

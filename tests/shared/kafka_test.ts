@@ -140,3 +140,31 @@ kafkaTest(
     }
   },
 );
+kafkaTest("the link is up once subscribed and stays up while the consumers poll", async () => {
+  const { bus } = await createTestBus("kafka-link");
+  try {
+    assert.equal(bus.link().connected, false, "no consumer yet: nothing is heard");
+    for (const kinds of [["heartbeat"], ["metrics"]] as const) {
+      await bus.subscribe({
+        groupId: `link-${crypto.randomUUID()}`,
+        kinds,
+        fromBeginning: false,
+        onMessage: () => {},
+      });
+    }
+    const up = bus.link();
+    assert.equal(up.connected, true);
+    // An idle consumer still fetches every 100 ms (maxWaitTimeInMs), well inside the 3 s within
+    // which the link counts as heard; over 3 s of polling it never drops, and `since` stays.
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      const { connected, since, heardAt } = bus.link();
+      assert.deepEqual({ connected, since }, { connected: true, since: up.since });
+      assert.ok(heardAt >= up.heardAt && heardAt <= Date.now());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await bus.close();
+  }
+  assert.equal(bus.link().connected, false, "closed: nothing is heard");
+});
