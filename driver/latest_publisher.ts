@@ -116,6 +116,15 @@ export class LatestPublisher<T> {
     this.#abandon.abort();
   }
 
+  /** Publishes at once; a publish that throws instead of rejecting counts as a failed one. */
+  #attempt(message: T): Promise<void> {
+    try {
+      return this.#publish(message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   async #drain(): Promise<void> {
     const signal = this.#abandon.signal;
     while (this.#waiting !== undefined && !signal.aborted) {
@@ -127,11 +136,7 @@ export class LatestPublisher<T> {
       const message = this.#waiting;
       this.#waiting = undefined;
       const outcome = await Promise.race([
-        // A publish that throws at once counts as a failed one, like a rejected promise.
-        Promise.resolve().then(() => this.#publish(message)).then(
-          () => undefined,
-          (err: unknown) => ({ err }),
-        ),
+        this.#attempt(message).then(() => undefined, (err: unknown) => ({ err })),
         this.#gaveUp,
       ]);
       if (outcome === GAVE_UP) break;
