@@ -56,11 +56,12 @@ Deno.test("outage: a stopped test's drain waits while Kafka is away and counts f
     h.clock.advance(8000);
     h.controller.tick();
     h.bus.setLink(true, h.clock.t);
-    await h.heartbeat("one");
+    // The driver is still finishing t1 (its in-flight requests): its heartbeats say so.
+    await h.heartbeat("one", "t1");
     h.clock.advance(2000);
-    await h.heartbeat("one");
+    await h.heartbeat("one", "t1");
     h.clock.advance(4900);
-    await h.heartbeat("one");
+    await h.heartbeat("one", "t1");
     h.controller.tick();
     assert.equal(h.controller.getTest("t1").settled, false, "6.9 s after the return");
     await h.metrics(new FakeDriver("one", "t1").record([1000]).report(500, true));
