@@ -125,7 +125,9 @@ export class Engine implements Budget {
 
   /** The closed model's pause after a failed connect, cut short by a stop or the window's end. */
   rest(ms: number): Promise<void> {
-    const wait = Math.min(ms, this.#window!.endMs - performance.now());
+    // Cut short by the window's end, it wakes 2 ms after it: a timer may fire a hair early by
+    // performance.now(), and a wake-up before the end would be granted one more dial.
+    const wait = Math.min(ms, this.#window!.endMs - performance.now() + 2);
     if (this.#stopped || !(wait > 0)) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
