@@ -10,22 +10,9 @@ import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
 import { TOPIC_KINDS, topicNames } from "../../shared/topics.ts";
 import { testBrokers, uniquePrefix } from "../support/kafka.ts";
 import { eventually, ProcessGroup, type TestProcess } from "../support/processes.ts";
+import { api, type Json } from "../support/api_json.ts";
 
 const HEARTBEAT_MS = 1000;
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-async function api(base: string, method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** Polls for up to a minute: starting JVM-backed consumers on a busy 2-core machine is slow. */
 const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000) =>

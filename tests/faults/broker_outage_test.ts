@@ -16,25 +16,12 @@ import { topicNames } from "../../shared/topics.ts";
 import { createTargetApp } from "../../target/app.ts";
 import { uniquePrefix } from "../support/kafka.ts";
 import { eventually, freePortPair, ProcessGroup } from "../support/processes.ts";
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
+import { api, type Json } from "../support/api_json.ts";
 
 const RATE = 100; // requests/s per driver
 const DURATION_S = 25;
 const STOP_AT_MS = 5_000; // after the trigger
 const DOWN_MS = 10_000;
-
-async function api(base: string, method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** What the orchestrator said at one moment. */
 interface Sample {

@@ -12,24 +12,11 @@ import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
 import { topicNames } from "../../shared/topics.ts";
 import { testBrokers, uniquePrefix } from "../support/kafka.ts";
 import { eventually, ProcessGroup, type TestProcess } from "../support/processes.ts";
+import { api, type Json } from "../support/api_json.ts";
 
 const HEARTBEAT_MS = 1000;
 /** A real encoded histogram with nothing in it: the forgeries fail on their numbers only. */
 const EMPTY_HISTOGRAM = encodeHistogram(createLatencyHistogram());
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-async function api(base: string, method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000) =>
   eventually(what, probe, ms);
