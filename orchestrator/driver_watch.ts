@@ -4,9 +4,13 @@
  *
  * - a heartbeat from a different run of the driver (another `instance_id` than at the trigger)
  *   means the process restarted: the run that had the test is gone, lost at once;
- * - a driver that heartbeats *idle* (another test or none) while the test still expects it is
- *   given {@link IDLE_GRACE_MS} for its final report to arrive (metrics and heartbeats travel on
- *   different topics, so the idle beat may overtake the report), then counted as lost.
+ * - a driver that heartbeats *idle* (another test or none) after it was seen busy with the test
+ *   is given {@link IDLE_GRACE_MS} for its final report to arrive (metrics and heartbeats travel
+ *   on different topics, so the idle beat may overtake the report), then counted as lost;
+ * - a driver that keeps heartbeating idle without ever starting the test gets
+ *   {@link START_GRACE_MS}: its trigger consumer may be rejoining its group (after a broker
+ *   outage that takes a Kafka session timeout, 10 s), so only a longer silence about the test
+ *   means it will not run it.
  *
  * Pure: it sees heartbeats, registrations and the time, and returns lifecycle events.
  */
@@ -16,6 +20,8 @@ import type { TestRecord } from "./store.ts";
 
 /** How long an idle driver has to deliver its final report before it counts as lost. */
 export const IDLE_GRACE_MS = 3_000;
+/** How long a chosen driver may heartbeat idle without ever starting the test. */
+export const START_GRACE_MS = 15_000;
 
 /** A lifecycle event for one test. */
 export interface WatchEvent {
@@ -29,6 +35,8 @@ const key = (testId: string, nodeId: string) => `${testId}\u0000${nodeId}`;
 export class DriverWatch {
   /** First idle heartbeat (orchestrator time) per test and driver while it is expected busy. */
   #idleSince = new Map<string, number>();
+  /** The tests and drivers seen busy with the test at least once. */
+  #started = new Set<string>();
 
   /**
    * A heartbeat; returns the drivers it shows to be lost. (Registrations are not watched: the
@@ -47,8 +55,10 @@ export class DriverWatch {
         events.push(lost(record.test_id, nodeId, `restarted: run ${got} is not ${expected}`));
         continue;
       }
-      if (message.test_id === record.test_id) this.#idleSince.delete(key(record.test_id, nodeId));
-      else if (!this.#idleSince.has(key(record.test_id, nodeId))) {
+      if (message.test_id === record.test_id) {
+        this.#idleSince.delete(key(record.test_id, nodeId));
+        this.#started.add(key(record.test_id, nodeId));
+      } else if (!this.#idleSince.has(key(record.test_id, nodeId))) {
         this.#idleSince.set(key(record.test_id, nodeId), now);
       }
     }
@@ -65,15 +75,28 @@ export class DriverWatch {
         const since = this.#idleSince.get(k);
         if (progress !== "running" || since === undefined) continue;
         live.add(k);
-        if (now - since >= IDLE_GRACE_MS) {
+        const started = this.#started.has(k);
+        if (now - since >= (started ? IDLE_GRACE_MS : START_GRACE_MS)) {
           this.#idleSince.delete(k);
-          events.push(lost(record.test_id, nodeId, "went idle without sending its final report"));
+          events.push(
+            lost(
+              record.test_id,
+              nodeId,
+              started ? "went idle without sending its final report" : "never started the test",
+            ),
+          );
         }
       }
     }
     for (const k of this.#idleSince.keys()) if (!live.has(k)) this.#idleSince.delete(k);
+    const chosen = new Set(openKeys(open));
+    for (const k of this.#started) if (!chosen.has(k)) this.#started.delete(k);
     return events;
   }
+}
+
+function openKeys(open: readonly TestRecord[]): string[] {
+  return open.flatMap((r) => Object.keys(r.lifecycle.drivers).map((n) => key(r.test_id, n)));
 }
 
 function lost(testId: string, nodeId: string, reason: string): WatchEvent {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { IDLE_GRACE_MS } from "../../orchestrator/driver_watch.ts";
+import { IDLE_GRACE_MS, START_GRACE_MS } from "../../orchestrator/driver_watch.ts";
 import { Store } from "../../orchestrator/store.ts";
 import { SETTLED_GRACE_MS } from "../../orchestrator/test_book.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
@@ -219,5 +219,29 @@ Deno.test("a test whose stored data cannot be read is corrupt; the rest works an
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a driver that never starts the test gets 15 s (its trigger consumer may be rejoining)", async () => {
+  const h = await createHarness();
+  try {
+    await h.heartbeat("one", null, RUN_ONE);
+    await h.controller.createTest(avalanche());
+    await h.controller.trigger("t1");
+    // Idle beats every second, never busy with t1.
+    for (let t = 0; t < START_GRACE_MS; t += 1000) {
+      await h.heartbeat("one", null, RUN_ONE);
+      h.clock.advance(1000);
+      h.controller.tick();
+      if (t + 1000 < START_GRACE_MS) {
+        assert.equal(h.controller.getTest("t1").drivers.one?.status, "running", `${t + 1000} ms`);
+      }
+    }
+    const view = h.controller.getTest("t1");
+    assert.equal(view.drivers.one?.status, "lost");
+    assert.equal(view.drivers.one?.lost_reason, "never started the test");
+    assert.equal(view.state, "failed");
+  } finally {
+    await h.close();
   }
 });
