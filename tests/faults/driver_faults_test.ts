@@ -18,6 +18,25 @@ const HEARTBEAT_MS = 1000;
 /** A real encoded histogram with nothing in it: the forgeries fail on their numbers only. */
 const EMPTY_HISTOGRAM = encodeHistogram(createLatencyHistogram());
 
+/** A well-formed final metrics message with nothing in it, from `nodeId` for `testId`. */
+const emptyReport = (nodeId: string, testId: string, reportId: number) => ({
+  node_id: nodeId,
+  test_id: testId,
+  report_id: reportId,
+  metrics: { mean_latency: 1, median_latency: 1, min_latency: 1, max_latency: 1 },
+  timestamp: Date.now(),
+  final: true,
+  elapsed_ms: 1000,
+  requests: 0,
+  responses: 0,
+  errors: 0,
+  error_kinds: {},
+  status_codes: {},
+  late: 0,
+  interval_rps: 0,
+  histogram: EMPTY_HISTOGRAM,
+});
+
 const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000) =>
   eventually(what, probe, ms);
 
@@ -101,22 +120,7 @@ Deno.test({
           const test = await paced(base, 100); // 2 s at 50/s per driver
           await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
           const now = Date.now();
-          const ghost = {
-            node_id: "ghost",
-            test_id: test.test_id,
-            report_id: 1,
-            metrics: { mean_latency: 1, median_latency: 1, min_latency: 1, max_latency: 1 },
-            final: true,
-            elapsed_ms: 1000,
-            requests: 0,
-            responses: 0,
-            errors: 0,
-            error_kinds: {},
-            status_codes: {},
-            late: 0,
-            interval_rps: 0,
-            histogram: EMPTY_HISTOGRAM,
-          };
+          const ghost = emptyReport("ghost", test.test_id, 1);
           await producer.send({
             topic: topics.metrics,
             messages: [
@@ -164,23 +168,7 @@ Deno.test({
           const test = await paced(base, 50);
           await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
           const done = await settled(base, test.test_id);
-          const stranger = {
-            node_id: "stranger",
-            test_id: test.test_id,
-            report_id: 7,
-            metrics: { mean_latency: 1, median_latency: 1, min_latency: 1, max_latency: 1 },
-            timestamp: Date.now(),
-            final: true,
-            elapsed_ms: 1000,
-            requests: 0,
-            responses: 0,
-            errors: 0,
-            error_kinds: {},
-            status_codes: {},
-            late: 0,
-            interval_rps: 0,
-            histogram: EMPTY_HISTOGRAM,
-          };
+          const stranger = emptyReport("stranger", test.test_id, 7);
           await producer.send({
             topic: topics.metrics,
             messages: [{ value: JSON.stringify(stranger) }],
