@@ -9,6 +9,7 @@ import type { Routes } from "./api_routes.ts";
 import type { Controller } from "./controller.ts";
 import type { StorageHealth } from "./database.ts";
 import { ConflictError } from "./errors.ts";
+import type { Leadership } from "./kafka_election.ts";
 import { csvReport } from "./report.ts";
 
 /** What the handlers need. */
@@ -21,6 +22,8 @@ export interface HandlerDeps {
   /** Called after `POST /api/shutdown` has been answered; absent means shutdown is refused. */
   shutdown?: () => void;
   now: () => number;
+  /** Whether this orchestrator is the active one; absent: it always is (a single orchestrator). */
+  leadership?: Leadership;
 }
 
 /** One handler per route of the table, under the same name. */
@@ -61,7 +64,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       setTimeout(shutdown, 50);
       return c.json({ shutting_down: true as const }, 202);
     },
-    health: (c) => {
+    health: async (c) => {
       // While Kafka is unreachable the answer is 503: this orchestrator cannot see its drivers.
       // A store that refuses writes still answers 200: the process is alive and serves what it
       // has, and restarting it frees no disk; `ok` and `storage` say what is wrong.
@@ -83,8 +86,18 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           ...storage,
           failing_since: since === null ? null : new Date(since).toISOString(),
         },
+        ...await roleOf(deps.leadership),
       };
       return link.connected ? c.json(body, 200) : c.json(body, 503);
     },
+  };
+}
+
+/** The `/healthz` fields on the election: without a leadership, this process is the active one. */
+async function roleOf(leadership: Leadership | undefined) {
+  if (!leadership) return { role: "active" as const, active: null };
+  return {
+    role: leadership.isActive() ? "active" as const : "standby" as const,
+    active: await leadership.active() ?? null,
   };
 }

@@ -12,7 +12,8 @@ import { createHandlers, type HandlerDeps } from "./api_handlers.ts";
 import { routes } from "./api_routes.ts";
 import { limitBody } from "./body_limit.ts";
 import { type DocsAssets, fallbackPage, swaggerPage } from "./docs_page.ts";
-import { NotFoundError, UnavailableError } from "./errors.ts";
+import { ConflictError, NotFoundError, UnavailableError } from "./errors.ts";
+import type { Leadership } from "./kafka_election.ts";
 
 /** What the app needs. */
 export interface OrchestratorAppDeps extends Omit<HandlerDeps, "now"> {
@@ -30,13 +31,20 @@ export interface OrchestratorAppDeps extends Omit<HandlerDeps, "now"> {
 }
 
 /**
- * Requests that need Kafka: every command except shutdown, the health check, and the driver list
- * (it comes from Kafka: a client that saw drivers alive must be able to start a test at once).
+ * Commands to the fleet or the history: every API request that changes something, except the
+ * shutdown of this process itself.
  */
-export function needsKafka(method: string, path: string): boolean {
-  if (path === "/healthz" || path === "/api/drivers") return true;
+export function isCommand(method: string, path: string): boolean {
   return path.startsWith("/api/") && method !== "GET" && method !== "HEAD" &&
     path !== "/api/shutdown";
+}
+
+/**
+ * Requests that need Kafka: every command, the health check, and the driver list (it comes from
+ * Kafka: a client that saw drivers alive must be able to start a test at once).
+ */
+export function needsKafka(method: string, path: string): boolean {
+  return path === "/healthz" || path === "/api/drivers" || isCommand(method, path);
 }
 
 /**
@@ -94,6 +102,13 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
       await next();
     });
   }
+  const leadership = deps.leadership;
+  if (leadership) {
+    app.use(async (c, next) => {
+      if (!isCommand(c.req.method, c.req.path) || leadership.isActive()) return await next();
+      return (await standbyRefusal(leadership)).getResponse();
+    });
+  }
 
   const handle = createHandlers({ ...deps, now });
   app.openapi(routes.drivers, handle.drivers)
@@ -112,6 +127,24 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
   // The web dashboard (dashboard/): its page at `/`, assets, live events and HTML reports.
   app.route("/", createDashboardRoutes({ source: controller, now, signal: deps.signal }));
   return app;
+}
+
+/**
+ * A standby's answer to a command: 409 naming the active orchestrator, or 503 while the election
+ * has none (the active one just died: a standby takes over within seconds).
+ */
+async function standbyRefusal(leadership: Leadership): Promise<ApiError> {
+  const active = await leadership.active();
+  if (!active) {
+    return new UnavailableError(
+      "This orchestrator is a standby and no orchestrator is active right now: try again in a " +
+        "few seconds",
+    );
+  }
+  return new ConflictError(
+    `This orchestrator is a standby: send commands to the active orchestrator ` +
+      `${active.orchestrator_id} at ${active.url}`,
+  );
 }
 
 /**

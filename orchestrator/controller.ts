@@ -29,6 +29,7 @@ import { DriverRegistry } from "./registry.ts";
 import { Retention, type RetentionPolicy } from "./retention.ts";
 import type { Store, TestRecord } from "./store.ts";
 import { type MetricsCounters, TestBook } from "./test_book.ts";
+import { CommandMirror, startTest } from "./command_mirror.ts";
 
 /** Settings of the controller. */
 export interface ControllerOptions {
@@ -78,6 +79,9 @@ export class Controller {
   #retention: Retention;
   #subscriptions: Subscription[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #mirror: CommandMirror;
+  /** Tests being created here: their configs, read back from Kafka, are this process's own. */
+  #creating = new Set<string>();
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
@@ -94,6 +98,13 @@ export class Controller {
       policy: deps.options.retention,
       logger: this.#log,
       now: this.#now,
+    });
+    this.#mirror = new CommandMirror({
+      book: this.#book,
+      registry: this.registry,
+      logger: this.#log,
+      now: this.#now,
+      creating: this.#creating,
     });
   }
 
@@ -136,9 +147,10 @@ export class Controller {
         fromBeginning: false,
         onMessage,
       }),
+      // The cluster's commands too, whoever published them (command_mirror.ts).
       await bus.subscribe({
         groupId: options.metricsGroupId,
-        kinds: ["metrics"],
+        kinds: ["metrics", "test_config", "trigger"],
         fromBeginning: false,
         onMessage,
       }),
@@ -195,8 +207,9 @@ export class Controller {
       case "metrics":
         return this.#book.ingest(delivered.message);
       case "test_config":
+        return this.#mirror.config(delivered.message);
       case "trigger":
-        return; // the orchestrator's own messages; it does not subscribe to them
+        return this.#mirror.trigger(delivered.message);
     }
   }
 
@@ -299,11 +312,12 @@ export class Controller {
     const now = this.#now();
     const testId = this.#deps.newTestId?.() ?? defaultTestId(now);
     const config: TestConfigMessage = { ...params, test_id: testId, timestamp: now };
-    await this.#publish(
-      `create test "${testId}"`,
-      () => this.#deps.bus.publish("test_config", config, testId),
-    );
+    this.#creating.add(testId);
     try {
+      await this.#publish(
+        `create test "${testId}"`,
+        () => this.#deps.bus.publish("test_config", config, testId),
+      );
       this.#book.add({
         test_id: testId,
         created_at: now,
@@ -316,6 +330,8 @@ export class Controller {
       // A taken id is a conflict; a store that refused (StorageError, 503) stays what it is.
       if (!(err instanceof RangeError)) throw err;
       throw new ConflictError(err.message);
+    } finally {
+      this.#creating.delete(testId);
     }
     this.#log.info("test created", { test_id: testId, test_type: config.test_type });
     return this.getTest(testId);
@@ -353,7 +369,6 @@ export class Controller {
     const chosen = this.#chooseDrivers(record);
     const before = { lifecycle: record.lifecycle, triggered_at: record.triggered_at };
     const now = this.#now();
-    record.triggered_at = now;
     // Transition before publishing: a fast driver's final report may arrive before the publish
     // call returns, and it must find the test running.
     const instances: Record<string, string> = {};
@@ -361,25 +376,21 @@ export class Controller {
       const run = this.registry.get(nodeId)?.instance_id;
       if (run) instances[nodeId] = run;
     }
-    const error = this.#unlessRefused(record, before, {
-      type: "trigger",
-      drivers: chosen,
-      instances,
-    });
-    if (error) throw new ConflictError(error);
-    const aggregate = this.#book.aggregate(testId);
-    for (const nodeId of chosen) {
-      if (aggregate.latest(nodeId)?.final) {
-        this.#book.apply(record, { type: "driver_final", node_id: nodeId });
-      }
+    let error: string | undefined;
+    try {
+      error = startTest(this.#book, record, { type: "trigger", drivers: chosen, instances }, now);
+    } catch (err) {
+      Object.assign(record, before);
+      throw err;
     }
+    if (error) throw new ConflictError(error);
     try {
       await this.#publish(
         `trigger test "${testId}"`,
         () =>
           this.#deps.bus.publish(
             "trigger",
-            { trigger: "YES", test_id: testId, timestamp: now, drivers: chosen },
+            { trigger: "YES", test_id: testId, timestamp: now, drivers: chosen, instances },
             testId,
           ),
       );
@@ -393,31 +404,27 @@ export class Controller {
     return this.getTest(testId);
   }
 
-  /** Stops a created or running test; running drivers are told to STOP and report final. */
+  /**
+   * Stops a created or running test; running drivers are told to STOP and report final. The STOP
+   * goes out for a created test too: a standby orchestrator learns of the stop from it.
+   */
   async stop(testId: string): Promise<TestView> {
     const record = this.#book.get(testId);
     const before = { lifecycle: record.lifecycle, ended_at: record.ended_at };
-    const wasRunning = record.lifecycle.state === "running";
     const error = this.#unlessRefused(record, before, { type: "stop" });
     if (error) throw new ConflictError(error);
-    if (wasRunning) {
-      const now = this.#now();
-      try {
-        await this.#publish(
-          `stop test "${testId}"`,
-          () =>
-            this.#deps.bus.publish("trigger", {
-              trigger: "STOP",
-              test_id: testId,
-              timestamp: now,
-            }),
-        );
-      } catch (err) {
-        // The drivers were not told: the test still runs.
-        Object.assign(record, before);
-        this.#book.save(record);
-        throw err;
-      }
+    const now = this.#now();
+    try {
+      await this.#publish(
+        `stop test "${testId}"`,
+        () =>
+          this.#deps.bus.publish("trigger", { trigger: "STOP", test_id: testId, timestamp: now }),
+      );
+    } catch (err) {
+      // Nobody was told: the test is as it was.
+      Object.assign(record, before);
+      this.#book.save(record);
+      throw err;
     }
     this.#book.settleIfDone(record);
     return this.getTest(testId);

@@ -1,8 +1,9 @@
 /**
  * `deno task orchestrator`: the only orchestrator file that touches the world. It reads the
  * config, opens the store under the data dir, serves the API on 127.0.0.1 (reads at once,
- * commands once Kafka is connected), connects to Kafka and starts the controller, until SIGINT,
- * SIGTERM or `POST /api/shutdown`; then it closes everything and exits 0.
+ * commands once Kafka is connected and this orchestrator is the active one), connects to Kafka,
+ * starts the controller and joins the election, until SIGINT, SIGTERM or `POST /api/shutdown`;
+ * then it closes everything and exits 0.
  */
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
@@ -12,6 +13,7 @@ import { createOrchestratorApp } from "./app.ts";
 import { ORCHESTRATOR_USAGE, type OrchestratorConfig, parseOrchestratorConfig } from "./config.ts";
 import { Controller } from "./controller.ts";
 import { type DocsAssets, loadDocsAssets } from "./docs_page.ts";
+import { KafkaElection } from "./kafka_election.ts";
 import { Store } from "./store.ts";
 
 async function main(): Promise<number> {
@@ -40,7 +42,10 @@ interface Parts {
   store: Store;
   bus: KafkaBus;
   controller: Controller;
+  election: KafkaElection;
   logger: Logger;
+  /** Where the API answers, once it listens. */
+  url: { value: string };
 }
 
 /** The API being served, with its one way to stop everything. */
@@ -70,10 +75,19 @@ function createController(config: OrchestratorConfig, store: Store, logger: Logg
   // A stable group id per data dir: after a restart the metrics consumer resumes where it
   // stopped, so metrics published while the orchestrator was down still complete their test.
   const instanceId = store.meta("instance_id", () => crypto.randomUUID());
+  const topics = topicNames(config.topicPrefix);
   const bus = new KafkaBus({
     brokers: config.brokers,
     clientId: "surge-orchestrator",
-    topics: topicNames(config.topicPrefix),
+    topics,
+    logger,
+  });
+  const url = { value: "" };
+  const election = new KafkaElection({
+    kafka: bus.kafka,
+    topic: topics.orchestrators,
+    groupId: `${config.topicPrefix}surge-orchestrators`,
+    me: () => ({ orchestrator_id: instanceId, url: url.value }),
     logger,
   });
   const controller = new Controller({
@@ -88,7 +102,7 @@ function createController(config: OrchestratorConfig, store: Store, logger: Logg
       liveGroupId: `surge-orchestrator-live-${crypto.randomUUID()}`,
     },
   });
-  return { bus, controller };
+  return { bus, controller, election, url };
 }
 
 /** Swagger UI's files, or undefined: /api/docs then serves a plain page. */
@@ -104,7 +118,7 @@ async function loadDocs(logger: Logger): Promise<DocsAssets | undefined> {
 /** Serves the API and the dashboard on 127.0.0.1 at once; reads work before Kafka does. */
 function serve(
   config: OrchestratorConfig,
-  { store, bus, controller, logger }: Parts,
+  { store, bus, controller, election, logger, url: ownUrl }: Parts,
   docsAssets: DocsAssets | undefined,
 ): Running {
   let stopping: Promise<void> | undefined;
@@ -114,6 +128,10 @@ function serve(
     stopping ??= (async () => {
       logger.info("shutting down");
       closing.abort();
+      // Leave the election first: a standby takes over while this one closes the rest.
+      await election.close().catch((err) =>
+        logger.warn("leaving the election failed", { error: err })
+      );
       await server.shutdown().catch(() => {});
       await controller.close();
       await bus.close().catch((err) => logger.warn("closing Kafka failed", { error: err }));
@@ -131,12 +149,13 @@ function serve(
     shutdown,
     signal: closing.signal,
     kafkaConnected: () => kafkaConnected,
+    leadership: election,
   });
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: config.port,
     onListen: ({ port }) => {
-      const url = `http://127.0.0.1:${port}`;
+      const url = ownUrl.value = `http://127.0.0.1:${port}`;
       // One plain line on stdout, so scripts (and tests) can learn a port picked with --port 0.
       console.log(`surge orchestrator listening on ${url} (API docs: ${url}/api/docs)`);
       logger.info("serving", { url, data_dir: config.dataDir, topic_prefix: config.topicPrefix });
@@ -154,7 +173,7 @@ function serve(
  */
 async function connectKafka(
   config: OrchestratorConfig,
-  { bus, controller, logger }: Parts,
+  { bus, controller, election, logger }: Parts,
   running: Running,
 ): Promise<number> {
   // The API serves history from the store at once; commands wait for Kafka (503 until then).
@@ -163,6 +182,7 @@ async function connectKafka(
   const connecting = (async () => {
     await bus.ensureTopics();
     await controller.start();
+    await election.start();
   })();
   // A shutdown while still connecting must not wait for kafkajs to give up.
   const outcome = await Promise.race([

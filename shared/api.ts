@@ -275,6 +275,10 @@ export const healthSchema = z.object({
   invalid_messages: z.record(z.string(), z.number().int()),
   counters: z.record(z.string(), z.number().int()),
   storage: storageHealthSchema,
+  /** Whether this orchestrator commands the fleet (`active`) or only follows it (`standby`). */
+  role: z.enum(["active", "standby"]),
+  /** The active orchestrator of the cluster as Kafka's election group says, if there is one. */
+  active: z.object({ orchestrator_id: z.string(), url: z.string() }).nullable(),
 }).openapi("Health");
 export type Health = z.infer<typeof healthSchema>;
 

@@ -125,7 +125,10 @@ export class KafkaBus implements MessageBus {
         // kafkajs repeats its own timestamp and logger name and adds a stack trace to every
         // connection error; a retrying client would print a screenful per second.
         const { message, timestamp: _t, logger: _l, stack: _s, ...extra } = log;
-        kafkaLog[KAFKA_LEVELS[level] ?? "info"](String(message), extra);
+        // A group rebalancing is routine (an orchestrator joined or left the election), not an
+        // error; kafkajs logs every heartbeat that learns of it as one.
+        const routine = String(extra.error ?? "").includes("The group is rebalancing");
+        kafkaLog[routine ? "debug" : KAFKA_LEVELS[level] ?? "info"](String(message), extra);
       },
       retry: RETRY,
     });
@@ -310,7 +313,10 @@ export class KafkaBus implements MessageBus {
   }
 }
 
-/** Creates any of `topics` that do not exist yet, with replication factor 1. */
+/**
+ * Creates any of `topics` that do not exist yet, with replication factor 1; the election topic
+ * always has one partition (its owner is the active orchestrator).
+ */
 export async function ensureTopics(
   admin: Admin,
   topics: TopicNames,
@@ -319,13 +325,15 @@ export async function ensureTopics(
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = TOPIC_KINDS.map((kind) => topics[kind]).filter((t) => !existing.has(t));
+    const missing = [...TOPIC_KINDS, "orchestrators" as const].filter((kind) =>
+      !existing.has(topics[kind])
+    );
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: partitions,
+        topics: missing.map((kind) => ({
+          topic: topics[kind],
+          numPartitions: kind === "orchestrators" ? 1 : partitions,
           replicationFactor: 1,
         })),
       });

@@ -166,6 +166,11 @@ export const triggerSchema = z.discriminatedUnion("trigger", [
     timestamp: epochMs,
     /** The drivers chosen at trigger time; absent means every driver the config names. */
     drivers: z.array(nodeId).max(1000).optional(),
+    /**
+     * The run (instance id) of each chosen driver at trigger time, so a standby orchestrator
+     * accepts metrics from the same runs as the active one.
+     */
+    instances: z.record(nodeId, instanceId).optional(),
   }),
   z.object({ trigger: z.literal("STOP"), test_id: testId, timestamp: epochMs }),
   z.object({

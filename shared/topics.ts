@@ -9,8 +9,12 @@ export const TOPIC_KINDS = ["register", "test_config", "trigger", "metrics", "he
 /** One of {@link TOPIC_KINDS}. */
 export type TopicKind = typeof TOPIC_KINDS[number];
 
-/** Maps each topic kind to the actual topic name on the cluster. */
-export type TopicNames = Readonly<Record<TopicKind, string>>;
+/**
+ * Maps each topic kind to the actual topic name on the cluster, plus `orchestrators`: a
+ * single-partition topic that carries no messages, whose consumer group decides which
+ * orchestrator is active (orchestrator/kafka_election.ts).
+ */
+export type TopicNames = Readonly<Record<TopicKind | "orchestrators", string>>;
 
 const PREFIX_PATTERN = /^[A-Za-z0-9._-]{0,100}$/;
 
@@ -30,6 +34,7 @@ export function topicNames(prefix = ""): TopicNames {
     trigger: `${prefix}trigger`,
     metrics: `${prefix}metrics`,
     heartbeat: `${prefix}heartbeat`,
+    orchestrators: `${prefix}orchestrators`,
   };
 }
 

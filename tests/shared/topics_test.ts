@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { kindOfTopic, TOPIC_KINDS, topicNames } from "../../shared/topics.ts";
 
-Deno.test("topicNames without a prefix are the five seed topics", () => {
-  assert.deepEqual(Object.values(topicNames()), [...TOPIC_KINDS]);
+Deno.test("topicNames without a prefix are the five seed topics and the election topic", () => {
+  assert.deepEqual(Object.values(topicNames()), [...TOPIC_KINDS, "orchestrators"]);
 });
 
 Deno.test("topicNames applies the prefix and kindOfTopic inverts it", () => {
@@ -10,6 +10,8 @@ Deno.test("topicNames applies the prefix and kindOfTopic inverts it", () => {
   assert.equal(names.metrics, "team-a.metrics");
   for (const kind of TOPIC_KINDS) assert.equal(kindOfTopic(names, names[kind]), kind);
   assert.equal(kindOfTopic(names, "metrics"), undefined);
+  // The election topic carries no messages: no kind, so nothing on it is ever parsed.
+  assert.equal(kindOfTopic(names, names.orchestrators), undefined);
 });
 
 Deno.test("topicNames rejects a prefix Kafka cannot use", () => {

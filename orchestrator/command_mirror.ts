@@ -1,0 +1,133 @@
+/**
+ * Every orchestrator reads the `test_config` and `trigger` topics and mirrors what they command
+ * into its own store: a standby thereby knows the tests the active orchestrator created and runs,
+ * with the same chosen drivers and runs, and takes over a running test as if it had started it.
+ * The active orchestrator reads its own commands back; they change nothing (the test exists, or
+ * it already left the state the command moves it out of).
+ */
+import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
+import type { Logger } from "../shared/log.ts";
+import { NotFoundError } from "./errors.ts";
+import { createdLifecycle, type LifecycleEvent } from "./lifecycle.ts";
+import type { DriverRegistry } from "./registry.ts";
+import type { TestRecord } from "./store.ts";
+import type { TestBook } from "./test_book.ts";
+
+/** What the mirror changes and reads. */
+export interface CommandMirrorDeps {
+  book: TestBook;
+  registry: DriverRegistry;
+  logger: Logger;
+  now: () => number;
+  /** Ids of tests this orchestrator is creating right now: their configs are its own. */
+  creating: ReadonlySet<string>;
+}
+
+/**
+ * Starts a test on its chosen drivers: the trigger transition, then the final reports already
+ * received (a fast driver's may arrive before the trigger is applied). Returns a refusal.
+ */
+export function startTest(
+  book: TestBook,
+  record: TestRecord,
+  event: Extract<LifecycleEvent, { type: "trigger" }>,
+  now: number,
+): string | undefined {
+  const triggeredAt = record.triggered_at;
+  record.triggered_at = now;
+  const refused = book.apply(record, event);
+  if (refused) {
+    record.triggered_at = triggeredAt;
+    return refused;
+  }
+  const aggregate = book.aggregate(record.test_id);
+  for (const nodeId of event.drivers) {
+    if (aggregate.latest(nodeId)?.final) {
+      book.apply(record, { type: "driver_final", node_id: nodeId });
+    }
+  }
+  return undefined;
+}
+
+/** Mirrors commands read from Kafka into the test book. */
+export class CommandMirror {
+  #deps: CommandMirrorDeps;
+
+  constructor(deps: CommandMirrorDeps) {
+    this.#deps = deps;
+  }
+
+  /** A test created on the cluster: added as created, unless it is known already. */
+  config(message: TestConfigMessage): void {
+    const { book, logger, now, creating } = this.#deps;
+    if (creating.has(message.test_id)) return;
+    const known = this.#find(message.test_id);
+    if (known) {
+      if (JSON.stringify(known.config) !== JSON.stringify(message)) {
+        logger.warn("a test_config reuses the id of another test; ignored", {
+          test_id: message.test_id,
+        });
+      }
+      return;
+    }
+    book.add({
+      test_id: message.test_id,
+      created_at: now(),
+      triggered_at: null,
+      ended_at: null,
+      config: message,
+      lifecycle: createdLifecycle(),
+    });
+    logger.info("test created on the cluster", { test_id: message.test_id });
+  }
+
+  /** A trigger: YES starts a created test on its drivers, STOP stops it; END changes no test. */
+  trigger(message: TriggerMessage): void {
+    if (message.trigger === "END") return;
+    const record = this.#find(message.test_id);
+    if (!record) return;
+    const { book, logger, now } = this.#deps;
+    if (message.trigger === "STOP") {
+      const { state } = record.lifecycle;
+      if (state !== "created" && state !== "running") return;
+      book.apply(record, { type: "stop" });
+      book.settleIfDone(record);
+      return;
+    }
+    if (record.lifecycle.state !== "created") return;
+    const drivers = message.drivers ?? record.config.drivers ?? [];
+    const instances = message.instances ?? this.#instancesNow(drivers);
+    const refused = startTest(book, record, { type: "trigger", drivers, instances }, now());
+    if (refused) {
+      logger.warn("a trigger read from Kafka was not applied", {
+        test_id: record.test_id,
+        error: refused,
+      });
+      return;
+    }
+    logger.info("test triggered on the cluster", {
+      test_id: record.test_id,
+      drivers: drivers.join(","),
+    });
+    book.settleIfDone(record);
+  }
+
+  /** The runs the registry knows now, for a trigger that does not name them. */
+  #instancesNow(drivers: readonly string[]): Record<string, string> {
+    const instances: Record<string, string> = {};
+    for (const nodeId of drivers) {
+      const run = this.#deps.registry.get(nodeId)?.instance_id;
+      if (run) instances[nodeId] = run;
+    }
+    return instances;
+  }
+
+  #find(testId: string): TestRecord | undefined {
+    try {
+      return this.#deps.book.get(testId);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err; // the store failed: the bus delivers the command again
+    }
+  }
+}
