@@ -1,11 +1,8 @@
 /**
  * The runtime controller: consumes `register`, `heartbeat` and `metrics`, keeps the driver
- * registry and the tests' aggregates, and carries out the API's commands by publishing
- * `test_config` and `trigger`. All I/O goes through the injected bus, store and clock.
- *
- * One test runs at a time: a trigger is refused while another test runs, or while a stopped
- * test's drivers are still sending their final metrics (they would otherwise be asked to run two
- * tests at once).
+ * registry and the tests' aggregates, judges liveness, mirrors the cluster's commands
+ * (command_mirror.ts) and hands the API's commands to test_commands.ts. All I/O goes through the
+ * injected bus, store and clock.
  *
  * Restart: a test that was running is kept running. Its snapshots are replayed from the store,
  * and the metrics consumer group is stable across restarts, so the metrics that arrived while
@@ -21,15 +18,14 @@ import {
   type Subscription,
 } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
-import type { TestConfigMessage } from "../shared/messages.ts";
-import { ConflictError, UnavailableError } from "./errors.ts";
-import { createdLifecycle, hasUnsettledDrivers, isBusy, type LifecycleEvent } from "./lifecycle.ts";
+import { hasUnsettledDrivers } from "./lifecycle.ts";
 import { DriverWatch } from "./driver_watch.ts";
 import { DriverRegistry } from "./registry.ts";
 import { Retention, type RetentionPolicy } from "./retention.ts";
-import type { Store, TestRecord } from "./store.ts";
+import type { Store } from "./store.ts";
 import { type MetricsCounters, TestBook } from "./test_book.ts";
-import { CommandMirror, startTest } from "./command_mirror.ts";
+import { CommandMirror } from "./command_mirror.ts";
+import { TestCommands } from "./test_commands.ts";
 
 /** Settings of the controller. */
 export interface ControllerOptions {
@@ -63,11 +59,6 @@ export interface ControllerDeps {
   newTestId?: () => string;
 }
 
-function defaultTestId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `${stamp}-${crypto.randomUUID().slice(0, 6)}`;
-}
-
 /** The orchestrator's runtime controller. */
 export class Controller {
   readonly registry: DriverRegistry;
@@ -80,6 +71,7 @@ export class Controller {
   #subscriptions: Subscription[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #mirror: CommandMirror;
+  #commands: TestCommands;
   /** Tests being created here: their configs, read back from Kafka, are this process's own. */
   #creating = new Set<string>();
 
@@ -104,6 +96,16 @@ export class Controller {
       registry: this.registry,
       logger: this.#log,
       now: this.#now,
+      creating: this.#creating,
+    });
+    this.#commands = new TestCommands({
+      bus: deps.bus,
+      book: this.#book,
+      registry: this.registry,
+      retention: this.#retention,
+      logger: this.#log,
+      now: this.#now,
+      newTestId: deps.newTestId,
       creating: this.#creating,
     });
   }
@@ -290,175 +292,29 @@ export class Controller {
     this.#retention.upkeep();
   }
 
-  async #publish(what: string, send: () => Promise<void>): Promise<void> {
-    const link = this.#deps.bus.link();
-    if (!link.connected) {
-      // kafkajs would retry for about a minute before failing; say so now instead.
-      const since = new Date(link.since).toISOString();
-      throw new UnavailableError(`Cannot ${what}: Kafka is unreachable (last heard ${since})`);
-    }
-    try {
-      await send();
-    } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      throw new UnavailableError(`Cannot ${what}: publishing to Kafka failed (${detail})`, {
-        cause: err,
-      });
-    }
-  }
-
   /** Creates a test and publishes its `test_config`. */
-  async createTest(params: TestParams): Promise<TestView> {
-    const now = this.#now();
-    const testId = this.#deps.newTestId?.() ?? defaultTestId(now);
-    const config: TestConfigMessage = { ...params, test_id: testId, timestamp: now };
-    this.#creating.add(testId);
-    try {
-      await this.#publish(
-        `create test "${testId}"`,
-        () => this.#deps.bus.publish("test_config", config, testId),
-      );
-      this.#book.add({
-        test_id: testId,
-        created_at: now,
-        triggered_at: null,
-        ended_at: null,
-        config,
-        lifecycle: createdLifecycle(),
-      });
-    } catch (err) {
-      // A taken id is a conflict; a store that refused (StorageError, 503) stays what it is.
-      if (!(err instanceof RangeError)) throw err;
-      throw new ConflictError(err.message);
-    } finally {
-      this.#creating.delete(testId);
-    }
-    this.#log.info("test created", { test_id: testId, test_type: config.test_type });
-    return this.getTest(testId);
-  }
-
-  #chooseDrivers(record: TestRecord): string[] {
-    const alive = this.registry.alive();
-    const wanted = record.config.drivers?.length ? [...new Set(record.config.drivers)] : alive;
-    const prefix = `Cannot trigger test "${record.test_id}"`;
-    if (wanted.length === 0) throw new ConflictError(`${prefix}: no driver is alive`);
-    const missing = wanted.filter((id) => !alive.includes(id)).map((id) =>
-      `${id} (${this.registry.get(id)?.status ?? "never seen"})`
-    );
-    if (missing.length > 0) {
-      throw new ConflictError(`${prefix}: these drivers are not alive: ${missing.join(", ")}`);
-    }
-    return wanted;
+  createTest(params: TestParams): Promise<TestView> {
+    return this.#commands.createTest(params);
   }
 
   /** Starts a created test on the chosen drivers (fixed from now on). */
-  async trigger(testId: string): Promise<TestView> {
-    const record = this.#book.get(testId);
-    if (record.lifecycle.state !== "created") {
-      throw new ConflictError(`Cannot trigger test "${testId}": it is ${record.lifecycle.state}`);
-    }
-    const busy = this.#book.open().find((r) => r !== record && isBusy(r.lifecycle));
-    if (busy) {
-      const why = busy.lifecycle.state === "running"
-        ? "is running"
-        : "was stopped and its drivers are still sending their final metrics";
-      throw new ConflictError(
-        `Cannot trigger test "${testId}": test "${busy.test_id}" ${why}; one test runs at a time`,
-      );
-    }
-    const chosen = this.#chooseDrivers(record);
-    const before = { lifecycle: record.lifecycle, triggered_at: record.triggered_at };
-    const now = this.#now();
-    // Transition before publishing: a fast driver's final report may arrive before the publish
-    // call returns, and it must find the test running.
-    const instances: Record<string, string> = {};
-    for (const nodeId of chosen) {
-      const run = this.registry.get(nodeId)?.instance_id;
-      if (run) instances[nodeId] = run;
-    }
-    let error: string | undefined;
-    try {
-      error = startTest(this.#book, record, { type: "trigger", drivers: chosen, instances }, now);
-    } catch (err) {
-      Object.assign(record, before);
-      throw err;
-    }
-    if (error) throw new ConflictError(error);
-    try {
-      await this.#publish(
-        `trigger test "${testId}"`,
-        () =>
-          this.#deps.bus.publish(
-            "trigger",
-            { trigger: "YES", test_id: testId, timestamp: now, drivers: chosen, instances },
-            testId,
-          ),
-      );
-    } catch (err) {
-      Object.assign(record, before);
-      this.#book.save(record);
-      throw err;
-    }
-    this.#log.info("test triggered", { test_id: testId, drivers: chosen.join(",") });
-    this.#book.settleIfDone(record);
-    return this.getTest(testId);
+  trigger(testId: string): Promise<TestView> {
+    return this.#commands.trigger(testId);
   }
 
-  /**
-   * Stops a created or running test; running drivers are told to STOP and report final. The STOP
-   * goes out for a created test too: a standby orchestrator learns of the stop from it.
-   */
-  async stop(testId: string): Promise<TestView> {
-    const record = this.#book.get(testId);
-    const before = { lifecycle: record.lifecycle, ended_at: record.ended_at };
-    const error = this.#unlessRefused(record, before, { type: "stop" });
-    if (error) throw new ConflictError(error);
-    const now = this.#now();
-    try {
-      await this.#publish(
-        `stop test "${testId}"`,
-        () =>
-          this.#deps.bus.publish("trigger", { trigger: "STOP", test_id: testId, timestamp: now }),
-      );
-    } catch (err) {
-      // Nobody was told: the test is as it was.
-      Object.assign(record, before);
-      this.#book.save(record);
-      throw err;
-    }
-    this.#book.settleIfDone(record);
-    return this.getTest(testId);
-  }
-
-  /** A command's transition; when the store refuses it, it did not happen (`before` again). */
-  #unlessRefused(
-    record: TestRecord,
-    before: Partial<TestRecord>,
-    event: LifecycleEvent,
-  ): string | undefined {
-    try {
-      return this.#book.apply(record, event);
-    } catch (err) {
-      Object.assign(record, before);
-      throw err;
-    }
+  /** Stops a created or running test; running drivers are told to STOP and report final. */
+  stop(testId: string): Promise<TestView> {
+    return this.#commands.stop(testId);
   }
 
   /** Tells every driver to finish and exit (`END`); returns the drivers that were alive. */
-  async endDrivers(): Promise<string[]> {
-    const alive = this.registry.alive();
-    await this.#publish(
-      "end the drivers",
-      () => this.#deps.bus.publish("trigger", { trigger: "END", timestamp: this.#now() }),
-    );
-    this.#log.info("END sent to every driver", { alive: alive.join(",") });
-    return alive;
+  endDrivers(): Promise<string[]> {
+    return this.#commands.endDrivers();
   }
 
   /** Deletes a settled test with its snapshots and results; NotFoundError, ConflictError. */
   deleteTest(testId: string): void {
-    this.#retention.remove(testId);
-    this.#log.info("test deleted", { test_id: testId });
+    this.#commands.deleteTest(testId);
   }
 
   /** Every driver seen, sorted by node id. */
