@@ -13,6 +13,7 @@ import {
   type Kafka,
   type PartitionAssigner,
 } from "kafkajs";
+import { sleep } from "../shared/async.ts";
 import { KafkaSubscription } from "../shared/kafka_consumer.ts";
 import { LinkMonitor } from "../shared/link_monitor.ts";
 import type { Logger } from "../shared/log.ts";
@@ -31,6 +32,8 @@ const REBALANCE_TIMEOUT_MS = 3_000;
 const PROTOCOL = "SurgeActiveOrchestrator";
 /** How long a standby reuses its answer to "who is active?". */
 const DESCRIBE_CACHE_MS = 1_000;
+/** How long a request waits for that answer before it says "not known". */
+const DESCRIBE_WAIT_MS = 1_000;
 
 /** Whether this orchestrator may command the fleet, and who may if it may not. */
 export interface Leadership {
@@ -52,6 +55,13 @@ export interface KafkaElectionOptions {
   now?: () => number;
 }
 
+/** The last question "who is active?" put to the group coordinator. */
+interface Described {
+  at: number;
+  settled: boolean;
+  active: Promise<OrchestratorMember | undefined>;
+}
+
 /** This orchestrator's membership in the election group. */
 export class KafkaElection implements Leadership {
   #options: KafkaElectionOptions;
@@ -61,7 +71,7 @@ export class KafkaElection implements Leadership {
   /** When the coordinator last answered this member (join or heartbeat). */
   #heardAt = -Infinity;
   #subscription: KafkaSubscription | undefined;
-  #described: { at: number; active: Promise<OrchestratorMember | undefined> } | undefined;
+  #described: Described | undefined;
 
   constructor(options: KafkaElectionOptions) {
     this.#options = options;
@@ -103,10 +113,22 @@ export class KafkaElection implements Leadership {
   async active(): Promise<Omit<OrchestratorMember, "claim"> | undefined> {
     if (this.isActive()) return this.#options.me();
     const now = this.#now();
-    if (!this.#described || now - this.#described.at > DESCRIBE_CACHE_MS) {
-      this.#described = { at: now, active: this.#describe().catch(() => undefined) };
+    // One question at a time: while Kafka does not answer, no new admin client piles up.
+    const stale = this.#described && this.#described.settled &&
+      now - this.#described.at > DESCRIBE_CACHE_MS;
+    if (!this.#described || stale) {
+      const asked: Described = {
+        at: now,
+        settled: false,
+        active: this.#describe().catch(() => undefined).finally(() => asked.settled = true),
+      };
+      this.#described = asked;
     }
-    const found = await this.#described.active;
+    // Kafka may be unreachable: kafkajs would retry for a minute, and /healthz must not wait.
+    const found = await Promise.race([
+      this.#described.active,
+      sleep(DESCRIBE_WAIT_MS).then(() => undefined),
+    ]);
     return found && { orchestrator_id: found.orchestrator_id, url: found.url };
   }
 
