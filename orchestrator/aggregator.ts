@@ -54,9 +54,10 @@ interface DriverState {
 }
 
 /**
- * A driver's test clock is placed on the trigger's by its own wall clock (report timestamp minus
- * elapsed time), clamped to this window: drivers start within a second or two of the trigger,
- * and a skewed clock must not push its points off the chart.
+ * A driver's test clock is placed on the trigger's by this host's clock alone (when its first
+ * report arrived, minus the elapsed time it covers), never by the driver's wall clock, which may
+ * be skewed. Clamped to this window: drivers start within a second or two of the trigger, and a
+ * first report that waited in Kafka (an outage) must not push the driver's points off the chart.
  */
 const MAX_START_OFFSET_MS = 10_000;
 
@@ -192,14 +193,14 @@ export class TestAggregate {
    * before; false for another test's message, a duplicate or a stale one (nothing changes).
    * Throws RangeError when a histogram cannot be decoded (nothing changes either).
    */
-  accept(message: MetricsMessage): boolean {
+  accept(message: MetricsMessage, receivedAt: number): boolean {
     if (message.test_id !== this.testId) return false;
     const previous = this.#drivers.get(message.node_id);
     if (previous && message.report_id <= previous.latest.report_id) return false;
     if (previous) checkJump(previous.latest, message);
     const histograms = decodeAll(message);
     checkHistogramCounts(message, histograms);
-    const offsetMs = previous?.offsetMs ?? this.#startOffset(message);
+    const offsetMs = previous?.offsetMs ?? this.#startOffset(message, receivedAt);
     const interval = intervalBetween(
       previous && { counts: previous.latest, histogram: previous.histograms.all },
       { counts: message, histogram: histograms.all },
@@ -218,10 +219,10 @@ export class TestAggregate {
     return true;
   }
 
-  #startOffset(message: MetricsMessage): number {
+  #startOffset(message: MetricsMessage, receivedAt: number): number {
     const { triggeredAt } = this.#contextOf();
     if (triggeredAt === null) return 0;
-    const offset = message.timestamp - message.elapsed_ms - triggeredAt;
+    const offset = receivedAt - message.elapsed_ms - triggeredAt;
     return Math.min(MAX_START_OFFSET_MS, Math.max(0, offset));
   }
 

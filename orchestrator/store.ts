@@ -234,13 +234,19 @@ export class Store {
     );
   }
 
-  /** A test's snapshots in the order they must be replayed (per driver by report id). */
-  snapshots(testId: string): MetricsMessage[] {
+  /**
+   * A test's snapshots in the order they must be replayed (per driver by report id), each with
+   * when it arrived (this host's clock).
+   */
+  snapshots(testId: string): { message: MetricsMessage; receivedAt: number }[] {
     const rows = this.#db.read(`read the metrics of test "${testId}"`, (db) =>
       db.prepare(
-        "SELECT message FROM snapshots WHERE test_id = ? ORDER BY node_id, report_id",
+        "SELECT message, received_at FROM snapshots WHERE test_id = ? ORDER BY node_id, report_id",
       ).all(testId) as Row[]);
-    return rows.map((r) => JSON.parse(String(r.message)) as MetricsMessage);
+    return rows.map((r) => ({
+      message: JSON.parse(String(r.message)) as MetricsMessage,
+      receivedAt: Number(r.received_at),
+    }));
   }
 
   /** The highest report id stored for a (test, driver), or -1. */

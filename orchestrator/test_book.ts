@@ -271,9 +271,9 @@ export class TestBook {
           triggeredAt: record?.triggered_at ?? null,
         };
       });
-      for (const message of this.#store.snapshots(testId)) {
+      for (const { message, receivedAt } of this.#store.snapshots(testId)) {
         try {
-          aggregate.accept(message);
+          aggregate.accept(message, receivedAt);
         } catch {
           // Only snapshots that decoded once are stored; a failure here changes nothing.
         }
@@ -293,7 +293,7 @@ export class TestBook {
     if (!record) return;
     let accepted: boolean;
     try {
-      accepted = this.aggregate(record.test_id).accept(message);
+      accepted = this.aggregate(record.test_id).accept(message, this.#now());
     } catch (err) {
       this.counters.metrics_bad_histogram++;
       this.#log.warn("metrics with a bad histogram ignored", {

@@ -4,6 +4,11 @@ import { spread } from "../../orchestrator/timeseries.ts";
 import type { MetricsMessage } from "../../shared/messages.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
 
+/** Hands `m` to `agg` as if it arrived the moment it was sent. */
+function feed(agg: TestAggregate, m: MetricsMessage): boolean {
+  return agg.accept(m, m.timestamp);
+}
+
 /** FakeDriver reports carry timestamp 1.7e12 + elapsed: their test clock starts at 1.7e12. */
 const T0 = 1_700_000_000_000;
 const context = (over: Partial<AggregateContext> = {}) => () => ({
@@ -53,7 +58,7 @@ function threeDrivers() {
 Deno.test("aggregate: merged percentiles equal those of the pooled samples, at HDR precision", () => {
   const { messages, responses, ended } = threeDrivers();
   const agg = new TestAggregate("t1", context());
-  for (const m of messages) assert.equal(agg.accept(m), true);
+  for (const m of messages) assert.equal(feed(agg, m), true);
   const overall = agg.overall(all);
   for (const [p, key] of [[50, "median"], [90, "p90"], [99, "p99"], [99.9, "p999"]] as const) {
     assertWithinHdr(overall.latency_ms[key], nearestRank(ended, p), `latency p${p}`);
@@ -77,11 +82,11 @@ Deno.test("aggregate: merged percentiles equal those of the pooled samples, at H
 Deno.test("aggregate: duplicates and out-of-order snapshots change nothing", () => {
   const { messages } = threeDrivers();
   const inOrder = new TestAggregate("t1", context());
-  for (const m of messages) inOrder.accept(m);
+  for (const m of messages) feed(inOrder, m);
 
   const shuffled = new TestAggregate("t1", context());
   const reversed = [...messages].reverse();
-  const accepted = [...reversed, ...messages, ...messages].map((m) => shuffled.accept(m));
+  const accepted = [...reversed, ...messages, ...messages].map((m) => feed(shuffled, m));
   // Reversed: each driver's newest report arrives first, so its older one is stale.
   assert.deepEqual(accepted.slice(0, 6), [true, false, true, false, true, false]);
   assert.ok(accepted.slice(6).every((a) => a === false));
@@ -94,9 +99,9 @@ Deno.test("aggregate: duplicates and out-of-order snapshots change nothing", () 
 Deno.test("aggregate: another test's metrics are refused and a bad histogram throws", () => {
   const agg = new TestAggregate("t1", context());
   const other = new FakeDriver("one", "t2").record([1000]).report(1000);
-  assert.equal(agg.accept(other), false);
+  assert.equal(feed(agg, other), false);
   const bad = { ...new FakeDriver("one", "t1").record([1000]).report(1000), histogram: "@@" };
-  assert.throws(() => agg.accept(bad), { name: "RangeError", message: /histogram/ });
+  assert.throws(() => feed(agg, bad), { name: "RangeError", message: /histogram/ });
   assert.deepEqual(agg.nodes(), []);
 });
 
@@ -104,15 +109,15 @@ Deno.test("aggregate: rps.last sums only the drivers still running", () => {
   const a = new FakeDriver("a", "t1");
   const b = new FakeDriver("b", "t1");
   const agg = new TestAggregate("t1", context());
-  agg.accept({ ...a.record(latencies(1, 100, 1000, 10)).report(1000), interval_rps: 100 });
-  agg.accept({ ...b.record(latencies(2, 300, 1000, 10)).report(1000), interval_rps: 300 });
+  feed(agg, { ...a.record(latencies(1, 100, 1000, 10)).report(1000), interval_rps: 100 });
+  feed(agg, { ...b.record(latencies(2, 300, 1000, 10)).report(1000), interval_rps: 300 });
   assert.equal(agg.overall(all).rps.last, 400);
   // b is lost: its last rate is history, not load on the target now.
   assert.equal(agg.overall((id) => id !== "b").rps.last, 100);
   assert.equal(agg.driverStats("b", false)!.rps.last, 0);
   assert.equal(agg.driverStats("a", true)!.rps.last, 100);
   // a finishes: a final report is not a current rate either.
-  agg.accept({ ...a.report(2000, true), interval_rps: 100 });
+  feed(agg, { ...a.report(2000, true), interval_rps: 100 });
   assert.equal(agg.overall(all).rps.last, 300);
 });
 
@@ -123,10 +128,10 @@ Deno.test("aggregate: per-second series is exact per interval and merged across 
   const s1a = latencies(7, 100, 1000, 100); // ~1 ms
   const s1b = latencies(8, 300, 9000, 100); // ~9 ms
   const s2a = latencies(9, 50, 50_000, 100); // ~50 ms
-  agg.accept(a.record(s1a).report(1000));
-  agg.accept(b.record(s1b).report(1000));
-  agg.accept(a.record(s2a).report(2000, true));
-  agg.accept(b.report(2000, true)); // b idle in second 2
+  feed(agg, a.record(s1a).report(1000));
+  feed(agg, b.record(s1b).report(1000));
+  feed(agg, a.record(s2a).report(2000, true));
+  feed(agg, b.report(2000, true)); // b idle in second 2
   const series = agg.series();
   assert.equal(series.overall.length, 2);
   const [p1, p2] = series.overall;
@@ -144,9 +149,9 @@ Deno.test("aggregate: per-second series is exact per interval and merged across 
 Deno.test("aggregate: a lost report's successor spreads over its real interval, no spike/zero pair", () => {
   const a = new FakeDriver("a", "t1");
   const agg = new TestAggregate("t1", context());
-  agg.accept(a.record(latencies(1, 1000, 1000, 10)).report(1000));
+  feed(agg, a.record(latencies(1, 1000, 1000, 10)).report(1000));
   a.record(latencies(2, 1000, 1000, 10)).report(2000); // lost on the way
-  agg.accept(a.record(latencies(3, 1000, 1000, 10)).report(3000));
+  feed(agg, a.record(latencies(3, 1000, 1000, 10)).report(3000));
   assert.deepEqual(agg.series().overall.map((p) => p.responses), [1000, 1000, 1000]);
   assert.equal(agg.overall(all).responses, 3000);
 });
@@ -154,7 +159,7 @@ Deno.test("aggregate: a lost report's successor spreads over its real interval, 
 Deno.test("aggregate: 2 s report intervals at a steady 1,000/s give 1,000 in every second", () => {
   const a = new FakeDriver("a", "t1");
   const agg = new TestAggregate("t1", context());
-  for (let k = 1; k <= 3; k++) agg.accept(a.record(latencies(k, 2000, 1000, 10)).report(k * 2000));
+  for (let k = 1; k <= 3; k++) feed(agg, a.record(latencies(k, 2000, 1000, 10)).report(k * 2000));
   assert.deepEqual(agg.series().overall.map((p) => p.throughput), new Array(6).fill(1000));
 });
 
@@ -162,8 +167,19 @@ Deno.test("aggregate: seconds count from the trigger, placing a driver that star
   const a = new FakeDriver("a", "t1");
   // Triggered 1.5 s before the driver's test clock started.
   const agg = new TestAggregate("t1", context({ triggeredAt: T0 - 1500 }));
-  agg.accept(a.record(latencies(1, 1000, 1000, 10)).report(1000)); // [1.5 s, 2.5 s)
+  feed(agg, a.record(latencies(1, 1000, 1000, 10)).report(1000)); // [1.5 s, 2.5 s)
   assert.deepEqual(agg.series().overall.map((p) => p.responses), [0, 500, 500]);
+});
+
+Deno.test("aggregate: a driver's skewed wall clock does not move its points; arrival does", () => {
+  for (const skewMs of [60_000, -300_000, 0]) {
+    const a = new FakeDriver("a", "t1");
+    const agg = new TestAggregate("t1", context({ triggeredAt: T0 - 1500 }));
+    const report = a.record(latencies(1, 1000, 1000, 10)).report(1000);
+    // Arrived when it was sent by the orchestrator's clock; stamped by a clock off by skewMs.
+    agg.accept({ ...report, timestamp: report.timestamp + skewMs }, report.timestamp);
+    assert.deepEqual(agg.series().overall.map((p) => p.responses), [0, 500, 500], `${skewMs}`);
+  }
 });
 
 Deno.test("spread() gives every second its share and the shares add up exactly", () => {
@@ -185,7 +201,7 @@ Deno.test("spread() gives every second its share and the shares add up exactly",
 Deno.test("aggregate: a report claiming an absurd elapsed time stays out of the series", () => {
   const a = new FakeDriver("a", "t1");
   const agg = new TestAggregate("t1", context());
-  agg.accept({ ...a.record([1000]).report(1e12) });
+  feed(agg, { ...a.record([1000]).report(1e12) });
   assert.deepEqual(agg.series().overall, []);
   assert.equal(agg.overall(all).responses, 1);
 });
@@ -194,8 +210,8 @@ Deno.test("aggregate: dropped and queued slots add up and warn, naming the fix",
   const a = new FakeDriver("a", "t1");
   const b = new FakeDriver("b", "t1");
   const agg = new TestAggregate("t1", context({ rate: 1000, connections: 10 }));
-  agg.accept({ ...a.record(latencies(1, 300, 100_000, 10)).report(3000, true), dropped: 2700 });
-  agg.accept({ ...b.record(latencies(2, 300, 100_000, 10)).report(3000, true), queued: 5 });
+  feed(agg, { ...a.record(latencies(1, 300, 100_000, 10)).report(3000, true), dropped: 2700 });
+  feed(agg, { ...b.record(latencies(2, 300, 100_000, 10)).report(3000, true), queued: 5 });
   const overall = agg.overall(all);
   assert.equal(overall.dropped, 2700);
   assert.equal(overall.queued, 5);

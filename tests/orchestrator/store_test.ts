@@ -63,7 +63,10 @@ Deno.test("store: tests, snapshots and results survive closing and reopening", a
       assert.equal(a.ended_at, 9);
       assert.deepEqual(a.config, record("a", 1).config);
       assert.deepEqual(a.results, { overall: { responses: 3 } });
-      assert.deepEqual(store.snapshots("a"), [snap0, snap1]);
+      assert.deepEqual(store.snapshots("a"), [
+        { message: snap0, receivedAt: 101 },
+        { message: snap1, receivedAt: 100 },
+      ]);
       assert.equal(store.lastReportId("a", "one"), 1);
       assert.equal(store.lastReportId("a", "two"), -1);
       assert.deepEqual(store.openTests().map((t) => t.test_id), ["b", "c"]);
