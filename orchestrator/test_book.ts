@@ -16,6 +16,7 @@ import { scheduledRate } from "../shared/saturation.ts";
 import { TestAggregate } from "./aggregator.ts";
 import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
+import { metricsRejection } from "./metrics_acceptance.ts";
 import { StorageError } from "./storage_error.ts";
 import type { Store, StoredTest, TestRecord } from "./store.ts";
 import type { Series } from "./timeseries.ts";
@@ -46,20 +47,6 @@ export interface MetricsCounters {
   metrics_frozen: number;
   /** Messages or checks that failed with an error (logged), never crashing the process. */
   handler_errors: number;
-}
-
-/**
- * After a test has settled, late metrics (a final report delayed on the way) still count for
- * this long; then the result is frozen.
- */
-export const SETTLED_GRACE_MS = 30_000;
-/** Slack on a test's window for the last requests and the last report. */
-const WINDOW_SLACK_MS = 60_000;
-
-/** The longest elapsed time a report of this test can honestly claim. */
-function windowMs(config: TestRecord["config"]): number {
-  const duration = config.duration_s == null ? 86_400_000 : config.duration_s * 1000;
-  return duration + config.timeout_ms + WINDOW_SLACK_MS;
 }
 
 /** How long {@link TestBook.upkeep} waits after the store refused a settlement. */
@@ -286,7 +273,7 @@ export class TestBook {
   /**
    * Takes one metrics message: newest snapshot per (test, driver) wins, and is stored. Only the
    * drivers a test was triggered on count, only their triggered run, only within the test's
-   * window, and a settled test only for {@link SETTLED_GRACE_MS}.
+   * window, and a settled test only for a grace period (metrics_acceptance.ts).
    */
   ingest(message: MetricsMessage): void {
     const record = this.#recordFor(message);
@@ -336,39 +323,22 @@ export class TestBook {
 
   /** The test a metrics message may change, or undefined (counted) when it may not. */
   #recordFor(message: MetricsMessage): TestRecord | undefined {
-    const skip = (counter: keyof MetricsCounters, why: string) => {
-      this.counters[counter]++;
-      this.#log.debug(`metrics ignored: ${why}`, {
-        test_id: message.test_id,
-        node_id: message.node_id,
-      });
-      return undefined;
+    const open = this.#open.get(message.test_id);
+    const record = open ?? this.#store.getTest(message.test_id);
+    const subject = record && {
+      record,
+      storedReportId: open
+        ? undefined
+        : () => this.#store.lastReportId(message.test_id, message.node_id),
     };
-    let record = this.#open.get(message.test_id);
-    if (!record) {
-      const stored = this.#store.getTest(message.test_id);
-      if (!stored) return skip("metrics_unknown_test", "unknown test");
-      if (this.#now() - (stored.ended_at ?? 0) > SETTLED_GRACE_MS) {
-        return skip("metrics_frozen", "the test settled; its result is frozen");
-      }
-      // A settled test only changes for a report newer than every stored one.
-      if (message.report_id <= this.#store.lastReportId(message.test_id, message.node_id)) {
-        return skip("metrics_ignored", "not newer than a stored report");
-      }
-      record = stored;
-    }
-    const { lifecycle } = record;
-    if (!(message.node_id in lifecycle.drivers)) {
-      return skip("metrics_unchosen", "the test was not triggered on this driver");
-    }
-    const run = lifecycle.instances?.[message.node_id];
-    if (run !== undefined && message.instance_id !== undefined && message.instance_id !== run) {
-      return skip("metrics_foreign_run", "from another run of the driver than the one triggered");
-    }
-    if (message.elapsed_ms > windowMs(record.config)) {
-      return skip("metrics_out_of_window", "elapsed time beyond the test's window");
-    }
-    return record;
+    const rejection = metricsRejection(message, subject, this.#now());
+    if (rejection === undefined) return record;
+    this.counters[rejection.counter]++;
+    this.#log.debug(`metrics ignored: ${rejection.why}`, {
+      test_id: message.test_id,
+      node_id: message.node_id,
+    });
+    return undefined;
   }
 
   #results(record: TestRecord | StoredTest): TestResults {
