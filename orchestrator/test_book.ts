@@ -18,16 +18,9 @@ import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
 import { metricsRejection } from "./metrics_acceptance.ts";
 import { StorageError } from "./storage_error.ts";
-import type { Store, StoredTest, TestRecord } from "./store.ts";
-import type { Series } from "./timeseries.ts";
-import {
-  corruptView,
-  isSettled,
-  resultsOf,
-  type TestResults,
-  testSummary,
-  testView,
-} from "./test_view.ts";
+import type { Store, TestRecord } from "./store.ts";
+import { TestReads } from "./test_reads.ts";
+import { isSettled, resultsOf } from "./test_view.ts";
 
 /** Counts of metrics messages by what became of them, for `/healthz`. */
 export interface MetricsCounters {
@@ -65,8 +58,6 @@ export class TestBook {
     metrics_frozen: 0,
     handler_errors: 0,
   };
-  /** Tests whose stored data could not be read, with the reason; shown as `corrupt`. */
-  #corrupt = new Map<string, string>();
   #store: Store;
   #log: Logger;
   #now: () => number;
@@ -76,11 +67,19 @@ export class TestBook {
   /** When {@link upkeep} may try the store again after it refused a settlement. */
   #upkeepAt = 0;
   #settled = 0;
+  #reads: TestReads;
 
   constructor(deps: { store: Store; logger: Logger; now: () => number }) {
     this.#store = deps.store;
     this.#log = deps.logger;
     this.#now = deps.now;
+    this.#reads = new TestReads({
+      store: deps.store,
+      open: this.#open,
+      aggregate: (testId) => this.aggregate(testId),
+      logger: deps.logger,
+      onCorrupt: () => this.counters.handler_errors++,
+    });
   }
 
   /**
@@ -102,20 +101,10 @@ export class TestBook {
         // One test's unreadable data must not keep the orchestrator from starting.
         this.#open.delete(record.test_id);
         this.#aggregates.delete(record.test_id);
-        this.#markCorrupt(record.test_id, err);
+        this.#reads.markCorrupt(record.test_id, err);
       }
     }
     return this.open();
-  }
-
-  #markCorrupt(testId: string, err: unknown): void {
-    const reason = `stored data cannot be read: ${err instanceof Error ? err.message : err}`;
-    this.#corrupt.set(testId, reason);
-    this.counters.handler_errors++;
-    this.#log.error("test data cannot be read; showing it as corrupt", {
-      test_id: testId,
-      error: reason,
-    });
   }
 
   /** The open tests, oldest first. */
@@ -341,61 +330,18 @@ export class TestBook {
     return undefined;
   }
 
-  #results(record: TestRecord | StoredTest): TestResults {
-    if (!this.#open.has(record.test_id)) {
-      const cached = "results" in record ? record.results : null;
-      if (cached) return cached as TestResults;
-    }
-    return resultsOf(record, this.aggregate(record.test_id));
-  }
-
   /** One test with its live or final results; a test whose data cannot be read is `corrupt`. */
   view(testId: string): TestView {
-    const record = this.get(testId);
-    const corrupt = this.#corrupt.get(testId);
-    if (corrupt === undefined) {
-      try {
-        return testView(record, this.#results(record));
-      } catch (err) {
-        if (err instanceof StorageError) throw err; // the store, not the test: 503, not corrupt
-        this.#markCorrupt(testId, err);
-      }
-    }
-    return corruptView(record, this.#corrupt.get(testId)!);
+    return this.#reads.view(this.get(testId));
   }
 
   /** Tests, newest first, with overall results; one that cannot be read is listed `corrupt`. */
   summaries(limit?: number): TestSummary[] {
-    return this.#store.listTests(limit).map((stored) => {
-      const open = this.#open.get(stored.test_id);
-      const record = open ?? stored;
-      const corrupt = this.#corrupt.get(stored.test_id);
-      if (corrupt === undefined) {
-        try {
-          const overall = open
-            ? resultsOf(open, this.aggregate(stored.test_id)).overall
-            : (stored.results as TestResults | null)?.overall ??
-              resultsOf(stored, undefined).overall;
-          return testSummary(record, overall);
-        } catch (err) {
-          if (err instanceof StorageError) throw err; // the store, not the test: 503
-          this.#markCorrupt(stored.test_id, err);
-        }
-      }
-      const { drivers: _drivers, ...summary } = corruptView(
-        record,
-        this.#corrupt.get(stored.test_id)!,
-      );
-      return summary;
-    });
+    return this.#reads.summaries(limit);
   }
 
   /** The per-second series of a test. */
   series(testId: string): TimeSeries {
-    const record = this.get(testId);
-    if (!this.#open.has(testId) && "series" in record && record.series) {
-      return { test_id: testId, ...(record.series as Series) };
-    }
-    return { test_id: testId, ...this.aggregate(testId).series() };
+    return this.#reads.series(this.get(testId));
   }
 }
