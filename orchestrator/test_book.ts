@@ -1,7 +1,8 @@
 /**
- * The orchestrator's book of tests: the open (unsettled) tests in memory with their aggregates,
- * settled tests in the store with their cached results. Metrics are ingested here, lifecycle
- * events applied and saved here, and a test's results are cached once nothing can change them.
+ * The orchestrator's book of tests: the open (unsettled) tests in memory, settled tests in the
+ * store with their cached results. Lifecycle events are applied and saved here, the metrics that
+ * metrics_acceptance.ts lets in are stored here, and a test's results are cached once nothing can
+ * change them. Aggregates are kept by aggregate_cache.ts; test_reads.ts answers the REST reads.
  * No I/O beyond the injected store.
  *
  * When the store refuses a write (StorageError: disk full, database locked), what happened is
@@ -12,8 +13,8 @@
 import type { TestSummary, TestView, TimeSeries } from "../shared/api.ts";
 import type { Logger } from "../shared/log.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
-import { scheduledRate } from "../shared/saturation.ts";
-import { TestAggregate } from "./aggregator.ts";
+import { AggregateCache } from "./aggregate_cache.ts";
+import type { TestAggregate } from "./aggregator.ts";
 import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
 import { metricsRejection } from "./metrics_acceptance.ts";
@@ -63,7 +64,7 @@ export class TestBook {
   #now: () => number;
   /** Tests that are not settled yet, by id. */
   #open = new Map<string, TestRecord>();
-  #aggregates = new Map<string, TestAggregate>();
+  #aggregates: AggregateCache;
   /** When {@link upkeep} may try the store again after it refused a settlement. */
   #upkeepAt = 0;
   #settled = 0;
@@ -73,6 +74,10 @@ export class TestBook {
     this.#store = deps.store;
     this.#log = deps.logger;
     this.#now = deps.now;
+    this.#aggregates = new AggregateCache(
+      deps.store,
+      (testId) => this.#open.get(testId) ?? this.#store.getTest(testId),
+    );
     this.#reads = new TestReads({
       store: deps.store,
       open: this.#open,
@@ -237,26 +242,7 @@ export class TestBook {
 
   /** The aggregate of a test, rebuilt from the stored snapshots when not in memory. */
   aggregate(testId: string): TestAggregate {
-    let aggregate = this.#aggregates.get(testId);
-    if (!aggregate) {
-      aggregate = new TestAggregate(testId, () => {
-        const record = this.#open.get(testId) ?? this.#store.getTest(testId);
-        return {
-          rate: record ? scheduledRate(record.config) : null,
-          connections: record?.config.connections ?? 0,
-          triggeredAt: record?.triggered_at ?? null,
-        };
-      });
-      for (const message of this.#store.snapshots(testId)) {
-        try {
-          aggregate.accept(message);
-        } catch {
-          // Only snapshots that decoded once are stored; a failure here changes nothing.
-        }
-      }
-      this.#aggregates.set(testId, aggregate);
-    }
-    return aggregate;
+    return this.#aggregates.get(testId);
   }
 
   /**
