@@ -18,47 +18,21 @@ import type { TestAggregate } from "./aggregator.ts";
 import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
 import { metricsRejection } from "./metrics_acceptance.ts";
+import { type MetricsCounters, zeroCounters } from "./metrics_counters.ts";
 import { StorageError } from "./storage_error.ts";
 import type { Store, TestRecord } from "./store.ts";
 import { TestReads } from "./test_reads.ts";
 import { isSettled, resultsOf } from "./test_view.ts";
 
-/** Counts of metrics messages by what became of them, for `/healthz`. */
-export interface MetricsCounters {
-  metrics_accepted: number;
-  /** Duplicates and reports older than one already taken. */
-  metrics_ignored: number;
-  metrics_unknown_test: number;
-  /** Histograms that do not decode, or that disagree with the message's counters. */
-  metrics_bad_histogram: number;
-  /** From a driver the test was not triggered on. */
-  metrics_unchosen: number;
-  /** From another run (instance) of a chosen driver than the one triggered. */
-  metrics_foreign_run: number;
-  /** Claiming an elapsed time beyond the test's window. */
-  metrics_out_of_window: number;
-  /** For a test settled longer than the grace period ago: its result is frozen. */
-  metrics_frozen: number;
-  /** Messages or checks that failed with an error (logged), never crashing the process. */
-  handler_errors: number;
-}
+// Re-exported so that its users can keep importing it from the book, whose counters these are.
+export type { MetricsCounters } from "./metrics_counters.ts";
 
 /** How long {@link TestBook.upkeep} waits after the store refused a settlement. */
 const UPKEEP_RETRY_MS = 5000;
 
 /** Tests, their lifecycles and their aggregates. */
 export class TestBook {
-  readonly counters: MetricsCounters = {
-    metrics_accepted: 0,
-    metrics_ignored: 0,
-    metrics_unknown_test: 0,
-    metrics_bad_histogram: 0,
-    metrics_unchosen: 0,
-    metrics_foreign_run: 0,
-    metrics_out_of_window: 0,
-    metrics_frozen: 0,
-    handler_errors: 0,
-  };
+  readonly counters: MetricsCounters = zeroCounters();
   #store: Store;
   #log: Logger;
   #now: () => number;
