@@ -23,7 +23,8 @@ import { DriverWatch } from "./driver_watch.ts";
 import { DriverRegistry } from "./registry.ts";
 import { Retention, type RetentionPolicy } from "./retention.ts";
 import type { Store } from "./store.ts";
-import { type MetricsCounters, TestBook } from "./test_book.ts";
+import type { MetricsCounters } from "./metrics_counters.ts";
+import { TestBook } from "./test_book.ts";
 import { CommandMirror } from "./command_mirror.ts";
 import { TestCommands } from "./test_commands.ts";
 

@@ -1,7 +1,8 @@
 /**
- * The orchestrator's book of tests: the open (unsettled) tests in memory with their aggregates,
- * settled tests in the store with their cached results. Metrics are ingested here, lifecycle
- * events applied and saved here, and a test's results are cached once nothing can change them.
+ * The orchestrator's book of tests: the open (unsettled) tests in memory, settled tests in the
+ * store with their cached results. Lifecycle events are applied and saved here, the metrics that
+ * metrics_acceptance.ts lets in are stored here, and a test's results are cached once nothing can
+ * change them. Aggregates are kept by aggregate_cache.ts; test_reads.ts answers the REST reads.
  * No I/O beyond the injected store.
  *
  * When the store refuses a write (StorageError: disk full, database locked), what happened is
@@ -12,88 +13,49 @@
 import type { TestSummary, TestView, TimeSeries } from "../shared/api.ts";
 import type { Logger } from "../shared/log.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
-import { scheduledRate } from "../shared/saturation.ts";
-import { TestAggregate } from "./aggregator.ts";
+import { AggregateCache } from "./aggregate_cache.ts";
+import type { TestAggregate } from "./aggregator.ts";
 import { NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
+import { metricsRejection } from "./metrics_acceptance.ts";
+import { type MetricsCounters, zeroCounters } from "./metrics_counters.ts";
 import { StorageError } from "./storage_error.ts";
-import type { Store, StoredTest, TestRecord } from "./store.ts";
-import type { Series } from "./timeseries.ts";
-import {
-  corruptView,
-  isSettled,
-  resultsOf,
-  type TestResults,
-  testSummary,
-  testView,
-} from "./test_view.ts";
-
-/** Counts of metrics messages by what became of them, for `/healthz`. */
-export interface MetricsCounters {
-  metrics_accepted: number;
-  /** Duplicates and reports older than one already taken. */
-  metrics_ignored: number;
-  metrics_unknown_test: number;
-  /** Histograms that do not decode, or that disagree with the message's counters. */
-  metrics_bad_histogram: number;
-  /** From a driver the test was not triggered on. */
-  metrics_unchosen: number;
-  /** From another run (instance) of a chosen driver than the one triggered. */
-  metrics_foreign_run: number;
-  /** Claiming an elapsed time beyond the test's window. */
-  metrics_out_of_window: number;
-  /** For a test settled longer than the grace period ago: its result is frozen. */
-  metrics_frozen: number;
-  /** Messages or checks that failed with an error (logged), never crashing the process. */
-  handler_errors: number;
-}
-
-/**
- * After a test has settled, late metrics (a final report delayed on the way) still count for
- * this long; then the result is frozen.
- */
-export const SETTLED_GRACE_MS = 30_000;
-/** Slack on a test's window for the last requests and the last report. */
-const WINDOW_SLACK_MS = 60_000;
-
-/** The longest elapsed time a report of this test can honestly claim. */
-function windowMs(config: TestRecord["config"]): number {
-  const duration = config.duration_s == null ? 86_400_000 : config.duration_s * 1000;
-  return duration + config.timeout_ms + WINDOW_SLACK_MS;
-}
+import type { Store, TestRecord } from "./store.ts";
+import { TestReads } from "./test_reads.ts";
+import { isSettled, resultsOf } from "./test_view.ts";
 
 /** How long {@link TestBook.upkeep} waits after the store refused a settlement. */
 const UPKEEP_RETRY_MS = 5000;
 
 /** Tests, their lifecycles and their aggregates. */
 export class TestBook {
-  readonly counters: MetricsCounters = {
-    metrics_accepted: 0,
-    metrics_ignored: 0,
-    metrics_unknown_test: 0,
-    metrics_bad_histogram: 0,
-    metrics_unchosen: 0,
-    metrics_foreign_run: 0,
-    metrics_out_of_window: 0,
-    metrics_frozen: 0,
-    handler_errors: 0,
-  };
-  /** Tests whose stored data could not be read, with the reason; shown as `corrupt`. */
-  #corrupt = new Map<string, string>();
+  readonly counters: MetricsCounters = zeroCounters();
   #store: Store;
   #log: Logger;
   #now: () => number;
   /** Tests that are not settled yet, by id. */
   #open = new Map<string, TestRecord>();
-  #aggregates = new Map<string, TestAggregate>();
+  #aggregates: AggregateCache;
   /** When {@link upkeep} may try the store again after it refused a settlement. */
   #upkeepAt = 0;
   #settled = 0;
+  #reads: TestReads;
 
   constructor(deps: { store: Store; logger: Logger; now: () => number }) {
     this.#store = deps.store;
     this.#log = deps.logger;
     this.#now = deps.now;
+    this.#aggregates = new AggregateCache(
+      deps.store,
+      (testId) => this.#open.get(testId) ?? this.#store.getTest(testId),
+    );
+    this.#reads = new TestReads({
+      store: deps.store,
+      open: this.#open,
+      aggregate: (testId) => this.aggregate(testId),
+      logger: deps.logger,
+      onCorrupt: () => this.counters.handler_errors++,
+    });
   }
 
   /**
@@ -115,20 +77,10 @@ export class TestBook {
         // One test's unreadable data must not keep the orchestrator from starting.
         this.#open.delete(record.test_id);
         this.#aggregates.delete(record.test_id);
-        this.#markCorrupt(record.test_id, err);
+        this.#reads.markCorrupt(record.test_id, err);
       }
     }
     return this.open();
-  }
-
-  #markCorrupt(testId: string, err: unknown): void {
-    const reason = `stored data cannot be read: ${err instanceof Error ? err.message : err}`;
-    this.#corrupt.set(testId, reason);
-    this.counters.handler_errors++;
-    this.#log.error("test data cannot be read; showing it as corrupt", {
-      test_id: testId,
-      error: reason,
-    });
   }
 
   /** The open tests, oldest first. */
@@ -261,32 +213,13 @@ export class TestBook {
 
   /** The aggregate of a test, rebuilt from the stored snapshots when not in memory. */
   aggregate(testId: string): TestAggregate {
-    let aggregate = this.#aggregates.get(testId);
-    if (!aggregate) {
-      aggregate = new TestAggregate(testId, () => {
-        const record = this.#open.get(testId) ?? this.#store.getTest(testId);
-        return {
-          rate: record ? scheduledRate(record.config) : null,
-          connections: record?.config.connections ?? 0,
-          triggeredAt: record?.triggered_at ?? null,
-        };
-      });
-      for (const { message, receivedAt } of this.#store.snapshots(testId)) {
-        try {
-          aggregate.accept(message, receivedAt);
-        } catch {
-          // Only snapshots that decoded once are stored; a failure here changes nothing.
-        }
-      }
-      this.#aggregates.set(testId, aggregate);
-    }
-    return aggregate;
+    return this.#aggregates.get(testId);
   }
 
   /**
    * Takes one metrics message: newest snapshot per (test, driver) wins, and is stored. Only the
    * drivers a test was triggered on count, only their triggered run, only within the test's
-   * window, and a settled test only for {@link SETTLED_GRACE_MS}.
+   * window, and a settled test only for a grace period (metrics_acceptance.ts).
    */
   ingest(message: MetricsMessage): void {
     const record = this.#recordFor(message);
@@ -336,96 +269,36 @@ export class TestBook {
 
   /** The test a metrics message may change, or undefined (counted) when it may not. */
   #recordFor(message: MetricsMessage): TestRecord | undefined {
-    const skip = (counter: keyof MetricsCounters, why: string) => {
-      this.counters[counter]++;
-      this.#log.debug(`metrics ignored: ${why}`, {
-        test_id: message.test_id,
-        node_id: message.node_id,
-      });
-      return undefined;
+    const open = this.#open.get(message.test_id);
+    const record = open ?? this.#store.getTest(message.test_id);
+    const subject = record && {
+      record,
+      storedReportId: open
+        ? undefined
+        : () => this.#store.lastReportId(message.test_id, message.node_id),
     };
-    let record = this.#open.get(message.test_id);
-    if (!record) {
-      const stored = this.#store.getTest(message.test_id);
-      if (!stored) return skip("metrics_unknown_test", "unknown test");
-      if (this.#now() - (stored.ended_at ?? 0) > SETTLED_GRACE_MS) {
-        return skip("metrics_frozen", "the test settled; its result is frozen");
-      }
-      // A settled test only changes for a report newer than every stored one.
-      if (message.report_id <= this.#store.lastReportId(message.test_id, message.node_id)) {
-        return skip("metrics_ignored", "not newer than a stored report");
-      }
-      record = stored;
-    }
-    const { lifecycle } = record;
-    if (!(message.node_id in lifecycle.drivers)) {
-      return skip("metrics_unchosen", "the test was not triggered on this driver");
-    }
-    const run = lifecycle.instances?.[message.node_id];
-    if (run !== undefined && message.instance_id !== undefined && message.instance_id !== run) {
-      return skip("metrics_foreign_run", "from another run of the driver than the one triggered");
-    }
-    if (message.elapsed_ms > windowMs(record.config)) {
-      return skip("metrics_out_of_window", "elapsed time beyond the test's window");
-    }
-    return record;
-  }
-
-  #results(record: TestRecord | StoredTest): TestResults {
-    if (!this.#open.has(record.test_id)) {
-      const cached = "results" in record ? record.results : null;
-      if (cached) return cached as TestResults;
-    }
-    return resultsOf(record, this.aggregate(record.test_id));
+    const rejection = metricsRejection(message, subject, this.#now());
+    if (rejection === undefined) return record;
+    this.counters[rejection.counter]++;
+    this.#log.debug(`metrics ignored: ${rejection.why}`, {
+      test_id: message.test_id,
+      node_id: message.node_id,
+    });
+    return undefined;
   }
 
   /** One test with its live or final results; a test whose data cannot be read is `corrupt`. */
   view(testId: string): TestView {
-    const record = this.get(testId);
-    const corrupt = this.#corrupt.get(testId);
-    if (corrupt === undefined) {
-      try {
-        return testView(record, this.#results(record));
-      } catch (err) {
-        if (err instanceof StorageError) throw err; // the store, not the test: 503, not corrupt
-        this.#markCorrupt(testId, err);
-      }
-    }
-    return corruptView(record, this.#corrupt.get(testId)!);
+    return this.#reads.view(this.get(testId));
   }
 
   /** Tests, newest first, with overall results; one that cannot be read is listed `corrupt`. */
   summaries(limit?: number): TestSummary[] {
-    return this.#store.listTests(limit).map((stored) => {
-      const open = this.#open.get(stored.test_id);
-      const record = open ?? stored;
-      const corrupt = this.#corrupt.get(stored.test_id);
-      if (corrupt === undefined) {
-        try {
-          const overall = open
-            ? resultsOf(open, this.aggregate(stored.test_id)).overall
-            : (stored.results as TestResults | null)?.overall ??
-              resultsOf(stored, undefined).overall;
-          return testSummary(record, overall);
-        } catch (err) {
-          if (err instanceof StorageError) throw err; // the store, not the test: 503
-          this.#markCorrupt(stored.test_id, err);
-        }
-      }
-      const { drivers: _drivers, ...summary } = corruptView(
-        record,
-        this.#corrupt.get(stored.test_id)!,
-      );
-      return summary;
-    });
+    return this.#reads.summaries(limit);
   }
 
   /** The per-second series of a test. */
   series(testId: string): TimeSeries {
-    const record = this.get(testId);
-    if (!this.#open.has(testId) && "series" in record && record.series) {
-      return { test_id: testId, ...(record.series as Series) };
-    }
-    return { test_id: testId, ...this.aggregate(testId).series() };
+    return this.#reads.series(this.get(testId));
   }
 }

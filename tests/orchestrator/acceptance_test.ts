@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { IDLE_GRACE_MS, START_GRACE_MS } from "../../orchestrator/driver_watch.ts";
 import { Store } from "../../orchestrator/store.ts";
-import { SETTLED_GRACE_MS } from "../../orchestrator/test_book.ts";
+import { SETTLED_GRACE_MS } from "../../orchestrator/metrics_acceptance.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
 import { avalanche, createHarness, type Harness, ManualClock } from "./harness.ts";
 

@@ -1,0 +1,106 @@
+/**
+ * One test run on a driver node: the engine started with the test's config, and every report it
+ * makes published as a cumulative metrics message with an increasing report_id, retried with the
+ * newest state while Kafka is away, until the final one is out.
+ */
+import type { BackoffPolicy } from "../shared/backoff.ts";
+import type { MessageBus } from "../shared/bus.ts";
+import type { Logger } from "../shared/log.ts";
+import type { MetricsInput, TestConfigMessage } from "../shared/messages.ts";
+import { LatestPublisher } from "./latest_publisher.ts";
+import { loadSpecFromConfig, metricsMessage } from "./metrics_message.ts";
+import { type PoolOptions, type PoolReport, type RunningTest, startTest } from "./pool.ts";
+import type { LoadSpec } from "./worker_protocol.ts";
+
+/**
+ * A metrics publish that failed (kafkajs gave up after about a minute of retries: Kafka is
+ * away) is retried after this backoff, with the newest state, until it is out.
+ */
+export const METRICS_RETRY: BackoffPolicy = { initialMs: 250, maxMs: 2_000 };
+
+/** A test being run. */
+export interface TestRun {
+  testId: string;
+  test: RunningTest;
+  /** Its metrics, retried until delivered; the node bounds the wait for the final one. */
+  publisher: LatestPublisher<MetricsInput>;
+  /** Resolves once the final metrics message has been published (or abandoned). */
+  finished: Promise<void>;
+}
+
+/** What a test run needs of its node. */
+export interface TestRunDeps {
+  bus: MessageBus;
+  nodeId: string;
+  instanceId: string;
+  workers: number;
+  reportMs: number;
+  logger: Logger;
+  /** Wall-clock epoch milliseconds, the metrics' timestamps. */
+  now: () => number;
+  /** Runs a test; the real engine unless a test substitutes its own. */
+  startTest?: (spec: LoadSpec, options: PoolOptions) => RunningTest;
+  /** Backoff of failed metrics publishes (default {@link METRICS_RETRY}). */
+  metricsRetry?: BackoffPolicy;
+}
+
+/** What the node is told of a run. */
+export interface TestRunHooks {
+  /** The final metrics message, as offered for publishing. */
+  onFinal: (message: MetricsInput) => void;
+  /** The run is over and its final metrics are out (or were given up). */
+  onFinished: () => void;
+}
+
+/** Starts running test `testId` with `config`, publishing its metrics. */
+export function startTestRun(
+  deps: TestRunDeps,
+  testId: string,
+  config: TestConfigMessage,
+  hooks: TestRunHooks,
+): TestRun {
+  const { bus, nodeId, logger: log } = deps;
+  let reportId = 0;
+  const publisher = new LatestPublisher<MetricsInput>(
+    (message) => bus.publish("metrics", message, nodeId),
+    (message, err, failures) =>
+      log.error("metrics not sent; retrying with the newest state", {
+        test_id: testId,
+        report_id: message.report_id,
+        final: message.final,
+        failures,
+        error: err,
+      }),
+    { retry: deps.metricsRetry ?? METRICS_RETRY },
+  );
+  const onReport = (report: PoolReport) => {
+    const message = metricsMessage(
+      { nodeId, instanceId: deps.instanceId },
+      testId,
+      ++reportId,
+      report,
+      deps.now(),
+    );
+    if (message.final) hooks.onFinal(message);
+    publisher.offer(message);
+  };
+  const run = deps.startTest ?? startTest;
+  log.info("test started", { test_id: testId });
+  const test = run(loadSpecFromConfig(config), {
+    workers: deps.workers,
+    reportMs: deps.reportMs,
+    onReport,
+  });
+  const finished = test.done.then(async (final) => {
+    await publisher.flush();
+    log.info("test finished", {
+      test_id: testId,
+      requests: final.requests,
+      responses: final.responses,
+      errors: final.errors,
+      seconds: Math.round(final.elapsedMs) / 1000,
+      ...(final.error === undefined ? {} : { error: final.error }),
+    });
+  }).finally(hooks.onFinished);
+  return { testId, test, publisher, finished };
+}
