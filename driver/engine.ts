@@ -7,6 +7,9 @@
  *
  * The test's window is hard: no request starts at or after `endMs`, nor after a stop. A paced
  * slot inside the window that could not be sent by then is dropped, never sent late past the end.
+ *
+ * The connections share one {@link DialGate}, so a target that refuses connections is dialled by
+ * one probe per backoff pause, not by every connection (see driver/dial_gate.ts).
  */
 import { sleep } from "../shared/async.ts";
 import {
@@ -16,6 +19,7 @@ import {
   type ConnectionSetup,
   type SendOutcome,
 } from "./connection.ts";
+import { DialGate } from "./dial_gate.ts";
 import { LATE_TOLERANCE_MS, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Waker } from "./ticker.ts";
@@ -47,8 +51,10 @@ export class Engine implements Budget {
   #stopAt = Infinity;
   #remaining: number;
   #sweeper: ReturnType<typeof setInterval> | undefined;
-  /** Wakes the closed model's connections that rest after a failed connect (for a stop). */
+  /** Wakes the closed model's connections that rest after a failed connect (stop, gate open). */
   #resting = new Set<() => void>();
+  /** Opening, it wakes the resting connections: a target that accepts again is used at once. */
+  #gate = new DialGate(() => this.#wakeResting());
   // Paced state.
   /** Indexes of the connections with no request in flight, used last-in first-out. */
   #idle: number[] = [];
@@ -72,13 +78,23 @@ export class Engine implements Budget {
     this.#opts = opts;
     this.#rec = rec;
     this.#remaining = opts.count;
-    this.#connections = Array.from({ length: opts.connections }, () => new Connection(opts, rec));
+    this.#connections = Array.from(
+      { length: opts.connections },
+      () => new Connection(opts, rec, this.#gate),
+    );
   }
 
-  /** Opens every connection ahead of the start; failures are left for the first requests. */
+  /**
+   * Opens every connection ahead of the start; failures are left for the first requests. One
+   * connection dials first, alone: if the target refuses it, the gate shuts and the others do not
+   * dial a target known to refuse (one connect's wait more before the start, against a thousand
+   * refused dials).
+   */
   async warm(): Promise<void> {
     this.#startSweeper();
-    await Promise.all(this.#connections.map((c) => c.warm()));
+    const [first, ...others] = this.#connections;
+    await first?.warm();
+    await Promise.all(others.map((c) => c.warm()));
   }
 
   /** Sends no new request; those in flight finish or time out. */
@@ -86,8 +102,12 @@ export class Engine implements Budget {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#stopAt = performance.now();
-    for (const wake of this.#resting) wake();
+    this.#wakeResting();
     if (this.#finish !== undefined) this.#pump();
+  }
+
+  #wakeResting(): void {
+    for (const wake of this.#resting) wake();
   }
 
   /** Runs the test in `window` to its end (count, duration or stop). */
@@ -123,7 +143,10 @@ export class Engine implements Budget {
     return true;
   }
 
-  /** The closed model's pause after a failed connect, cut short by a stop or the window's end. */
+  /**
+   * The closed model's pause after a failed connect, cut short by a stop, the window's end or the
+   * gate opening.
+   */
   rest(ms: number): Promise<void> {
     // Cut short by the window's end, it wakes 2 ms after it: a timer may fire a hair early by
     // performance.now(), and a wake-up before the end would be granted one more dial.
