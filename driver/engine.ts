@@ -20,6 +20,7 @@ import {
   type SendOutcome,
 } from "./connection.ts";
 import { DialGate } from "./dial_gate.ts";
+import { RestQueue } from "./rest_queue.ts";
 import { LATE_TOLERANCE_MS, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Waker } from "./ticker.ts";
@@ -51,10 +52,10 @@ export class Engine implements Budget {
   #stopAt = Infinity;
   #remaining: number;
   #sweeper: ReturnType<typeof setInterval> | undefined;
-  /** Wakes the closed model's connections that rest after a failed connect (stop, gate open). */
-  #resting = new Set<() => void>();
+  /** The closed model's connections resting after a failed connect; a stop wakes them. */
+  #resting = new RestQueue();
   /** Opening, it wakes the resting connections: a target that accepts again is used at once. */
-  #gate = new DialGate(() => this.#wakeResting());
+  #gate = new DialGate(() => this.#resting.wakeAll());
   // Paced state.
   /** Indexes of the connections with no request in flight, used last-in first-out. */
   #idle: number[] = [];
@@ -102,12 +103,8 @@ export class Engine implements Budget {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#stopAt = performance.now();
-    this.#wakeResting();
+    this.#resting.wakeAll();
     if (this.#finish !== undefined) this.#pump();
-  }
-
-  #wakeResting(): void {
-    for (const wake of this.#resting) wake();
   }
 
   /** Runs the test in `window` to its end (count, duration or stop). */
@@ -150,17 +147,10 @@ export class Engine implements Budget {
   rest(ms: number): Promise<void> {
     // Cut short by the window's end, it wakes 2 ms after it: a timer may fire a hair early by
     // performance.now(), and a wake-up before the end would be granted one more dial.
-    const wait = Math.min(ms, this.#window!.endMs - performance.now() + 2);
+    const now = performance.now();
+    const wait = Math.min(ms, this.#window!.endMs - now + 2);
     if (this.#stopped || !(wait > 0)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#resting.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, wait);
-      this.#resting.add(wake);
-    });
+    return this.#resting.until(now + wait);
   }
 
   async #runClosed(startMs: number): Promise<void> {
