@@ -61,8 +61,8 @@ export class Engine implements Budget {
   #idle: number[] = [];
   /**
    * Idle connections whose last connect failed, oldest failure first: a slot goes to them only
-   * when no other connection is free, so a connection backing off cannot take (and fail at once)
-   * slots that a working one could send, and the one that has rested longest dials first.
+   * when no other connection is free, so while the gate is shut they cannot take (and fail at
+   * once) slots that a working one could send, and the one that failed longest ago goes first.
    */
   #failedIdle: number[] = [];
   #failedHead = 0;
