@@ -1,9 +1,10 @@
 /**
- * How long a connection waits before dialling again after failed connects. A target that refuses
- * connections answers a dial in microseconds, so retrying at a fixed short pause is a spin: 2,000
- * connections at 10 ms made 200,000 dials a second and took both cores of the driver's machine.
- * Doubling the pause per consecutive failure, up to a second, costs a dead target about one dial
- * per connection per second, and still finds a target that comes back within a second.
+ * The pause after failed connects. A target that refuses connections answers a dial in
+ * microseconds, so retrying at a fixed short pause is a spin: 2,000 connections at 10 ms made
+ * 200,000 dials a second and took both cores of the driver's machine. Doubling the pause per
+ * consecutive failure, up to a second, still finds a target that comes back within a second.
+ * A worker's dial gate (driver/dial_gate.ts) waits it between its probes, so a dead target costs
+ * about one dial per worker per second; a closed-model connection rests it between its requests.
  */
 
 /** The pause after the first failed connect. */

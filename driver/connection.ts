@@ -7,13 +7,16 @@
  * outstanding, so a server that closes it (an idle timeout) is noticed and the connection replaced
  * before the next request is written on it.
  *
- * A connection whose connect failed waits before dialling again, 10 ms doubling to 1 s per
- * consecutive failure (driver/backoff.ts), in both models: a closed-loop sender rests for the
- * pause, and a paced slot that comes due on it within the pause fails at once with the error that
- * started it, without dialling. Either way every request still ends in exactly one outcome.
+ * Every dial goes through the worker's {@link DialGate}: while the target refuses connections, a
+ * request that needs a new socket dials only as the gate's probe, and otherwise fails at once with
+ * the error that shut the gate, without a syscall. In the closed model a connection whose connect
+ * failed (dialled or not) also rests before its next request, 10 ms doubling to 1 s per
+ * consecutive failure (driver/backoff.ts), cut short when the gate opens. Either way every request
+ * still ends in exactly one outcome.
  */
 import { connectBackoffMs } from "./backoff.ts";
 import type { Dial } from "./dial.ts";
+import { type DialGate, SHUT } from "./dial_gate.ts";
 import { classifyError } from "./errors.ts";
 import { ResponseParser } from "./http1.ts";
 import type { Recorder } from "./recorder.ts";
@@ -22,7 +25,7 @@ import type { ErrorKind } from "./worker_protocol.ts";
 /** What one {@link Connection.send} ended in. */
 export const RESPONSE = 0;
 export const FAILED = 1;
-/** The connection could not be opened (or is backing off after it could not); see the header. */
+/** The connection could not be opened, or was not dialled as the gate is shut; see the header. */
 export const CONNECT_FAILED = 2;
 /** One of {@link RESPONSE}, {@link FAILED}, {@link CONNECT_FAILED}. */
 export type SendOutcome = typeof RESPONSE | typeof FAILED | typeof CONNECT_FAILED;
@@ -33,7 +36,10 @@ const READ_BUFFER_BYTES = 64 * 1024;
 export interface Budget {
   /** Claims one request at time `nowMs`; false when the test is over for this connection. */
   grant(nowMs: number): boolean;
-  /** Waits `ms` (a connect backoff), or less when the test ends first (stop, end of window). */
+  /**
+   * Waits `ms` (a connect backoff), or less when the test ends first (stop, end of window) or the
+   * dial gate opens.
+   */
   rest(ms: number): Promise<void>;
 }
 
@@ -52,6 +58,7 @@ export class Connection {
   deadline = 0;
   #setup: ConnectionSetup;
   #rec: Recorder;
+  #gate: DialGate;
   #conn: Deno.Conn | null = null;
   #connecting: AbortController | null = null;
   #expired = false;
@@ -64,27 +71,28 @@ export class Connection {
   #buf: Uint8Array | null = null;
   /** Consecutive failed connects; 0 after a successful one. */
   #connectFailures = 0;
-  /** No dial before this time (performance.now() ms): the backoff after a failed connect. */
+  /** The closed model rests until this time (performance.now() ms) after a failed connect. */
   #retryAt = 0;
-  /** The kind of the failed connect that started the backoff. */
-  #connectError: ErrorKind = "connect_refused";
   /** The read kept outstanding while the connection is idle, if any. */
   #idleRead: Promise<number | null> | null = null;
   /** The idle read ended (close, reset or stray bytes): the socket must not carry a request. */
   #idleEnded = false;
 
-  constructor(setup: ConnectionSetup, rec: Recorder) {
+  /** `gate` is the worker's, shared by all its connections. */
+  constructor(setup: ConnectionSetup, rec: Recorder, gate: DialGate) {
     this.#setup = setup;
     this.#rec = rec;
+    this.#gate = gate;
   }
 
   /**
    * Opens the socket ahead of the first request, so a paced timetable's first slots do not wait
-   * for a connect. A failure is left for the first request to meet and count.
+   * for a connect. A failure is left for the first request to meet and count; it shuts the gate,
+   * and a shut gate is never probed by a warm-up (the first request does that).
    */
   async warm(): Promise<void> {
-    if (this.#conn !== null) return;
-    const failure = await this.#open();
+    if (this.#conn !== null || this.#gate.shut) return;
+    const failure = await this.#open(performance.now());
     this.deadline = 0;
     if (failure === null) this.#watchIdle(this.#conn!);
   }
@@ -100,7 +108,7 @@ export class Connection {
     // that response's timestamp doubles as the next send time: one clock read per request.
     let clock = NaN;
     for (;;) {
-      const outcome = await this.#exchange(scheduledMs, clock, budget === null);
+      const outcome = await this.#exchange(scheduledMs, clock);
       clock = NaN;
       if (budget === null) {
         if (outcome === RESPONSE && this.#conn !== null) this.#watchIdle(this.#conn);
@@ -113,11 +121,8 @@ export class Connection {
     }
   }
 
-  /**
-   * One request: connect if needed, write, read the response; exactly one outcome recorded.
-   * `paced`: a request due while the connection backs off fails at once instead of dialling.
-   */
-  async #exchange(scheduledMs: number, clock: number, paced: boolean): Promise<SendOutcome> {
+  /** One request: connect if needed, write, read the response; exactly one outcome recorded. */
+  async #exchange(scheduledMs: number, clock: number): Promise<SendOutcome> {
     const rec = this.#rec;
     rec.requests++;
     let startedAt = clock === clock ? clock : performance.now();
@@ -125,12 +130,9 @@ export class Connection {
     for (;;) {
       if (this.#idleEnded) this.#drop();
       if (this.#conn === null) {
-        if (paced && startedAt < this.#retryAt) {
-          return this.#failed(this.#connectError, scheduledMs, startedAt, CONNECT_FAILED);
-        }
-        const failure = await this.#open();
+        const failure = await this.#open(startedAt);
         if (failure !== null) {
-          this.#backOff(failure);
+          this.#backOff();
           return this.#failed(failure, scheduledMs, startedAt, CONNECT_FAILED);
         }
         this.#connectFailures = 0;
@@ -217,13 +219,25 @@ export class Connection {
     return outcome;
   }
 
-  /** Starts (or lengthens) the pause before the next dial after a failed connect. */
-  #backOff(kind: ErrorKind): void {
-    this.#connectError = kind;
+  /** Starts (or lengthens) the closed model's rest after a failed connect (dialled or not). */
+  #backOff(): void {
     this.#retryAt = performance.now() + connectBackoffMs(++this.#connectFailures);
   }
 
-  async #open(): Promise<ErrorKind | null> {
+  /**
+   * Dials if the gate admits it at `nowMs`, and tells the gate how the dial ended; a shut gate's
+   * error, undialled, otherwise.
+   */
+  async #open(nowMs: number): Promise<ErrorKind | null> {
+    const gate = this.#gate;
+    if (gate.admit(this, nowMs) === SHUT) return gate.error;
+    const failure = await this.#dial();
+    if (failure === null) gate.connected(this);
+    else gate.failed(this, failure, performance.now());
+    return failure;
+  }
+
+  async #dial(): Promise<ErrorKind | null> {
     this.#expired = false;
     const controller = new AbortController();
     this.#connecting = controller;

@@ -7,6 +7,9 @@
  *
  * The test's window is hard: no request starts at or after `endMs`, nor after a stop. A paced
  * slot inside the window that could not be sent by then is dropped, never sent late past the end.
+ *
+ * The connections share one {@link DialGate}, so a target that refuses connections is dialled by
+ * one probe per backoff pause, not by every connection (see driver/dial_gate.ts).
  */
 import { sleep } from "../shared/async.ts";
 import {
@@ -16,6 +19,8 @@ import {
   type ConnectionSetup,
   type SendOutcome,
 } from "./connection.ts";
+import { DialGate } from "./dial_gate.ts";
+import { RestQueue } from "./rest_queue.ts";
 import { LATE_TOLERANCE_MS, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Waker } from "./ticker.ts";
@@ -47,15 +52,17 @@ export class Engine implements Budget {
   #stopAt = Infinity;
   #remaining: number;
   #sweeper: ReturnType<typeof setInterval> | undefined;
-  /** Wakes the closed model's connections that rest after a failed connect (for a stop). */
-  #resting = new Set<() => void>();
+  /** The closed model's connections resting after a failed connect; a stop wakes them. */
+  #resting = new RestQueue();
+  /** Opening, it wakes the resting connections: a target that accepts again is used at once. */
+  #gate = new DialGate(() => this.#resting.wakeAll());
   // Paced state.
   /** Indexes of the connections with no request in flight, used last-in first-out. */
   #idle: number[] = [];
   /**
    * Idle connections whose last connect failed, oldest failure first: a slot goes to them only
-   * when no other connection is free, so a connection backing off cannot take (and fail at once)
-   * slots that a working one could send, and the one that has rested longest dials first.
+   * when no other connection is free, so while the gate is shut they cannot take (and fail at
+   * once) slots that a working one could send, and the one that failed longest ago goes first.
    */
   #failedIdle: number[] = [];
   #failedHead = 0;
@@ -72,13 +79,23 @@ export class Engine implements Budget {
     this.#opts = opts;
     this.#rec = rec;
     this.#remaining = opts.count;
-    this.#connections = Array.from({ length: opts.connections }, () => new Connection(opts, rec));
+    this.#connections = Array.from(
+      { length: opts.connections },
+      () => new Connection(opts, rec, this.#gate),
+    );
   }
 
-  /** Opens every connection ahead of the start; failures are left for the first requests. */
+  /**
+   * Opens every connection ahead of the start; failures are left for the first requests. One
+   * connection dials first, alone: if the target refuses it, the gate shuts and the others do not
+   * dial a target known to refuse (one connect's wait more before the start, against a thousand
+   * refused dials).
+   */
   async warm(): Promise<void> {
     this.#startSweeper();
-    await Promise.all(this.#connections.map((c) => c.warm()));
+    const [first, ...others] = this.#connections;
+    await first?.warm();
+    await Promise.all(others.map((c) => c.warm()));
   }
 
   /** Sends no new request; those in flight finish or time out. */
@@ -86,7 +103,7 @@ export class Engine implements Budget {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#stopAt = performance.now();
-    for (const wake of this.#resting) wake();
+    this.#resting.wakeAll();
     if (this.#finish !== undefined) this.#pump();
   }
 
@@ -123,21 +140,17 @@ export class Engine implements Budget {
     return true;
   }
 
-  /** The closed model's pause after a failed connect, cut short by a stop or the window's end. */
+  /**
+   * The closed model's pause after a failed connect, cut short by a stop, the window's end or the
+   * gate opening.
+   */
   rest(ms: number): Promise<void> {
     // Cut short by the window's end, it wakes 2 ms after it: a timer may fire a hair early by
     // performance.now(), and a wake-up before the end would be granted one more dial.
-    const wait = Math.min(ms, this.#window!.endMs - performance.now() + 2);
+    const now = performance.now();
+    const wait = Math.min(ms, this.#window!.endMs - now + 2);
     if (this.#stopped || !(wait > 0)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#resting.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, wait);
-      this.#resting.add(wake);
-    });
+    return this.#resting.until(now + wait);
   }
 
   async #runClosed(startMs: number): Promise<void> {

@@ -2,8 +2,9 @@
 import { connectBackoffMs } from "../../driver/backoff.ts";
 
 /**
- * How many dials one always-refused connection may make in its first `windowMs`: one at 0 and
- * one after each pause of the rule (a refusal itself takes no time, so this is the most).
+ * How many tries the rule allows in the first `windowMs` of a refusal: one at 0 and one after
+ * each pause (a refusal itself takes no time, so this is the most). It bounds both the requests
+ * of one connection of the closed model and the dials of one worker's gate.
  */
 export function dialsWithin(windowMs: number): number {
   let dials = 0;
