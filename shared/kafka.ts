@@ -20,6 +20,7 @@ import type {
   Subscription,
 } from "./bus.ts";
 import { isTransient, zeroInvalidCounts } from "./bus.ts";
+import { endOffsets } from "./end_offsets.ts";
 import { KafkaSubscription } from "./kafka_consumer.ts";
 import { LinkMonitor } from "./link_monitor.ts";
 import { handleUntilDone } from "./redelivery.ts";
@@ -257,13 +258,7 @@ export class KafkaBus implements MessageBus {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const ends = new Map<string, bigint>();
-      for (const topic of topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          ends.set(`${topic}/${p.partition}`, BigInt(p.high));
-        }
-      }
-      return ends;
+      return await endOffsets(admin, topics);
     } finally {
       await admin.disconnect();
     }
