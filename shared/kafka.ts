@@ -305,7 +305,18 @@ export class KafkaBus implements MessageBus {
   }
 }
 
-/** Creates any of `topics` that do not exist yet, with replication factor 1. */
+/**
+ * The broker stamps each message with its own clock on append. With the default (the producer's
+ * clock), Kafka 4 refuses a message stamped more than an hour ahead of the broker
+ * (`log.message.timestamp.after.max.ms`), so a driver whose clock ran 2 h fast could not even
+ * register. surge reads only the timestamps inside its messages, which tolerate a day.
+ */
+const TOPIC_CONFIG = [{ name: "message.timestamp.type", value: "LogAppendTime" }];
+
+/**
+ * Creates any of `topics` that do not exist yet, with replication factor 1 and the broker's
+ * clock on every message ({@link TOPIC_CONFIG}).
+ */
 export async function ensureTopics(
   admin: Admin,
   topics: TopicNames,
@@ -322,6 +333,7 @@ export async function ensureTopics(
           topic,
           numPartitions: partitions,
           replicationFactor: 1,
+          configEntries: TOPIC_CONFIG,
         })),
       });
     }
