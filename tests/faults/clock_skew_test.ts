@@ -55,38 +55,86 @@ async function logSkew(child: TestProcess): Promise<number> {
   return Date.parse(stamp!) - Date.now();
 }
 
+/**
+ * A test configured and triggered before any driver started, stamped by the true clock: 300 s
+ * in the future by the behind driver's clock, so a clock-based "older than my start" would run it.
+ */
+async function leaveOldTrigger(cluster: Cluster, testId: string): Promise<void> {
+  const { bus } = await createTestBus("clock-old-trigger", cluster.prefix);
+  try {
+    const config: TestConfigInput = {
+      test_id: testId,
+      test_type: "AVALANCHE",
+      test_message_delay: 0,
+      message_count_per_driver: 7,
+      target_url: cluster.targetUrl,
+    };
+    await bus.publish("test_config", config);
+    await bus.publish("trigger", { trigger: "YES", test_id: testId, timestamp: Date.now() });
+  } finally {
+    await bus.close();
+  }
+}
+
+/**
+ * The orchestrator took the skewed timestamps as they were: nothing refused, liveness on its own
+ * clock, and each final report stamped by its driver's clock, which less the skew falls inside
+ * the test's real span. Returns those stamps (ms after the trigger) per driver.
+ */
+async function assertTimestampsTaken(
+  cluster: Cluster,
+  done: Json,
+): Promise<Record<string, number>> {
+  const triggeredAt = Date.parse(done.triggered_at);
+  const endedAt = Date.parse(done.ended_at);
+  const stamped: Record<string, number> = {};
+  for (const [node, skew] of Object.entries(SKEW_MS)) {
+    const at = Date.parse(done.drivers[node].reported_at) - skew;
+    stamped[node] = at - triggeredAt;
+    assert.ok(
+      at >= triggeredAt - MEASURE_SLACK_MS && at <= endedAt + MEASURE_SLACK_MS,
+      `${node}: report stamped ${at - triggeredAt} ms after the trigger, less its skew`,
+    );
+  }
+  const health = await cluster.api("GET", "/healthz");
+  for (const kind of ["register", "heartbeat", "metrics"]) {
+    assert.equal(health.invalid_messages[kind], 0, `${kind} refused: ${JSON.stringify(health)}`);
+  }
+  const { drivers } = await cluster.api("GET", "/api/drivers");
+  for (const d of drivers as Json[]) {
+    assert.ok(Math.abs(Date.parse(d.last_heartbeat) - Date.now()) < 10_000, d.node_id);
+  }
+  return stamped;
+}
+
+/**
+ * The series: each driver's points placed by its clock (the ahead one's start clamped to 10 s
+ * after the trigger, the behind one's to the trigger itself), every response counted.
+ */
+async function assertSeries(cluster: Cluster, testId: string): Promise<void> {
+  const series = await cluster.api("GET", `/api/tests/${testId}/timeseries`);
+  // Seconds before a driver's first report are there with zeros: the first that counts.
+  const first = (node: string) => series.drivers[node].find((p: Json) => p.responses > 0)?.t;
+  const sum = (points: Json[]) => points.reduce((n, p) => n + p.responses, 0);
+  assert.equal(first("ahead"), MAX_START_OFFSET_MS / 1000 + 1);
+  assert.equal(first("behind"), 1);
+  for (const node of Object.keys(SKEW_MS)) assert.equal(sum(series.drivers[node]), COUNT, node);
+  assert.equal(sum(series.overall), 2 * COUNT);
+}
+
 Deno.test({
   name: "drivers 60 s ahead and 300 s behind run a real test and replay no old trigger",
   sanitizeOps: false, // kafkajs (the old trigger's producer) leaves internal timers behind
   sanitizeResources: false,
   fn: async () => {
-    const envs = Object.fromEntries(
-      await Promise.all(
-        Object.entries(SKEW_MS).map(async ([id, ms]) => [id, await fakedClock(ms)]),
-      ),
-    );
     const ids = Object.keys(SKEW_MS);
+    const envs = await Promise.all(ids.map((id) => fakedClock(SKEW_MS[id]!)));
     const cluster = await Cluster.create("clock");
     const oldId = `old-${crypto.randomUUID().slice(0, 8)}`;
     try {
       await cluster.startOrchestrator();
-      // A test triggered before any driver started, stamped by the true clock.
-      const { bus } = await createTestBus("clock-old-trigger", cluster.prefix);
-      try {
-        const config: TestConfigInput = {
-          test_id: oldId,
-          test_type: "AVALANCHE",
-          test_message_delay: 0,
-          message_count_per_driver: 7,
-          target_url: cluster.targetUrl,
-        };
-        await bus.publish("test_config", config);
-        await bus.publish("trigger", { trigger: "YES", test_id: oldId, timestamp: Date.now() });
-      } finally {
-        await bus.close();
-      }
-
-      const drivers = ids.map((id) => cluster.driver(id, { env: envs[id] }));
+      await leaveOldTrigger(cluster, oldId);
+      const drivers = ids.map((id, i) => cluster.driver(id, { env: envs[i] }));
       const measured = await Promise.all(drivers.map(logSkew));
       ids.forEach((id, i) => {
         const off = measured[i]! - SKEW_MS[id]!;
@@ -119,51 +167,15 @@ Deno.test({
       assert.equal(done.overall.requests, 2 * COUNT);
       assert.equal(cluster.counters.requestsReceived, 2 * COUNT);
       assert.equal(cluster.counters.responsesSent, 2 * COUNT);
-
-      // The orchestrator took the skewed timestamps as they were: each final report is stamped
-      // by its driver's clock, which minus the skew falls inside the test's real span.
-      const triggeredAt = Date.parse(done.triggered_at);
-      const endedAt = Date.parse(done.ended_at);
-      const received: Record<string, number> = {};
-      for (const node of ids) {
-        received[node] = Date.parse(done.drivers[node].reported_at) - SKEW_MS[node]!;
-        const at = received[node]!;
-        assert.ok(
-          at >= triggeredAt - MEASURE_SLACK_MS && at <= endedAt + MEASURE_SLACK_MS,
-          `${node}: report stamped ${at - triggeredAt} ms after the trigger, less its skew`,
-        );
-      }
-      const health = await cluster.api("GET", "/healthz");
-      for (const kind of ["register", "heartbeat", "metrics"]) {
-        assert.equal(
-          health.invalid_messages[kind],
-          0,
-          `${kind} refused: ${JSON.stringify(health)}`,
-        );
-      }
-      // Liveness runs on the orchestrator's own clock: both heard just now.
-      const { drivers: seen } = await cluster.api("GET", "/api/drivers");
-      for (const d of seen as Json[]) {
-        assert.ok(Math.abs(Date.parse(d.last_heartbeat) - Date.now()) < 10_000, d.node_id);
-      }
-
-      // The series: each driver's points shifted by its clock (the ahead one's start clamped to
-      // 10 s after the trigger, the behind one's to the trigger), every response counted.
-      const series = await cluster.api("GET", `/api/tests/${id}/timeseries`);
-      // Seconds before a driver's first report are there with zeros: the first that counts.
-      const first = (node: string) => series.drivers[node].find((p: Json) => p.responses > 0)?.t;
-      const sum = (points: Json[]) => points.reduce((n, p) => n + p.responses, 0);
-      assert.equal(first("ahead"), MAX_START_OFFSET_MS / 1000 + 1);
-      assert.equal(first("behind"), 1);
-      for (const node of ids) assert.equal(sum(series.drivers[node]), COUNT, node);
-      assert.equal(sum(series.overall), 2 * COUNT);
+      const stamped = await assertTimestampsTaken(cluster, done);
+      await assertSeries(cluster, id);
+      const settledMs = Date.parse(done.ended_at) - Date.parse(done.triggered_at);
       console.log(
         `clock skew: measured ${
           ids.map((n, i) => `${n} ${(measured[i]! / 1000).toFixed(2)} s`).join(", ")
-        }; final reports stamped ${
-          ids.map((n) => `${n} +${received[n]! - triggeredAt} ms`).join(", ")
-        } after the trigger (less skew); settled ${endedAt - triggeredAt} ms after the trigger; ` +
-          `target counted ${cluster.counters.requestsReceived}`,
+        }; final reports stamped ${ids.map((n) => `${n} +${stamped[n]} ms`).join(", ")} after ` +
+          `the trigger (less skew); settled ${settledMs} ms after the trigger; target counted ` +
+          `${cluster.counters.requestsReceived}`,
       );
     } finally {
       await cluster.close();
