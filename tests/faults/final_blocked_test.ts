@@ -70,11 +70,11 @@ Deno.test({
       const endedAt = Date.parse(done.ended_at);
 
       // Settled and named: `two` lost, its final report missing; `one` complete.
-      assert.equal(done.state, "finished", JSON.stringify(done.reason));
-      assert.equal(done.reason, "1 of 2 drivers lost");
+      assert.equal(done.drivers.two.final, false, "two's final report got through the cut");
       assert.equal(done.drivers.two.status, "lost");
       assert.equal(done.drivers.two.lost_reason, "no heartbeat");
-      assert.equal(done.drivers.two.final, false, "two's final report got through the cut");
+      assert.equal(done.state, "finished", JSON.stringify(done.reason));
+      assert.equal(done.reason, "1 of 2 drivers lost");
       assert.ok(done.drivers.two.responses < COUNT, `${done.drivers.two.responses} answered`);
       assert.equal(done.drivers.one.status, "final");
       assert.equal(done.drivers.one.requests, COUNT);
