@@ -6,6 +6,7 @@
  * it already left the state the command moves it out of).
  */
 import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
+import { canonicalJson } from "../shared/canonical_json.ts";
 import type { Logger } from "../shared/log.ts";
 import { NotFoundError } from "./errors.ts";
 import { createdLifecycle, type LifecycleEvent } from "./lifecycle.ts";
@@ -19,8 +20,6 @@ export interface CommandMirrorDeps {
   registry: DriverRegistry;
   logger: Logger;
   now: () => number;
-  /** Ids of tests this orchestrator is creating right now: their configs are its own. */
-  creating: ReadonlySet<string>;
 }
 
 /**
@@ -59,11 +58,10 @@ export class CommandMirror {
 
   /** A test created on the cluster: added as created, unless it is known already. */
   config(message: TestConfigMessage): void {
-    const { book, logger, now, creating } = this.#deps;
-    if (creating.has(message.test_id)) return;
+    const { book, logger, now } = this.#deps;
     const known = this.#find(message.test_id);
     if (known) {
-      if (JSON.stringify(known.config) !== JSON.stringify(message)) {
+      if (canonicalJson(known.config) !== canonicalJson(message)) {
         logger.warn("a test_config reuses the id of another test; ignored", {
           test_id: message.test_id,
         });

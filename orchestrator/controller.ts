@@ -73,8 +73,6 @@ export class Controller {
   #timer: ReturnType<typeof setInterval> | undefined;
   #mirror: CommandMirror;
   #commands: TestCommands;
-  /** Tests being created here: their configs, read back from Kafka, are this process's own. */
-  #creating = new Set<string>();
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
@@ -97,7 +95,6 @@ export class Controller {
       registry: this.registry,
       logger: this.#log,
       now: this.#now,
-      creating: this.#creating,
     });
     this.#commands = new TestCommands({
       bus: deps.bus,
@@ -107,7 +104,6 @@ export class Controller {
       logger: this.#log,
       now: this.#now,
       newTestId: deps.newTestId,
-      creating: this.#creating,
     });
   }
 

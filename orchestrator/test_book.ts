@@ -83,6 +83,16 @@ export class TestBook {
     return this.open();
   }
 
+  /**
+   * Drops a created test whose config could not be published: no driver or other orchestrator
+   * has heard of it, so it never existed.
+   */
+  discard(testId: string): void {
+    this.#open.delete(testId);
+    this.#aggregates.delete(testId);
+    this.#store.deleteTests([testId]);
+  }
+
   /** The open tests, oldest first. */
   open(): TestRecord[] {
     return [...this.#open.values()];

@@ -29,8 +29,6 @@ export interface TestCommandsDeps {
   logger: Logger;
   now: () => number;
   newTestId?: () => string;
-  /** Filled while a test is being created: its config, read back from Kafka, is not news. */
-  creating: Set<string>;
 }
 
 function defaultTestId(now: number): string {
@@ -70,12 +68,9 @@ export class TestCommands {
     const now = this.#deps.now();
     const testId = this.#deps.newTestId?.() ?? defaultTestId(now);
     const config: TestConfigMessage = { ...params, test_id: testId, timestamp: now };
-    this.#deps.creating.add(testId);
+    // Stored before it is published: a store that refuses (503) leaves nothing on Kafka, and the
+    // config read back from Kafka finds its test (command_mirror.ts).
     try {
-      await this.#publish(
-        `create test "${testId}"`,
-        () => this.#deps.bus.publish("test_config", config, testId),
-      );
       this.#deps.book.add({
         test_id: testId,
         created_at: now,
@@ -88,8 +83,15 @@ export class TestCommands {
       // A taken id is a conflict; a store that refused (StorageError, 503) stays what it is.
       if (!(err instanceof RangeError)) throw err;
       throw new ConflictError(err.message);
-    } finally {
-      this.#deps.creating.delete(testId);
+    }
+    try {
+      await this.#publish(
+        `create test "${testId}"`,
+        () => this.#deps.bus.publish("test_config", config, testId),
+      );
+    } catch (err) {
+      this.#deps.book.discard(testId);
+      throw err;
     }
     this.#log.info("test created", { test_id: testId, test_type: config.test_type });
     return this.#deps.book.view(testId);

@@ -20,6 +20,7 @@ import type {
   Subscription,
 } from "./bus.ts";
 import { isTransient, zeroInvalidCounts } from "./bus.ts";
+import { endOffsets } from "./end_offsets.ts";
 import { KafkaSubscription } from "./kafka_consumer.ts";
 import { LinkMonitor } from "./link_monitor.ts";
 import { handleUntilDone } from "./redelivery.ts";
@@ -260,13 +261,7 @@ export class KafkaBus implements MessageBus {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const ends = new Map<string, bigint>();
-      for (const topic of topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          ends.set(`${topic}/${p.partition}`, BigInt(p.high));
-        }
-      }
-      return ends;
+      return await endOffsets(admin, topics);
     } finally {
       await admin.disconnect();
     }
@@ -314,8 +309,17 @@ export class KafkaBus implements MessageBus {
 }
 
 /**
- * Creates any of `topics` that do not exist yet, with replication factor 1; the election topic
- * always has one partition (its owner is the active orchestrator).
+ * The broker stamps each message with its own clock on append. With the default (the producer's
+ * clock), Kafka 4 refuses a message stamped more than an hour ahead of the broker
+ * (`log.message.timestamp.after.max.ms`), so a driver whose clock ran 2 h fast could not even
+ * register. surge reads only the timestamps inside its messages, which tolerate a day.
+ */
+const TOPIC_CONFIG = [{ name: "message.timestamp.type", value: "LogAppendTime" }];
+
+/**
+ * Creates any of `topics` that do not exist yet, with replication factor 1 and the broker's
+ * clock on every message ({@link TOPIC_CONFIG}); the election topic always has one partition (its
+ * owner is the active orchestrator).
  */
 export async function ensureTopics(
   admin: Admin,
@@ -335,6 +339,7 @@ export async function ensureTopics(
           topic: topics[kind],
           numPartitions: kind === "orchestrators" ? 1 : partitions,
           replicationFactor: 1,
+          configEntries: TOPIC_CONFIG,
         })),
       });
     }

@@ -17,6 +17,7 @@ import { createTargetApp } from "../../target/app.ts";
 import { uniquePrefix } from "../support/kafka.ts";
 import { eventually, freePortPair, ProcessGroup } from "../support/processes.ts";
 import { api, type Json } from "../support/api_json.ts";
+import { startOrchestrator } from "../support/cluster.ts";
 
 const RATE = 100; // requests/s per driver
 const DURATION_S = 25;
@@ -102,20 +103,10 @@ Deno.test({
         SURGE_TOPIC_PREFIX: prefix,
         LOG_LEVEL: "info",
       };
-      const orch = group.spawnDeno("orchestrator", [
-        "run",
-        "-A",
-        "orchestrator/main.ts",
-        "--port",
-        "0",
-        "--data-dir",
-        orchestratorDir,
-      ], env);
+      const { child: orch, base } = await startOrchestrator(group, env, orchestratorDir);
       const drivers = ["one", "two"].map((id) =>
         group.spawnDeno(id, ["run", "-A", "driver/main.ts", id, "--workers", "1"], env)
       );
-      const base =
-        (await orch.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
       await eventually("both drivers alive", async () => {
         const { drivers } = await api(base, "GET", "/api/drivers");
         return drivers.filter((d: Json) => d.status === "alive").length === 2;

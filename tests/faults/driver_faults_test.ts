@@ -6,13 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { Kafka } from "kafkajs";
-import { createTargetApp } from "../../target/app.ts";
 import { createLatencyHistogram, encodeHistogram } from "../../shared/histogram.ts";
 import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
 import { topicNames } from "../../shared/topics.ts";
-import { testBrokers, uniquePrefix } from "../support/kafka.ts";
-import { eventually, ProcessGroup, type TestProcess } from "../support/processes.ts";
-import { api, type Json } from "../support/api_json.ts";
+import { Cluster } from "../support/cluster.ts";
+import { eventually } from "../support/processes.ts";
 
 const HEARTBEAT_MS = 1000;
 /** A real encoded histogram with nothing in it: the forgeries fail on their numbers only. */
@@ -46,79 +44,35 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const brokers = testBrokers();
-    const prefix = uniquePrefix("faults");
-    const env = {
-      KAFKA_BROKERS: brokers.join(","),
-      SURGE_TOPIC_PREFIX: prefix,
-      LOG_LEVEL: "info",
-      NO_COLOR: "1",
-    };
-    const dataDir = await Deno.makeTempDir({ prefix: "surge-faults-" });
-    const { app, counters } = createTargetApp();
-    const target = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
-    const targetUrl = `http://127.0.0.1:${target.addr.port}/ping`;
-    const group = new ProcessGroup();
-    const spawn = (name: string, args: string[]) =>
-      group.spawnDeno(name, ["run", "-A", ...args], env);
-    const orchestrator = () =>
-      spawn("orchestrator", ["orchestrator/main.ts", "--port", "0", "--data-dir", dataDir]);
-    const driver = (id: string) =>
-      spawn(id, ["driver/main.ts", id, "--workers", "1", "--heartbeat-ms", String(HEARTBEAT_MS)]);
-    const listening = async (child: TestProcess) =>
-      (await child.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
-    /** Alive and idle (a driver still finishing an old test would not take a new one). */
-    const alive = (base: string, ids: string[]) =>
-      until(`drivers ${ids} alive and idle`, async () => {
-        const { drivers } = await api(base, "GET", "/api/drivers");
-        return ids.every((id) =>
-          drivers.some((d: Json) => d.node_id === id && d.status === "alive" && d.test_id === null)
-        );
-      });
-    const paced = (base: string, count: number) =>
-      api(base, "POST", "/api/tests", {
+    const cluster = await Cluster.create("faults");
+    const { counters } = cluster;
+    const driver = (id: string) => cluster.driver(id, { heartbeatMs: HEARTBEAT_MS });
+    const paced = (count: number) =>
+      cluster.api("POST", "/api/tests", {
         test_type: "AVALANCHE",
         test_message_delay: 0,
         message_count_per_driver: count,
         target_throughput: 50,
-        target_url: targetUrl,
+        target_url: cluster.targetUrl,
         connections: 2,
       });
-    const settled = async (base: string, id: string) => {
-      let last: Json;
-      try {
-        return await until(`test ${id} to settle`, async () => {
-          last = await api(base, "GET", `/api/tests/${id}`);
-          return last.settled ? last : undefined;
-        });
-      } catch (err) {
-        const drivers = await api(base, "GET", "/api/drivers").catch(() => null);
-        const tail = (c: TestProcess) => c.output().split("\n").slice(-15).join("\n");
-        throw new Error(
-          `${(err as Error).message}\ntest: ${JSON.stringify(last?.drivers)}\n` +
-            `drivers: ${JSON.stringify(drivers)}\n` +
-            group.processes.map((c) => `--- ${c.name}\n${tail(c)}`).join("\n"),
-        );
-      }
-    };
     silenceKafkajsTimerWarnings();
-    const kafka = new Kafka({ clientId: "faults-forger", brokers, logLevel: 0 });
+    const kafka = new Kafka({ clientId: "faults-forger", brokers: cluster.brokers, logLevel: 0 });
     const producer = kafka.producer();
-    const topics = topicNames(prefix);
+    const topics = topicNames(cluster.prefix);
     try {
       await producer.connect();
-      let orch = orchestrator();
-      let base = await listening(orch);
+      let orch = await cluster.startOrchestrator();
       const one = driver("one");
       let two = driver("two");
-      await alive(base, ["one", "two"]);
+      await cluster.idle(["one", "two"]);
 
       await t.step(
         "forged and out-of-range messages are skipped; a restart still works",
         async () => {
           counters.reset();
-          const test = await paced(base, 100); // 2 s at 50/s per driver
-          await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
+          const test = await paced(100); // 2 s at 50/s per driver
+          await cluster.api("POST", `/api/tests/${test.test_id}/trigger`);
           const now = Date.now();
           const ghost = emptyReport("ghost", test.test_id, 1);
           await producer.send({
@@ -141,44 +95,43 @@ Deno.test({
               value: JSON.stringify({ node_id: "one", heartbeat: "YES", timestamp: 9e15 }),
             }],
           });
-          const done = await settled(base, test.test_id);
+          const done = await cluster.settled(test.test_id);
           assert.equal(done.state, "finished");
           assert.equal(done.overall.responses, 200);
           assert.equal(counters.requestsReceived, 200);
           assert.equal(done.drivers.ghost, undefined);
           const health = await until("forgeries counted", async () => {
-            const h = await api(base, "GET", "/healthz");
+            const h = await cluster.api("GET", "/healthz");
             return h.invalid_messages.metrics >= 2 && h;
           });
           assert.equal(health.invalid_messages.metrics, 2, JSON.stringify(health));
           // A restart replays nothing forged: it starts, and the test reads the same.
           orch.kill("SIGKILL");
           await orch.status;
-          orch = orchestrator();
-          base = await listening(orch);
-          const again = await api(base, "GET", `/api/tests/${test.test_id}`);
+          orch = await cluster.startOrchestrator();
+          const again = await cluster.api("GET", `/api/tests/${test.test_id}`);
           assert.deepEqual(again.overall, done.overall);
-          await alive(base, ["one", "two"]);
+          await cluster.idle(["one", "two"]);
         },
       );
 
       await t.step(
         "metrics from a node the test was not triggered on leave it unchanged",
         async () => {
-          const test = await paced(base, 50);
-          await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
-          const done = await settled(base, test.test_id);
+          const test = await paced(50);
+          await cluster.api("POST", `/api/tests/${test.test_id}/trigger`);
+          const done = await cluster.settled(test.test_id);
           const stranger = emptyReport("stranger", test.test_id, 7);
           await producer.send({
             topic: topics.metrics,
             messages: [{ value: JSON.stringify(stranger) }],
           });
           const health = await until("the stranger counted", async () => {
-            const h = await api(base, "GET", "/healthz");
+            const h = await cluster.api("GET", "/healthz");
             return h.counters.metrics_unchosen >= 1 && h;
           });
           assert.equal(health.counters.metrics_unchosen, 1);
-          const after = await api(base, "GET", `/api/tests/${test.test_id}`);
+          const after = await cluster.api("GET", `/api/tests/${test.test_id}`);
           assert.deepEqual(after.overall, done.overall);
           assert.equal(after.drivers.stranger, undefined);
         },
@@ -188,10 +141,10 @@ Deno.test({
         "a driver SIGKILLed and restarted under its name within 3 s is lost; the test settles",
         async () => {
           counters.reset();
-          const test = await paced(base, 500); // 10 s at 50/s per driver
-          await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
+          const test = await paced(500); // 10 s at 50/s per driver
+          await cluster.api("POST", `/api/tests/${test.test_id}/trigger`);
           await until("two to report", async () => {
-            const v = await api(base, "GET", `/api/tests/${test.test_id}`);
+            const v = await cluster.api("GET", `/api/tests/${test.test_id}`);
             return v.drivers.two?.responses > 0;
           });
           two.kill("SIGKILL");
@@ -199,20 +152,20 @@ Deno.test({
           const restartedAt = Date.now();
           two = driver("two"); // same name, new run
           const lost = await until("two lost for the test", async () => {
-            const v = await api(base, "GET", `/api/tests/${test.test_id}`);
+            const v = await cluster.api("GET", `/api/tests/${test.test_id}`);
             return v.drivers.two?.status === "lost" && v;
           });
           assert.match(lost.drivers.two.lost_reason, /restarted|no heartbeat/);
           assert.ok(Date.now() - restartedAt < 3 * HEARTBEAT_MS + 15_000, "lost in time");
-          const done = await settled(base, test.test_id);
+          const done = await cluster.settled(test.test_id);
           assert.equal(done.state, "finished");
           assert.equal(done.drivers.one.status, "final");
           assert.equal(done.drivers.one.responses, 500);
           // The new run takes part in the next test.
-          await alive(base, ["one", "two"]);
-          const next = await paced(base, 25);
-          await api(base, "POST", `/api/tests/${next.test_id}/trigger`);
-          const nextDone = await settled(base, next.test_id);
+          await cluster.idle(["one", "two"]);
+          const next = await paced(25);
+          await cluster.api("POST", `/api/tests/${next.test_id}/trigger`);
+          const nextDone = await cluster.settled(next.test_id);
           assert.equal(nextDone.state, "finished");
           assert.equal(nextDone.drivers.two.status, "final");
           assert.equal(nextDone.overall.responses, 50);
@@ -222,28 +175,28 @@ Deno.test({
       await t.step(
         "a driver frozen for 10 s is lost, then recovers and runs the next test",
         async () => {
-          const test = await paced(base, 500);
-          await api(base, "POST", `/api/tests/${test.test_id}/trigger`);
+          const test = await paced(500);
+          await cluster.api("POST", `/api/tests/${test.test_id}/trigger`);
           await until("two to report", async () => {
-            const v = await api(base, "GET", `/api/tests/${test.test_id}`);
+            const v = await cluster.api("GET", `/api/tests/${test.test_id}`);
             return v.drivers.two?.responses > 0;
           });
           Deno.kill(two.pid, "SIGSTOP");
           try {
             await until("two lost", async () => {
-              const v = await api(base, "GET", `/api/tests/${test.test_id}`);
+              const v = await cluster.api("GET", `/api/tests/${test.test_id}`);
               return v.drivers.two?.status === "lost";
             }, 10_000);
             await new Promise((r) => setTimeout(r, 6_000)); // frozen 10 s in all
           } finally {
             Deno.kill(two.pid, "SIGCONT");
           }
-          const done = await settled(base, test.test_id);
+          const done = await cluster.settled(test.test_id);
           assert.notEqual(done.drivers.two.status, "running");
-          await alive(base, ["one", "two"]);
-          const next = await paced(base, 25);
-          await api(base, "POST", `/api/tests/${next.test_id}/trigger`);
-          const nextDone = await settled(base, next.test_id);
+          await cluster.idle(["one", "two"]);
+          const next = await paced(25);
+          await cluster.api("POST", `/api/tests/${next.test_id}/trigger`);
+          const nextDone = await cluster.settled(next.test_id);
           assert.equal(nextDone.state, "finished");
           assert.equal(nextDone.drivers.two.status, "final");
         },
@@ -251,10 +204,7 @@ Deno.test({
       void one;
     } finally {
       await producer.disconnect().catch(() => {});
-      for (const child of group.processes) child.kill("SIGKILL");
-      await Promise.allSettled(group.processes.map((c) => c.status));
-      await target.shutdown();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      await cluster.close();
     }
   },
 });

@@ -13,6 +13,7 @@ import { BUSY_TIMEOUT_MS } from "../../orchestrator/database.ts";
 import { FakeDriver, latencies } from "../orchestrator/fake_driver.ts";
 import { createTestBus, testBrokers, uniquePrefix } from "../support/kafka.ts";
 import { eventually, ProcessGroup } from "../support/processes.ts";
+import { startOrchestrator } from "../support/cluster.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -93,17 +94,8 @@ Deno.test({
       assert.ok(mount.ok, `mount -t tmpfs failed: ${mount.text}`);
       mounted = true;
       bus = (await createTestBus("faults-storage", prefix)).bus;
-      const orchestrator = group.spawnDeno("orchestrator", [
-        "run",
-        "-A",
-        "orchestrator/main.ts",
-        "--port",
-        "0",
-        "--data-dir",
-        dir,
-      ], { KAFKA_BROKERS: testBrokers().join(","), SURGE_TOPIC_PREFIX: prefix });
-      const base =
-        (await orchestrator.waitForOutput(/listening on (http:\/\/[\d.:]+)/, 60_000))[1]!;
+      const env = { KAFKA_BROKERS: testBrokers().join(","), SURGE_TOPIC_PREFIX: prefix };
+      const { child: orchestrator, base } = await startOrchestrator(group, env, dir);
       await eventually(
         "Kafka connected",
         async () => (await api(base, "GET", "/healthz")).status === 200,

@@ -4,7 +4,7 @@ import type { InputOf } from "../../shared/messages.ts";
 import { TOPIC_KINDS, type TopicKind } from "../../shared/topics.ts";
 import { Store } from "../../orchestrator/store.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
-import { avalanche, call, createHarness, ManualClock } from "./harness.ts";
+import { AVALANCHE, avalanche, call, createHarness, ManualClock } from "./harness.ts";
 
 Deno.test("controller: a driver lost mid-test keeps its numbers, marked lost; the test finishes", async () => {
   const h = await createHarness();
@@ -212,11 +212,33 @@ Deno.test("controller: after a restart a running test resumes and completes from
 /** A MemoryBus whose trigger topic can be made to fail, as a broker outage would. */
 class FlakyBus extends MemoryBus {
   failTrigger = false;
+  failConfig = false;
   override publish<K extends TopicKind>(kind: K, message: InputOf[K]): Promise<void> {
     if (this.failTrigger && kind === "trigger") return Promise.reject(new Error("broker down"));
+    if (this.failConfig && kind === "test_config") {
+      return Promise.reject(new Error("broker down"));
+    }
     return super.publish(kind, message);
   }
 }
+
+Deno.test("controller: a test whose config cannot reach Kafka is a 503 and leaves no test", async () => {
+  const bus = new FlakyBus();
+  const h = await createHarness({ bus });
+  try {
+    bus.failConfig = true;
+    const refused = await call(h.app, "POST", "/api/tests", AVALANCHE);
+    assert.equal(refused.status, 503);
+    assert.match(refused.body.error as string, /Cannot create test "t1": publishing to Kafka/);
+    assert.deepEqual(h.controller.listTests(), []);
+    assert.equal(h.store.getTest("t1"), undefined);
+    bus.failConfig = false;
+    assert.equal((await call(h.app, "POST", "/api/tests", AVALANCHE)).status, 201);
+    assert.deepEqual(h.controller.listTests().map((t) => t.test_id), ["t2"]);
+  } finally {
+    await h.close();
+  }
+});
 
 Deno.test("controller: a trigger or stop that cannot reach Kafka is a 503 and changes nothing", async () => {
   const bus = new FlakyBus();

@@ -90,6 +90,32 @@ kafkaTest(
   },
 );
 
+kafkaTest("a producer whose clock runs 2 h fast is not refused by the broker", async () => {
+  const { bus, topics } = await createTestBus("kafka-clock");
+  const producer = bus.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const received: Delivered[] = [];
+  try {
+    await bus.subscribe({
+      groupId: `clock-${crypto.randomUUID()}`,
+      kinds: ["heartbeat"],
+      fromBeginning: true,
+      onMessage: (d) => void received.push(d),
+    });
+    await producer.connect();
+    // kafkajs stamps a message with its host's clock unless told: this is a host 2 h ahead.
+    // A CreateTime topic refuses it (Kafka 4: more than an hour ahead of the broker).
+    await producer.send({
+      topic: topics.heartbeat,
+      messages: [{ value: JSON.stringify(VALID.heartbeat), timestamp: `${Date.now() + 7.2e6}` }],
+    });
+    await eventually("the heartbeat", () => received.length >= 1, 20_000);
+    assert.deepEqual(received[0]!.message, VALID.heartbeat);
+  } finally {
+    await producer.disconnect();
+    await bus.close();
+  }
+});
+
 /** A handler error the bus must retry, never skip (as the orchestrator's StorageError). */
 class StoreFull extends Error {
   readonly transient = true;

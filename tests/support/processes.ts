@@ -41,13 +41,23 @@ export class ProcessGroup {
   readonly processes: TestProcess[] = [];
   #children = new Children();
 
-  /** Spawns `deno <args>` from the repository root with extra `env`. */
-  spawnDeno(name: string, args: string[], env: Record<string, string> = {}): TestProcess {
+  /**
+   * Spawns `deno <args>` from the repository root with extra `env`. `wrap` is a command that
+   * runs deno as its last arguments (and must `exec` it, so the pid stays deno's): e.g. a shell
+   * that first moves itself into a cgroup, so every socket deno opens belongs to that group.
+   */
+  spawnDeno(
+    name: string,
+    args: string[],
+    env: Record<string, string> = {},
+    wrap: string[] = [],
+  ): TestProcess {
     let text = "";
+    const [cmd, ...before] = [...wrap, Deno.execPath()];
     const child = this.#children.spawn({
       name,
-      cmd: Deno.execPath(),
-      args,
+      cmd: cmd!,
+      args: [...before, ...args],
       cwd: new URL("../..", import.meta.url).pathname,
       env: { NO_COLOR: "1", ...env },
       output: (lines) => {
