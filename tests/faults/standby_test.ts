@@ -6,9 +6,8 @@
  * count, and it takes commands. The killed one, started again, is the standby: the role stays.
  */
 import assert from "node:assert/strict";
-import { createTargetApp } from "../../target/app.ts";
-import { testBrokers, uniquePrefix } from "../support/kafka.ts";
-import { eventually, ProcessGroup, type TestProcess } from "../support/processes.ts";
+import { Cluster, startOrchestrator } from "../support/cluster.ts";
+import { eventually } from "../support/processes.ts";
 import { api, type Json } from "../support/api_json.ts";
 
 /** What the issue allows for a takeover after the active orchestrator dies. */
@@ -24,46 +23,30 @@ async function send(base: string, method: string, path: string, body?: unknown) 
   return { status: res.status, json: await res.json() as Json };
 }
 
+/** Waits until the orchestrator at `base` says it is `want` (active or standby). */
+function role(base: string, want: string, ms = 30_000): Promise<Json> {
+  return eventually(`${base} to be ${want}`, async () => {
+    const { json } = await send(base, "GET", "/healthz").catch(() => ({ json: null }));
+    return json?.role === want ? json : undefined;
+  }, ms);
+}
+
+/** Waits until test `id` has settled on the orchestrator at `base`. */
+function settled(base: string, id: string): Promise<Json> {
+  return eventually(`test ${id} to settle on ${base}`, async () => {
+    const test = await api(base, "GET", `/api/tests/${id}`);
+    return test.settled ? test : undefined;
+  }, 60_000);
+}
+
 Deno.test({
   name: "two orchestrators: one active, the standby refuses commands and takes over in ≤ 10 s",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const env = {
-      KAFKA_BROKERS: testBrokers().join(","),
-      SURGE_TOPIC_PREFIX: uniquePrefix("standby"),
-      LOG_LEVEL: "info",
-    };
-    const dirs = [
-      await Deno.makeTempDir({ prefix: "surge-standby-a-" }),
-      await Deno.makeTempDir({ prefix: "surge-standby-b-" }),
-    ];
-    const { app, counters } = createTargetApp();
-    const target = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
-    const targetUrl = `http://127.0.0.1:${target.addr.port}/ping`;
-    const group = new ProcessGroup();
-    const orchestrator = (name: string, dataDir: string) =>
-      group.spawnDeno(name, [
-        "run",
-        "-A",
-        "orchestrator/main.ts",
-        "--port",
-        "0",
-        "--data-dir",
-        dataDir,
-      ], env);
-    const listening = async (child: TestProcess) =>
-      (await child.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
-    const role = (base: string, want: string, ms = 30_000) =>
-      eventually(`${base} to be ${want}`, async () => {
-        const { json } = await send(base, "GET", "/healthz").catch(() => ({ json: null }));
-        return json?.role === want ? json : undefined;
-      }, ms);
-    const settled = (base: string, id: string) =>
-      eventually(`test ${id} to settle on ${base}`, async () => {
-        const test = await api(base, "GET", `/api/tests/${id}`);
-        return test.settled ? test : undefined;
-      }, 60_000);
+    const cluster = await Cluster.create("standby");
+    const otherDir = await Deno.makeTempDir({ prefix: "surge-standby-b-" });
+    const { counters, targetUrl } = cluster;
     const paced = (base: string, perDriver: number) =>
       api(base, "POST", "/api/tests", {
         test_type: "AVALANCHE",
@@ -74,18 +57,14 @@ Deno.test({
         connections: 2,
       });
     try {
-      let a = orchestrator("orch-a", dirs[0]!);
-      let baseA = await listening(a);
+      let a = await cluster.startOrchestrator();
+      let baseA = cluster.base;
       await role(baseA, "active");
-      const b = orchestrator("orch-b", dirs[1]!);
-      const baseB = await listening(b);
-      for (const id of ["one", "two"]) {
-        group.spawnDeno(id, ["run", "-A", "driver/main.ts", id, "--workers", "1"], env);
-      }
-      await eventually("both drivers alive", async () => {
-        const { drivers } = await api(baseA, "GET", "/api/drivers");
-        return drivers.filter((d: Json) => d.status === "alive").length === 2;
-      }, 60_000);
+      const b = await startOrchestrator(cluster.group, cluster.env, otherDir);
+      const baseB = b.base;
+      cluster.driver("one");
+      cluster.driver("two");
+      await cluster.idle(["one", "two"]);
 
       await t.step(
         "the standby serves reads, names the active one and refuses commands",
@@ -137,8 +116,8 @@ Deno.test({
       await t.step(
         "the new active one takes commands; the old one comes back as standby",
         async () => {
-          a = orchestrator("orch-a2", dirs[0]!);
-          baseA = await listening(a);
+          a = await cluster.startOrchestrator();
+          baseA = cluster.base;
           const health = await role(baseA, "standby");
           assert.equal(health.active?.url, baseB);
           counters.reset();
@@ -152,9 +131,8 @@ Deno.test({
         },
       );
     } finally {
-      await group.stopAll();
-      await target.shutdown();
-      for (const dir of dirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await cluster.close();
+      await Deno.remove(otherDir, { recursive: true }).catch(() => {});
     }
   },
 });
