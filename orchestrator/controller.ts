@@ -73,6 +73,7 @@ export class Controller {
   #timer: ReturnType<typeof setInterval> | undefined;
   #mirror: CommandMirror;
   #commands: TestCommands;
+  #recovered = false;
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
@@ -113,12 +114,24 @@ export class Controller {
   }
 
   /**
+   * Loads the tests left open by the previous run from the store, once: called before the API
+   * serves, so a test that was running is read as running, with its numbers, while Kafka is
+   * still being reached ({@link start} calls it too).
+   */
+  recover(): void {
+    if (this.#recovered) return;
+    this.#book.recover();
+    this.#recovered = true;
+  }
+
+  /**
    * Recovers open tests from the store, subscribes to the bus and starts the liveness timer.
    * The drivers of a recovered running test are expected: lost unless they heartbeat in time.
    */
   async start(): Promise<void> {
+    this.recover();
     const now = this.#now();
-    for (const record of this.#book.recover()) {
+    for (const record of this.#book.open()) {
       for (const [nodeId, progress] of Object.entries(record.lifecycle.drivers)) {
         if (progress === "running") this.registry.expect(nodeId, now);
       }

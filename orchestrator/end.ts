@@ -2,9 +2,12 @@
  * `deno task end` (the seed's `python3 end.py end`): tells every driver to finish and exit, waits
  * until they have gone quiet (so their final metrics reach a still-running orchestrator), then
  * stops the orchestrator. Everything goes through the orchestrator's API (with the API client);
- * when no orchestrator answers, END is published to Kafka directly so the drivers still stop.
+ * one still connecting to Kafka is waited for, a standby's refusal (naming the active one) is
+ * reported, and when no orchestrator answers, END is published to Kafka directly so the drivers
+ * still stop.
  */
 import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
+import { ApiError } from "../shared/api_error.ts";
 import { sleep } from "../shared/async.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
@@ -60,11 +63,25 @@ async function main(): Promise<number> {
   const deadline = Date.now() + config.timeoutMs;
   const api = createApiClient(config.orchestratorUrl, fetchWithin(3000));
   let ended: string[];
-  try {
-    ended = await api.end();
-  } catch (err) {
-    say(`orchestrator at ${config.orchestratorUrl} did not take END (${why(err)})`);
-    return await endThroughKafka(config);
+  for (let waited = false;; waited = true) {
+    try {
+      ended = await api.end();
+      break;
+    } catch (err) {
+      // Still connecting to Kafka (or electing): it will take END in a moment.
+      if (err instanceof ApiError && err.status === 503 && Date.now() < deadline) {
+        if (!waited) say(`orchestrator is not ready yet (${err.message}); waiting`);
+        await sleep(500);
+        continue;
+      }
+      // A standby: its answer names the orchestrator to ask instead.
+      if (err instanceof ApiError && err.status === 409) {
+        say(err.message);
+        return 1;
+      }
+      say(`orchestrator at ${config.orchestratorUrl} did not take END (${why(err)})`);
+      return await endThroughKafka(config);
+    }
   }
   say(`END sent; waiting for ${ended.length} driver(s) to finish: ${ended.join(", ") || "none"}`);
   while (ended.length > 0 && Date.now() < deadline) {

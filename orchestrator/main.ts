@@ -30,6 +30,12 @@ async function main(): Promise<number> {
   const store = await openStore(config.dataDir, logger);
   if (!store) return 1;
   const parts: Parts = { store, logger, ...createController(config, store, logger) };
+  try {
+    parts.controller.recover();
+  } catch (err) {
+    // The store refused a read (locked): the controller tries again when it starts.
+    logger.warn("cannot load the open tests yet", { error: err });
+  }
   const running = serve(config, parts, await loadDocs(logger));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, running.shutdown);

@@ -173,6 +173,16 @@ Deno.test("controller: after a restart a running test resumes and completes from
     await first.metrics(two.record(latencies(2, 10, 1000, 100)).report(1000));
     await first.close();
 
+    // Before Kafka is reached (not started), reads already show the running test as it was.
+    const early = await createHarness({ store: new Store(path), clock, start: false });
+    try {
+      early.controller.recover();
+      assert.equal(early.controller.listTests()[0]?.overall.responses, 40);
+      assert.equal(early.controller.getTest("t1").overall.responses, 40);
+    } finally {
+      await early.close();
+    }
+
     const second = await createHarness({ store: new Store(path), bus: new MemoryBus(), clock });
     try {
       const resumed = second.controller.getTest("t1");

@@ -42,6 +42,8 @@ export async function createHarness(
     clock?: ManualClock;
     controller?: Partial<ControllerOptions>;
     app?: Partial<OrchestratorAppDeps>;
+    /** False: the controller is built but not started (no subscriptions, nothing recovered). */
+    start?: boolean;
   } = {},
 ): Promise<Harness> {
   const bus = options.bus ?? new MemoryBus();
@@ -65,7 +67,7 @@ export async function createHarness(
       ...options.controller,
     },
   });
-  await controller.start();
+  if (options.start !== false) await controller.start();
   const app = createOrchestratorApp({
     controller,
     logger,
