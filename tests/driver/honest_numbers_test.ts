@@ -53,7 +53,9 @@ Deno.test("a 3 s paced test at 1,000/s on 10 connections to a 100 ms server ends
     // sweeper adds at most 50 ms), not after 30 s of queued slots. 2 s more cover the final
     // snapshot's trip to the main thread on a loaded machine.
     assert.ok(r.elapsedMs >= 3000 && r.elapsedMs < 6000, `elapsed ${r.elapsedMs}`);
-    assert.ok(wall < 6000 + 3000, `wall ${wall} (worker start-up included)`);
+    // The whole run, worker start-up included: on a fresh DENO_DIR the first spawn type-checks
+    // the worker modules (seconds on a loaded machine). The bug this guards ran 30 s.
+    assert.ok(wall < 20_000, `wall ${wall} (worker start-up included)`);
   } finally {
     await target.close();
   }
