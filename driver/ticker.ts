@@ -65,7 +65,12 @@ export function tickerWaker(init: TickerInit, onTick: () => void): Waker {
   const state = new Int32Array(init.shared, 0, 2);
   const armed = new Float64Array(init.shared, 8, 1);
   let last = 0;
-  init.port.onmessage = () => onTick();
+  init.port.onmessage = () => {
+    // Woken: the same time may be asked for again (the tick came early by this thread's clock),
+    // and must then arm the ticker again rather than be taken for a repeat of a pending ask.
+    last = 0;
+    onTick();
+  };
   return {
     wakeAt(atMs) {
       const at = performance.timeOrigin + atMs;

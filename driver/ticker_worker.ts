@@ -11,17 +11,20 @@ self.onmessage = (event: MessageEvent<TickerInit>) => {
   // [0] arm sequence (bumped on every change), [1] stop flag; then the armed time as a float64.
   const state = new Int32Array(shared, 0, 2);
   const armed = new Float64Array(shared, 8, 1);
-  let fired = 0;
+  // One tick per arming (by sequence, not by time): the load worker may ask again for the time
+  // it was just woken for, when by its own clock the tick came a hair early, and must get it.
+  let firedSeq = -1;
   while (Atomics.load(state, 1) === 0) {
     const seq = Atomics.load(state, 0);
     const due = armed[0]!;
     const now = performance.timeOrigin + performance.now();
-    if (due > 0 && due !== fired && due <= now) {
-      fired = due;
+    const pending = due > 0 && seq !== firedSeq;
+    if (pending && due <= now) {
+      firedSeq = seq;
       port.postMessage(0);
       continue;
     }
-    Atomics.wait(state, 0, seq, due > 0 && due !== fired ? due - now : Infinity);
+    Atomics.wait(state, 0, seq, pending ? due - now : Infinity);
   }
   port.close();
   self.close();

@@ -29,3 +29,29 @@ Deno.test("the ticker thread wakes once per arming, at the armed time or after, 
   // measured by `deno task bench` (send lag p99), not asserted here.
   assert.ok(lateness[0]! >= -0.01, `woke ${-lateness[0]!} ms early`);
 });
+
+Deno.test("asking again for the time just woken for gets another tick, never a stall", async () => {
+  // A load worker whose clock says a tick came a hair early asks for the same time again; when
+  // that ask was taken for a repeat, the paced engine slept until the test was ended by hand.
+  const thread = spawnTicker();
+  await thread.ready;
+  const port = connectTicker(thread);
+  const at = performance.now() + 3;
+  let ticks = 0;
+  let resolve!: () => void;
+  const twice = new Promise<void>((r) => resolve = r);
+  const waker = tickerWaker({ shared: thread.shared, port }, () => {
+    if (++ticks === 2) return resolve();
+    waker.wakeAt(at); // the same time, already past
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"stalled">((r) => timer = setTimeout(() => r("stalled"), 5_000));
+  try {
+    waker.wakeAt(at);
+    assert.notEqual(await Promise.race([twice, timeout]), "stalled", `${ticks} tick(s) in 5 s`);
+  } finally {
+    clearTimeout(timer);
+    waker.close();
+    stopTicker(thread);
+  }
+});
