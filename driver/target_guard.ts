@@ -105,17 +105,23 @@ class GuardedTest implements RunningTest {
     spec: LoadSpec,
     options: PoolOptions,
   ): Promise<PoolReport> {
-    const verdict = await aim(spec, deps);
-    if (verdict.allowed && !this.#stopped) {
-      this.#inner = start({ ...spec, address: verdict.address }, options);
-      return this.#inner.done;
-    }
     let error: string | undefined;
-    if (!verdict.allowed) {
-      error = `${REFUSED}: ${verdict.reason}`;
-      deps.onRefused?.(verdict.reason);
+    try {
+      const verdict = await aim(spec, deps);
+      if (verdict.allowed && !this.#stopped) {
+        this.#inner = start({ ...spec, address: verdict.address }, options);
+        return await this.#inner.done;
+      }
+      if (!verdict.allowed) {
+        error = `${REFUSED}: ${verdict.reason}`;
+        deps.onRefused?.(verdict.reason);
+      }
+    } catch (err) {
+      // Started asynchronously now, a failure to start must still end the test with a report.
+      if (this.#inner !== undefined) throw err;
+      error = `cannot start the test: ${err instanceof Error ? err.message : String(err)}`;
     }
-    // Stopped while its target was being checked: it ends having sent nothing, as it should.
+    // Refused, or stopped while its target was being checked: it ends having sent nothing.
     const report = emptyFinalReport(error);
     options.onReport?.(report);
     return report;

@@ -62,16 +62,12 @@ export class TriggerInbox {
   /** Triggers waiting for their config: when each arrived. */
   #pendingTriggers = new Map<string, number>();
   #done = new Set<string>();
+  /** Commands refused so far (badly signed, or a reused test id), shown in each refusal's log. */
   #refused = 0;
 
   constructor(deps: TriggerInboxDeps) {
     this.#deps = deps;
     this.#log = deps.logger;
-  }
-
-  /** Commands refused so far: badly signed, or a config reusing a test id (each logged). */
-  get refused(): number {
-    return this.#refused;
   }
 
   /** Takes one delivered message of the subscribed topics. */

@@ -132,6 +132,20 @@ Deno.test("a name that does not resolve in time is refused; a stop while checkin
   assert.deepEqual(engine.started, []);
 });
 
+Deno.test("an engine that fails to start still ends the test with one report saying why", async () => {
+  const reports: PoolReport[] = [];
+  const start = guardTargets(() => {
+    throw new Error("cannot spawn a worker");
+  }, { policy: DEFAULT_POLICY, resolve: never });
+  const report = await start(spec("http://127.0.0.1:9/"), {
+    workers: 1,
+    reportMs: 500,
+    onReport: (r) => reports.push(r),
+  }).done;
+  assert.equal(report.error, "cannot start the test: cannot spawn a worker");
+  assert.deepEqual(reports, [report]);
+});
+
 Deno.test("the real engine dials the checked address and never resolves the name itself", async () => {
   const target = serveTarget();
   try {
