@@ -15,11 +15,13 @@ import {
   validate,
 } from "../shared/cli_args.ts";
 import { kafkaEnv, kafkaEnvShape, logLevelText, wholeNumberText } from "../shared/config.ts";
+import { type FleetKey, fleetKeyEnv, fleetKeyText } from "../shared/fleet_key.ts";
 import type { LogLevel } from "../shared/log.ts";
 import { nodeIdSchema } from "../shared/messages.ts";
 import { REQUEST_FLAGS, TEST_FLAGS, testParamsFromFlags } from "../shared/test_flags.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
 import { loadSpecFromConfig } from "./metrics_message.ts";
+import { parseTargetPolicy, type TargetPolicy } from "./target_policy.ts";
 import type { LoadSpec } from "./worker_protocol.ts";
 
 /** A Kafka driver node. */
@@ -32,6 +34,10 @@ export interface NodeConfig {
   heartbeatMs: number;
   reportMs: number;
   logLevel: LogLevel;
+  /** Where tests may aim. */
+  targets: TargetPolicy;
+  /** With a key (SURGE_FLEET_KEY), only commands signed with it are obeyed. */
+  fleetKey?: FleetKey;
 }
 
 /** A one-off local run. */
@@ -42,6 +48,8 @@ export interface LocalConfig {
   workers: number;
   reportMs: number;
   json: boolean;
+  /** Where the test may aim: the same policy as a node's. */
+  targets: TargetPolicy;
 }
 
 /** What `deno task driver` was asked to do. */
@@ -69,7 +77,14 @@ Local options:
 Both modes:
   --workers N               load workers (default: the number of cores)
   --report-ms N             metrics interval (default 500: the orchestrator is never more
-                            than half a second behind)`;
+                            than half a second behind)
+  --allow-target ENTRY      where tests may aim (repeatable, or SURGE_ALLOW_TARGETS, comma-
+                            separated): host, *.domain, IPv4/IPv6 address or CIDR, each with
+                            an optional :port or :first-last ([v6]:port). Default: anything
+                            but link-local and cloud metadata addresses (169.254.0.0/16,
+                            fe80::/10, fd00:ec2::254), which only an entry inside them allows.
+Environment of a node: KAFKA_BROKERS, SURGE_TOPIC_PREFIX, LOG_LEVEL, and SURGE_FLEET_KEY (at
+least 32 characters): with it, only test configs and triggers signed with it are obeyed.`;
 
 const LOCAL_FLAGS = {
   local: { type: "string" },
@@ -83,14 +98,24 @@ const FLAGS = {
   workers: { type: "string" },
   "heartbeat-ms": { type: "string" },
   "report-ms": { type: "string" },
+  "allow-target": { type: "string", multiple: true },
 } as const;
 
 type Values = FlagValues<typeof FLAGS>;
+
+/** `--allow-target` entries (or SURGE_ALLOW_TARGETS) → the policy; each bad entry named. */
+const targetsText = z.array(z.string()).transform((texts, ctx) => {
+  const policy = parseTargetPolicy(texts);
+  if (!Array.isArray(policy)) return policy;
+  for (const message of policy) ctx.addIssue({ code: "custom", message });
+  return z.NEVER;
+});
 
 /** What both modes take. */
 const bothSchema = z.object({
   workers: wholeNumberText(1, 1024),
   reportMs: wholeNumberText(100, 60_000),
+  targets: targetsText,
 });
 
 const nodeSchema = z.object({
@@ -98,7 +123,16 @@ const nodeSchema = z.object({
   ...kafkaEnvShape,
   heartbeatMs: wholeNumberText(100, 3_600_000),
   logLevel: logLevelText,
+  fleetKey: fleetKeyText.optional(),
 });
+
+/** The flag's entries if given, else the variable's. */
+function targetsGiven(values: Values, env: Env) {
+  const flags = values["allow-target"];
+  if (flags !== undefined) return { name: "--allow-target", value: flags };
+  const text = env.SURGE_ALLOW_TARGETS;
+  return { name: "SURGE_ALLOW_TARGETS", value: text === undefined ? [] : [text] };
+}
 
 /** Parses flags and env; throws a UsageError listing every problem at once. */
 export function parseDriverConfig(
@@ -112,6 +146,7 @@ export function parseDriverConfig(
     validate(bothSchema, {
       workers: flag("workers", values.workers, String(Math.max(1, Math.min(1024, cores | 0)))),
       reportMs: flag("report-ms", values["report-ms"], "500"),
+      targets: targetsGiven(values, env),
     });
   if (values.local !== undefined) {
     problems.push(...positionals.map((p) => `Unexpected argument '${p}' in --local mode`));
@@ -146,5 +181,6 @@ function parseNode(env: Env, values: Values, nodeId: string | undefined) {
     ...kafkaEnv(env),
     heartbeatMs: flag("heartbeat-ms", values["heartbeat-ms"], "1000"),
     logLevel: { name: "LOG_LEVEL", value: env.LOG_LEVEL ?? "info" },
+    fleetKey: fleetKeyEnv(env),
   });
 }

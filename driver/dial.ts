@@ -12,13 +12,18 @@ export class TlsHandshakeError extends Error {
   override name = "TlsHandshakeError";
 }
 
-/** A dialer for `url`'s host and port; `caCerts` adds trusted PEM roots for https. */
-export function dialerFor(url: URL, caCerts?: string[]): Dial {
+/**
+ * A dialer for `url`'s host and port; `caCerts` adds trusted PEM roots for https. With `address`
+ * (the one the target policy checked) it connects there and never resolves the host name, which
+ * still names the server for TLS.
+ */
+export function dialerFor(url: URL, caCerts?: string[], address?: string): Dial {
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const tls = url.protocol === "https:";
   const port = Number(url.port || (tls ? 443 : 80));
+  const connectTo = address ?? hostname;
   return async (signal) => {
-    const tcp = await Deno.connect({ hostname, port, signal });
+    const tcp = await Deno.connect({ hostname: connectTo, port, signal });
     tcp.setNoDelay(true);
     if (!tls) return tcp;
     // Deno.connectTls takes no abort signal; closing the socket is what ends a handshake.

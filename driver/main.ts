@@ -10,6 +10,9 @@ import { DRIVER_USAGE, type LocalConfig, type NodeConfig, parseDriverConfig } fr
 import { formatSummary, localSummary } from "./local_summary.ts";
 import { DriverNode } from "./node.ts";
 import { startTest } from "./pool.ts";
+import { resolveHost } from "./resolve_host.ts";
+import { guardTargets } from "./target_guard.ts";
+import { describePolicy } from "./target_policy.ts";
 
 /** How long a signalled driver may take to finish its test, publish and disconnect. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -42,6 +45,9 @@ async function runNode(config: NodeConfig): Promise<number> {
     heartbeatMs: config.heartbeatMs,
     reportMs: config.reportMs,
     logger,
+    fleetKey: config.fleetKey,
+    targets: config.targets,
+    resolve: resolveHost,
   });
   let signals = 0;
   let signalled: () => void = () => {};
@@ -70,7 +76,14 @@ async function runNode(config: NodeConfig): Promise<number> {
     await bus.ensureTopics();
     await node.start();
     started = true;
-    logger.info("driver node running", { node_id: config.nodeId, brokers: config.brokers });
+    logger.info("driver node running", {
+      node_id: config.nodeId,
+      brokers: config.brokers,
+      targets: describePolicy(config.targets),
+      commands: config.fleetKey === undefined
+        ? "unsigned accepted (no SURGE_FLEET_KEY)"
+        : "only signed with the fleet key",
+    });
     await Promise.race([node.ended, signal]);
     return 0;
   } catch (err) {
@@ -84,7 +97,8 @@ async function runNode(config: NodeConfig): Promise<number> {
 }
 
 async function runLocal(config: LocalConfig): Promise<number> {
-  const test = startTest(config.spec, {
+  const start = guardTargets(startTest, { policy: config.targets, resolve: resolveHost });
+  const test = start(config.spec, {
     workers: config.workers,
     reportMs: config.reportMs,
     onReport: config.json ? undefined : (r) => {

@@ -7,9 +7,12 @@
 import type { BackoffPolicy } from "../shared/backoff.ts";
 import type { MessageBus, Subscription } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
+import type { FleetKey } from "../shared/fleet_key.ts";
 import type { TestConfigMessage } from "../shared/messages.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import type { PoolOptions, RunningTest } from "./pool.ts";
+import type { Resolve } from "./target_guard.ts";
+import type { TargetPolicy } from "./target_policy.ts";
 import { startTestRun, type TestRun } from "./test_run.ts";
 import { TriggerInbox } from "./trigger_inbox.ts";
 import type { LoadSpec } from "./worker_protocol.ts";
@@ -36,6 +39,12 @@ export interface DriverNodeDeps {
   metricsRetry?: BackoffPolicy;
   /** Bound on the final publish at END or shutdown (default {@link FINAL_PUBLISH_WAIT_MS}). */
   finalWaitMs?: number;
+  /** With a key, only commands signed with it are obeyed (shared/command_signature.ts). */
+  fleetKey?: FleetKey;
+  /** Where tests may aim (default: anything but link-local and metadata addresses). */
+  targets?: TargetPolicy;
+  /** Resolves a target's host name for the policy (default: the system resolver). */
+  resolve?: Resolve;
 }
 
 /** A driver node. Call {@link start}, then await {@link ended} or call {@link close}. */
@@ -73,6 +82,7 @@ export class DriverNode {
       nodeId: deps.nodeId,
       logger: this.#log,
       now: this.#now,
+      fleetKey: deps.fleetKey,
       node: {
         runningTestId: () => this.#running?.testId,
         ending: () => this.#ending,

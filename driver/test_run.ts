@@ -1,7 +1,8 @@
 /**
- * One test run on a driver node: the engine started with the test's config, and every report it
- * makes published as a cumulative metrics message with an increasing report_id, retried with the
- * newest state while Kafka is away, until the final one is out.
+ * One test run on a driver node: the engine started with the test's config once its target has
+ * passed the node's target policy (target_guard.ts), and every report it makes published as a
+ * cumulative metrics message with an increasing report_id, retried with the newest state while
+ * Kafka is away, until the final one is out. A refused test publishes one final report saying so.
  */
 import type { BackoffPolicy } from "../shared/backoff.ts";
 import type { MessageBus } from "../shared/bus.ts";
@@ -10,6 +11,9 @@ import type { MetricsInput, TestConfigMessage } from "../shared/messages.ts";
 import { LatestPublisher } from "./latest_publisher.ts";
 import { loadSpecFromConfig, metricsMessage } from "./metrics_message.ts";
 import { type PoolOptions, type PoolReport, type RunningTest, startTest } from "./pool.ts";
+import { resolveHost } from "./resolve_host.ts";
+import { guardTargets, type Resolve } from "./target_guard.ts";
+import { DEFAULT_POLICY, type TargetPolicy } from "./target_policy.ts";
 import type { LoadSpec } from "./worker_protocol.ts";
 
 /**
@@ -42,6 +46,10 @@ export interface TestRunDeps {
   startTest?: (spec: LoadSpec, options: PoolOptions) => RunningTest;
   /** Backoff of failed metrics publishes (default {@link METRICS_RETRY}). */
   metricsRetry?: BackoffPolicy;
+  /** Where tests may aim (default: anything but link-local and metadata addresses). */
+  targets?: TargetPolicy;
+  /** Resolves a target's host name for the policy (default: the system resolver). */
+  resolve?: Resolve;
 }
 
 /** What the node is told of a run. */
@@ -84,7 +92,12 @@ export function startTestRun(
     if (message.final) hooks.onFinal(message);
     publisher.offer(message);
   };
-  const run = deps.startTest ?? startTest;
+  const run = guardTargets(deps.startTest ?? startTest, {
+    policy: deps.targets ?? DEFAULT_POLICY,
+    resolve: deps.resolve ?? resolveHost,
+    onRefused: (reason) =>
+      log.warn("test refused: target not allowed", { test_id: testId, reason }),
+  });
   log.info("test started", { test_id: testId });
   const test = run(loadSpecFromConfig(config), {
     workers: deps.workers,

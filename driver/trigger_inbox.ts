@@ -4,9 +4,16 @@
  * triggers travel on different topics, so Kafka does not order them: a trigger that overtakes
  * its config waits for it a while. What Kafka fills (configs, waiting triggers, tests run) is
  * bounded, newest kept.
+ *
+ * With a fleet key, a command that is unsigned or not signed with that key is refused and logged
+ * (shared/command_signature.ts); so is a config that reuses a known test id for another config,
+ * signed or not: a test, once configured, is the test that runs.
  */
 import { trimOldest } from "../shared/bounded.ts";
 import type { Delivered } from "../shared/bus.ts";
+import { canonicalJson } from "../shared/canonical_json.ts";
+import { type CommandKind, refusalOf, withoutSignature } from "../shared/command_signature.ts";
+import type { FleetKey } from "../shared/fleet_key.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
 import { assertNever } from "./worker_protocol.ts";
@@ -43,6 +50,8 @@ export interface TriggerInboxDeps {
   /** Epoch milliseconds, for how long a trigger has waited for its config. */
   now: () => number;
   node: TriggerTarget;
+  /** With a key, only commands signed with it are obeyed; without, every valid one is. */
+  fleetKey?: FleetKey;
 }
 
 /** Turns config and trigger messages into runs, stops and the end of a driver node. */
@@ -53,6 +62,8 @@ export class TriggerInbox {
   /** Triggers waiting for their config: when each arrived. */
   #pendingTriggers = new Map<string, number>();
   #done = new Set<string>();
+  /** Commands refused so far (badly signed, or a reused test id), shown in each refusal's log. */
+  #refused = 0;
 
   constructor(deps: TriggerInboxDeps) {
     this.#deps = deps;
@@ -63,10 +74,12 @@ export class TriggerInbox {
   onMessage(delivered: Delivered): void {
     switch (delivered.kind) {
       case "test_config":
-        this.#onConfig(delivered.message);
+        if (this.#signed("test_config", delivered.message)) this.#onConfig(delivered.message);
         break;
       case "trigger":
-        this.#onTrigger(delivered.message, delivered.old === true);
+        if (this.#signed("trigger", delivered.message)) {
+          this.#onTrigger(delivered.message, delivered.old === true);
+        }
         break;
       case "register":
       case "metrics":
@@ -89,9 +102,36 @@ export class TriggerInbox {
     return drivers === undefined || drivers.length === 0 || drivers.includes(this.#deps.nodeId);
   }
 
-  #onConfig(config: TestConfigMessage): void {
+  /** Whether a command may be obeyed; a refused one is logged with why, and counted. */
+  #signed(kind: CommandKind, message: TestConfigMessage | TriggerMessage): boolean {
+    const reason = refusalOf(kind, message, this.#deps.fleetKey);
+    if (reason === undefined) return true;
+    this.#refuse(`refused a ${kind}: ${reason}`, {
+      test_id: "test_id" in message ? message.test_id : undefined,
+      trigger: "trigger" in message ? message.trigger : undefined,
+    });
+    return false;
+  }
+
+  #refuse(why: string, fields: Record<string, unknown>): void {
+    this.#refused++;
+    this.#log.warn(why, { ...fields, refused_total: this.#refused });
+  }
+
+  #onConfig(signed: TestConfigMessage): void {
+    const config = withoutSignature(signed);
     if (!this.#forMe(config.drivers)) {
       this.#log.debug("config is for other drivers", { test_id: config.test_id });
+      return;
+    }
+    const known = this.#configs.get(config.test_id);
+    if (known !== undefined) {
+      // Kafka may deliver a config twice; another config under a known id is refused.
+      if (canonicalJson(known) !== canonicalJson(config)) {
+        this.#refuse("refused a test_config: its test id has another config already", {
+          test_id: config.test_id,
+        });
+      }
       return;
     }
     this.#configs.set(config.test_id, config);

@@ -50,7 +50,7 @@ async function prepare(task: WorkerTask): Promise<void> {
   const { spec } = task;
   const recorder = new Recorder(spec.intervalMs > 0, spec.expectedStatuses);
   const engine = new Engine({
-    dial: dialerFor(new URL(spec.url), spec.caCerts),
+    dial: dialerFor(new URL(spec.url), spec.caCerts, spec.address),
     request: buildRequest(spec),
     head: spec.method === "HEAD",
     timeoutMs: spec.timeoutMs,

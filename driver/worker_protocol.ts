@@ -46,6 +46,11 @@ export interface LoadSpec {
   expectedStatuses?: number[];
   /** Extra PEM CA certificates to trust for https targets (a self-signed test target). */
   caCerts?: string[];
+  /**
+   * The address to connect to, checked by the target policy (driver/target_guard.ts); the URL's
+   * host still names the server (Host header, TLS). Absent: the host name is resolved at dial.
+   */
+  address?: string;
 }
 
 /** One worker's share of a {@link LoadSpec}. */

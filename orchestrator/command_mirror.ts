@@ -4,10 +4,17 @@
  * with the same chosen drivers and runs, and takes over a running test as if it had started it.
  * The active orchestrator reads its own commands back; they change nothing (the test exists, or
  * it already left the state the command moves it out of).
+ *
+ * With a fleet key it mirrors only commands signed with it, as a driver obeys only those: a
+ * forged config never appears as a test here, nor does a forged STOP stop one. A config that
+ * reuses a known test id for another config is refused as well. Each refusal is logged and
+ * counted (`commands_refused` in /healthz).
  */
-import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
 import { canonicalJson } from "../shared/canonical_json.ts";
+import { type CommandKind, refusalOf, withoutSignature } from "../shared/command_signature.ts";
+import type { FleetKey } from "../shared/fleet_key.ts";
 import type { Logger } from "../shared/log.ts";
+import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
 import { NotFoundError } from "./errors.ts";
 import { createdLifecycle, type LifecycleEvent } from "./lifecycle.ts";
 import type { DriverRegistry } from "./registry.ts";
@@ -20,6 +27,8 @@ export interface CommandMirrorDeps {
   registry: DriverRegistry;
   logger: Logger;
   now: () => number;
+  /** With a key, only commands signed with it are mirrored. */
+  fleetKey?: FleetKey;
 }
 
 /**
@@ -57,12 +66,14 @@ export class CommandMirror {
   }
 
   /** A test created on the cluster: added as created, unless it is known already. */
-  config(message: TestConfigMessage): void {
+  config(signed: TestConfigMessage): void {
+    if (!this.#signed("test_config", signed)) return;
     const { book, logger, now } = this.#deps;
+    const message = withoutSignature(signed);
     const known = this.#find(message.test_id);
     if (known) {
       if (canonicalJson(known.config) !== canonicalJson(message)) {
-        logger.warn("a test_config reuses the id of another test; ignored", {
+        this.#refuse("refused a test_config: its test id has another config already", {
           test_id: message.test_id,
         });
       }
@@ -81,7 +92,7 @@ export class CommandMirror {
 
   /** A trigger: YES starts a created test on its drivers, STOP stops it; END changes no test. */
   trigger(message: TriggerMessage): void {
-    if (message.trigger === "END") return;
+    if (!this.#signed("trigger", message) || message.trigger === "END") return;
     const record = this.#find(message.test_id);
     if (!record) return;
     const { book, logger, now } = this.#deps;
@@ -108,6 +119,23 @@ export class CommandMirror {
       drivers: drivers.join(","),
     });
     book.settleIfDone(record);
+  }
+
+  /** Whether a command may be mirrored; a refused one is logged with why, and counted. */
+  #signed(kind: CommandKind, message: TestConfigMessage | TriggerMessage): boolean {
+    const reason = refusalOf(kind, message, this.#deps.fleetKey);
+    if (reason === undefined) return true;
+    this.#refuse(`refused a ${kind}: ${reason}`, {
+      test_id: "test_id" in message ? message.test_id : undefined,
+      trigger: "trigger" in message ? message.trigger : undefined,
+    });
+    return false;
+  }
+
+  #refuse(why: string, fields: Record<string, unknown>): void {
+    const counters = this.#deps.book.counters;
+    counters.commands_refused++;
+    this.#deps.logger.warn(why, { ...fields, refused_total: counters.commands_refused });
   }
 
   /** The runs the registry knows now, for a trigger that does not name them. */

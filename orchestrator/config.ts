@@ -12,6 +12,7 @@ import {
   numberText,
   wholeNumberText,
 } from "../shared/config.ts";
+import { fleetKeyEnv, fleetKeyText } from "../shared/fleet_key.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
 
 const serveSchema = z.object({
@@ -27,6 +28,8 @@ const serveSchema = z.object({
   retainDays: numberText(0, 36_500),
   logLevel: logLevelText,
   logJson: z.boolean(),
+  /** SURGE_FLEET_KEY: commands go out signed, and only signed ones are mirrored. */
+  fleetKey: fleetKeyText.optional(),
 });
 
 /** Everything `orchestrator/main.ts` needs to start. */
@@ -43,7 +46,9 @@ export const ORCHESTRATOR_USAGE = `Usage: deno task orchestrator [options]
   --retain-days D   delete settled tests created more than D days ago (default SURGE_RETAIN_DAYS
                     or 0: no age limit)
   --log-json        JSON log lines
-Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX, LOG_LEVEL.`;
+Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX, LOG_LEVEL, and
+SURGE_FLEET_KEY (at least 32 characters): with it, every test_config and trigger is signed and
+only signed ones from other orchestrators are mirrored.`;
 
 const DEFAULT_PORT = "8000";
 
@@ -72,6 +77,7 @@ export function parseOrchestratorConfig(
     retainDays: flagOrEnv("retain-days", values["retain-days"], env, "SURGE_RETAIN_DAYS", "0"),
     logLevel: { name: "LOG_LEVEL", value: env.LOG_LEVEL ?? "info" },
     logJson: flag("log-json", values["log-json"], false),
+    fleetKey: fleetKeyEnv(env),
   }, problems);
 }
 
@@ -80,6 +86,8 @@ const endSchema = z.object({
   ...kafkaEnvShape,
   /** How long to wait for the drivers to go quiet and the orchestrator to stop. */
   timeoutMs: wholeNumberText(100, 600_000),
+  /** Signs the END published straight to Kafka when no orchestrator answers. */
+  fleetKey: fleetKeyText.optional(),
 });
 
 /** What `deno task end` needs. */
@@ -91,7 +99,8 @@ export const END_USAGE = `Usage: deno task end [--orchestrator URL] [--timeout-m
   orchestrator. Without a reachable orchestrator, END is published to Kafka directly.
   --orchestrator URL  default http://127.0.0.1:PORT (PORT or 8000)
   --timeout-ms N      default 15000
-Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX.`;
+Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX, and SURGE_FLEET_KEY
+(signs the END sent through Kafka; drivers with a key refuse an unsigned one).`;
 
 /** Parses `deno task end`'s environment and flags; throws a UsageError listing every problem. */
 export function parseEndConfig(env: Env, args: readonly string[]): EndConfig | Help {
@@ -105,5 +114,6 @@ export function parseEndConfig(env: Env, args: readonly string[]): EndConfig | H
     orchestratorUrl: flag("orchestrator", values.orchestrator, url),
     ...kafkaEnv(env),
     timeoutMs: flag("timeout-ms", values["timeout-ms"], "15000"),
+    fleetKey: fleetKeyEnv(env),
   }, problems);
 }

@@ -17,6 +17,7 @@ import {
   type MessageBus,
   type Subscription,
 } from "../shared/bus.ts";
+import type { FleetKey } from "../shared/fleet_key.ts";
 import type { Logger } from "../shared/log.ts";
 import { hasUnsettledDrivers } from "./lifecycle.ts";
 import { DriverWatch } from "./driver_watch.ts";
@@ -58,6 +59,8 @@ export interface ControllerDeps {
   options: ControllerOptions;
   now?: () => number;
   newTestId?: () => string;
+  /** With a key, commands go out signed and only signed ones are mirrored. */
+  fleetKey?: FleetKey;
 }
 
 /** The orchestrator's runtime controller. */
@@ -96,6 +99,7 @@ export class Controller {
       registry: this.registry,
       logger: this.#log,
       now: this.#now,
+      fleetKey: deps.fleetKey,
     });
     this.#commands = new TestCommands({
       bus: deps.bus,
@@ -105,6 +109,7 @@ export class Controller {
       logger: this.#log,
       now: this.#now,
       newTestId: deps.newTestId,
+      fleetKey: deps.fleetKey,
     });
   }
 

@@ -9,6 +9,7 @@
 import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
 import { ApiError } from "../shared/api_error.ts";
 import { sleep } from "../shared/async.ts";
+import { signIfKeyed } from "../shared/command_signature.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
@@ -43,7 +44,8 @@ async function endThroughKafka(config: EndConfig): Promise<number> {
     logger: createLogger({ component: "end" }, { level: "warn" }),
   });
   try {
-    await bus.publish("trigger", { trigger: "END", timestamp: Date.now() });
+    const end = { trigger: "END" as const, timestamp: Date.now() };
+    await bus.publish("trigger", signIfKeyed("trigger", end, config.fleetKey));
     say(`sent END to every driver through Kafka (${config.brokers.join(",")})`);
     return 0;
   } catch (err) {

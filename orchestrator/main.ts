@@ -100,6 +100,7 @@ function createController(config: OrchestratorConfig, store: Store, logger: Logg
     bus,
     store,
     logger,
+    fleetKey: config.fleetKey,
     options: {
       heartbeatMs: config.heartbeatMs,
       lostAfter: config.lostAfter,
@@ -164,7 +165,12 @@ function serve(
       const url = ownUrl.value = `http://127.0.0.1:${port}`;
       // One plain line on stdout, so scripts (and tests) can learn a port picked with --port 0.
       console.log(`surge orchestrator listening on ${url} (API docs: ${url}/api/docs)`);
-      logger.info("serving", { url, data_dir: config.dataDir, topic_prefix: config.topicPrefix });
+      logger.info("serving", {
+        url,
+        data_dir: config.dataDir,
+        topic_prefix: config.topicPrefix,
+        commands: config.fleetKey === undefined ? "unsigned (no SURGE_FLEET_KEY)" : "signed",
+      });
     },
   }, app.fetch);
   const markConnected = () => {

@@ -22,6 +22,11 @@ export interface MetricsCounters {
   metrics_frozen: number;
   /** Messages or checks that failed with an error (logged), never crashing the process. */
   handler_errors: number;
+  /**
+   * test_config and trigger messages refused (logged): unsigned or badly signed while this
+   * orchestrator has a fleet key, or a config that reuses a known test id.
+   */
+  commands_refused: number;
 }
 
 /** Every counter at zero, as at start. */
@@ -36,5 +41,6 @@ export function zeroCounters(): MetricsCounters {
     metrics_out_of_window: 0,
     metrics_frozen: 0,
     handler_errors: 0,
+    commands_refused: 0,
   };
 }

@@ -10,8 +10,10 @@
  */
 import type { TestParams, TestView } from "../shared/api.ts";
 import type { MessageBus } from "../shared/bus.ts";
+import { type CommandKind, signIfKeyed } from "../shared/command_signature.ts";
+import type { FleetKey } from "../shared/fleet_key.ts";
 import type { Logger } from "../shared/log.ts";
-import type { TestConfigMessage } from "../shared/messages.ts";
+import type { InputOf, TestConfigMessage } from "../shared/messages.ts";
 import { startTest } from "./command_mirror.ts";
 import { ConflictError, UnavailableError } from "./errors.ts";
 import { createdLifecycle, isBusy, type LifecycleEvent } from "./lifecycle.ts";
@@ -29,6 +31,8 @@ export interface TestCommandsDeps {
   logger: Logger;
   now: () => number;
   newTestId?: () => string;
+  /** With a key, every test_config and trigger goes out signed with it. */
+  fleetKey?: FleetKey;
 }
 
 function defaultTestId(now: number): string {
@@ -44,6 +48,11 @@ export class TestCommands {
   constructor(deps: TestCommandsDeps) {
     this.#deps = deps;
     this.#log = deps.logger;
+  }
+
+  /** Publishes a command, signed when there is a fleet key. */
+  #command<K extends CommandKind>(kind: K, message: InputOf[K], key?: string): Promise<void> {
+    return this.#deps.bus.publish(kind, signIfKeyed(kind, message, this.#deps.fleetKey), key);
   }
 
   async #publish(what: string, send: () => Promise<void>): Promise<void> {
@@ -87,7 +96,7 @@ export class TestCommands {
     try {
       await this.#publish(
         `create test "${testId}"`,
-        () => this.#deps.bus.publish("test_config", config, testId),
+        () => this.#command("test_config", config, testId),
       );
     } catch (err) {
       this.#deps.book.discard(testId);
@@ -153,7 +162,7 @@ export class TestCommands {
       await this.#publish(
         `trigger test "${testId}"`,
         () =>
-          this.#deps.bus.publish(
+          this.#command(
             "trigger",
             { trigger: "YES", test_id: testId, timestamp: now, drivers: chosen, instances },
             testId,
@@ -182,8 +191,7 @@ export class TestCommands {
     try {
       await this.#publish(
         `stop test "${testId}"`,
-        () =>
-          this.#deps.bus.publish("trigger", { trigger: "STOP", test_id: testId, timestamp: now }),
+        () => this.#command("trigger", { trigger: "STOP", test_id: testId, timestamp: now }),
       );
     } catch (err) {
       // Nobody was told: the test is as it was.
@@ -214,7 +222,7 @@ export class TestCommands {
     const alive = this.#deps.registry.alive();
     await this.#publish(
       "end the drivers",
-      () => this.#deps.bus.publish("trigger", { trigger: "END", timestamp: this.#deps.now() }),
+      () => this.#command("trigger", { trigger: "END", timestamp: this.#deps.now() }),
     );
     this.#log.info("END sent to every driver", { alive: alive.join(",") });
     return alive;

@@ -37,6 +37,12 @@ const encodedHistogram = z.string().max(4_000_000).refine((text) => {
   }
 }, "must be a compressed base64 HDR histogram");
 
+/**
+ * A command's signature: HMAC-SHA-256 with the fleet key (`SURGE_FLEET_KEY`) over the topic kind and
+ * the canonical JSON of the message without it, in lowercase hex (shared/command_signature.ts).
+ */
+const signature = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
+
 /** `register`: a driver announces itself when it starts (seed fields + what it runs on). */
 export const registerSchema = z.object({
   node_id: nodeId,
@@ -150,6 +156,8 @@ export const testConfigSchema = z.object({
   test_id: testId,
   ...testParamsShape,
   timestamp: epochMs.optional(),
+  /** Set by an orchestrator with a fleet key; drivers with one refuse a config without it. */
+  signature: signature.optional(),
 }).superRefine(checkTestParams);
 export type TestConfigMessage = z.infer<typeof testConfigSchema>;
 /** What a producer supplies: defaults may be left out. */
@@ -171,13 +179,21 @@ export const triggerSchema = z.discriminatedUnion("trigger", [
      * accepts metrics from the same runs as the active one.
      */
     instances: z.record(nodeId, instanceId).optional(),
+    /** Set by a publisher with a fleet key; drivers with one refuse a trigger without it. */
+    signature: signature.optional(),
   }),
-  z.object({ trigger: z.literal("STOP"), test_id: testId, timestamp: epochMs }),
+  z.object({
+    trigger: z.literal("STOP"),
+    test_id: testId,
+    timestamp: epochMs,
+    signature: signature.optional(),
+  }),
   z.object({
     trigger: z.literal("END"),
     timestamp: epochMs,
     /** Absent means every driver. */
     drivers: z.array(nodeId).max(1000).optional(),
+    signature: signature.optional(),
   }),
 ]);
 export type TriggerMessage = z.infer<typeof triggerSchema>;

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { parseDriverConfig } from "../../driver/config.ts";
+import { parseTargetPolicy } from "../../driver/target_policy.ts";
+import { FleetKey } from "../../shared/fleet_key.ts";
 import { HELP } from "../../shared/usage_error.ts";
 
 Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
@@ -12,6 +14,7 @@ Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
     heartbeatMs: 1000,
     reportMs: 500,
     logLevel: "info",
+    targets: { rules: [] },
   };
   const table: [Record<string, string>, string[], number, unknown][] = [
     [{}, ["two"], 4, node],
@@ -35,6 +38,19 @@ Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
         reportMs: 250,
         logLevel: "debug",
       },
+    ],
+    // Flags win over the variable; an empty variable is no key.
+    [
+      { SURGE_ALLOW_TARGETS: "10.0.0.0/8, *.example.com:443", SURGE_FLEET_KEY: "" },
+      ["two"],
+      4,
+      { ...node, targets: parseTargetPolicy(["10.0.0.0/8", "*.example.com:443"]) },
+    ],
+    [
+      { SURGE_ALLOW_TARGETS: "10.0.0.0/8" },
+      ["two", "--allow-target", "127.0.0.1:8080", "--allow-target=::1"],
+      4,
+      { ...node, targets: parseTargetPolicy(["127.0.0.1:8080", "::1"]) },
     ],
     // --help is answered before anything is checked.
     [{ KAFKA_BROKERS: "bad" }, ["--help", "bad id!"], 2, HELP],
@@ -77,7 +93,26 @@ Deno.test("parseDriverConfig() turns local flags into a LoadSpec", () => {
     assert.ok("mode" in c && c.mode === "local", args.join(" "));
     assert.deepEqual(c.spec, want, args.join(" "));
     assert.deepEqual([c.workers, c.reportMs, c.json], [2, 500, true]);
+    assert.deepEqual(c.targets, { rules: [] });
   }
+  const fenced = parseDriverConfig({}, ["--local", spec.url, "--allow-target", "127.0.0.1"], 2);
+  assert.deepEqual("targets" in fenced && fenced.targets, parseTargetPolicy(["127.0.0.1"]));
+});
+
+Deno.test("parseDriverConfig() takes a fleet key of 32 characters or more from SURGE_FLEET_KEY", () => {
+  const secret = "a-fleet-key-of-thirty-two-chars!";
+  const node = parseDriverConfig({ SURGE_FLEET_KEY: secret }, ["one"], 2);
+  assert.ok("fleetKey" in node && node.fleetKey instanceof FleetKey);
+  assert.throws(() => parseDriverConfig({ SURGE_FLEET_KEY: secret.slice(1) }, ["one"], 2), {
+    name: "UsageError",
+    problems: [
+      "SURGE_FLEET_KEY must be at least 32 characters (it has 31); make one with " +
+      "`openssl rand -base64 32`",
+    ],
+  });
+  // A local run signs and checks nothing: its key is not read.
+  const local = parseDriverConfig({ SURGE_FLEET_KEY: "short" }, ["--local", "http://a/"], 2);
+  assert.ok(!("fleetKey" in local));
 });
 
 Deno.test("parseDriverConfig() reports every problem at once", () => {
@@ -114,6 +149,13 @@ Deno.test("parseDriverConfig() reports every problem at once", () => {
       "--duration must be greater than 0, got 0",
       '--timeout must be a number, got "x"',
       '--method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, got "BREW"',
+    ]],
+    [{ SURGE_ALLOW_TARGETS: "10.0.0.1/8 ok.example" }, ["one"], [
+      'SURGE_ALLOW_TARGETS "10.0.0.1/8" has host bits set (did you mean 10.0.0.0/8?)',
+    ]],
+    [{}, ["--local", "http://a/", "--allow-target", "x:0", "--allow-target", "a..b"], [
+      '--allow-target "x:0" has a bad port "0": expected N or N-M, 1-65535',
+      '--allow-target "a..b" is not a host name, an address or a network',
     ]],
     [{}, ["--bogus", "--local"], [
       "Unknown option '--bogus'",

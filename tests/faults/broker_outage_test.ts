@@ -200,7 +200,12 @@ Deno.test({
           `target counted ${counters.requestsReceived}`,
       );
 
-      // The drivers were not left busy: the next test runs normally.
+      // The drivers were not left busy: the next test runs normally. Commands wait until this
+      // orchestrator holds the active role again (its election membership may have lapsed).
+      await eventually("the orchestrator active again", async () => {
+        const health = await fetch(`${base}/healthz`).then((r) => r.json()).catch(() => null);
+        return health?.role === "active";
+      }, 60_000);
       counters.reset();
       const next = await api(base, "POST", "/api/tests", {
         test_type: "AVALANCHE",

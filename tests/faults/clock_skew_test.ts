@@ -31,7 +31,7 @@ const MEASURE_SLACK_MS = 2_000;
  * of the trigger. Placed by the ahead driver's own clock they would fall in second 11 (its start
  * clamped to 10 s after the trigger, orchestrator/aggregator.ts).
  */
-const LATEST_FIRST_SECOND = 3;
+const LATEST_FIRST_SECOND = 6;
 
 /**
  * The environment that runs a process with its wall clock `skewMs` off. Only the wall clock:

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseEndConfig, parseOrchestratorConfig } from "../../orchestrator/config.ts";
+import { FleetKey } from "../../shared/fleet_key.ts";
 import { HELP } from "../../shared/usage_error.ts";
 
 const SERVE = {
@@ -53,11 +54,18 @@ Deno.test("parseOrchestratorConfig(): defaults, env, flags winning over env", ()
   for (const [env, args, want] of table) {
     assert.deepEqual(parseOrchestratorConfig(env, args), want, args.join(" "));
   }
+  const keyed = parseOrchestratorConfig({ SURGE_FLEET_KEY: "k".repeat(44) }, []);
+  assert.ok("fleetKey" in keyed && keyed.fleetKey instanceof FleetKey);
 });
 
 Deno.test("parseOrchestratorConfig() reports every problem at once", () => {
   const table: [Record<string, string>, string[], string[]][] = [
     [{ PORT: "http" }, [], ['PORT must be a whole number from 0 to 65535, got "http"']],
+    [{ PORT: "x", SURGE_FLEET_KEY: "hunter2" }, [], [
+      'PORT must be a whole number from 0 to 65535, got "x"',
+      "SURGE_FLEET_KEY must be at least 32 characters (it has 7); make one with " +
+      "`openssl rand -base64 32`",
+    ]],
     [{ SURGE_RETAIN_DAYS: "-1" }, ["--retain", "many"], [
       '--retain must be a whole number from 0 to 1000000000, got "many"',
       'SURGE_RETAIN_DAYS must be a number from 0 to 36500, got "-1"',
@@ -95,6 +103,9 @@ Deno.test("parseEndConfig(): the orchestrator's URL follows PORT; bad values are
     { ...end, orchestratorUrl: "http://127.0.0.1:9", timeoutMs: 500 },
   );
   assert.deepEqual(parseEndConfig({}, ["-h"]), HELP);
+  const signing = parseEndConfig({ SURGE_FLEET_KEY: "k".repeat(32) }, []);
+  assert.ok("fleetKey" in signing && signing.fleetKey instanceof FleetKey);
+  assert.throws(() => parseEndConfig({ SURGE_FLEET_KEY: "k" }, []), /SURGE_FLEET_KEY must be/);
   assert.throws(() => parseEndConfig({}, ["--orchestrator", "ftp://x", "--timeout-ms", "1", "x"]), {
     name: "UsageError",
     problems: [

@@ -4,6 +4,7 @@
  */
 import { createTestBody, type TestParams, type TestParamsInput } from "../../shared/api.ts";
 import { MemoryBus } from "../../shared/bus.ts";
+import type { FleetKey } from "../../shared/fleet_key.ts";
 import { createLogger } from "../../shared/log.ts";
 import type { MetricsMessage } from "../../shared/messages.ts";
 import { createOrchestratorApp, type OrchestratorAppDeps } from "../../orchestrator/app.ts";
@@ -31,6 +32,8 @@ export interface Harness {
   metrics(message: MetricsMessage): Promise<void>;
   /** Messages the orchestrator published on `kind`, parsed. */
   published(kind: "test_config" | "trigger"): Record<string, unknown>[];
+  /** The orchestrator's log lines at warn level and above. */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -44,12 +47,14 @@ export async function createHarness(
     app?: Partial<OrchestratorAppDeps>;
     /** False: the controller is built but not started (no subscriptions, nothing recovered). */
     start?: boolean;
+    fleetKey?: FleetKey;
   } = {},
 ): Promise<Harness> {
   const bus = options.bus ?? new MemoryBus();
   const store = options.store ?? new Store(":memory:");
   const clock = options.clock ?? new ManualClock();
-  const logger = createLogger({}, { level: "error", sink: () => {} });
+  const warnings: string[] = [];
+  const logger = createLogger({}, { level: "warn", sink: (line) => warnings.push(line) });
   let ids = 0;
   const controller = new Controller({
     bus,
@@ -57,6 +62,7 @@ export async function createHarness(
     logger,
     now: clock.now,
     newTestId: () => `t${++ids}`,
+    fleetKey: options.fleetKey,
     options: {
       heartbeatMs: 1000,
       lostAfter: 3,
@@ -98,6 +104,7 @@ export async function createHarness(
         timestamp: clock.t,
       }),
     metrics: (message) => bus.publish("metrics", message),
+    warnings,
     published: (kind) =>
       bus.log.filter((e) => e.kind === kind).map((e) =>
         JSON.parse(e.raw) as Record<string, unknown>

@@ -73,6 +73,11 @@ Deno.test("a config that reuses a known test id, and a trigger for an unknown te
     await bus.publishRaw("test_config", JSON.stringify(forged));
     const kept = (await call(h.app, "GET", "/api/tests/t1")).body as Json;
     assert.equal(kept.config.target_url, AVALANCHE.target_url);
+    assert.equal(h.controller.counters.commands_refused, 1);
+    assert.match(
+      h.warnings.join("\n"),
+      /refused a test_config: its test id has another config already test_id=t1/,
+    );
     await bus.publish("trigger", {
       trigger: "YES",
       test_id: "ghost",
