@@ -5,7 +5,8 @@
  * `main.ts`/runner decide them.
  */
 import { pollUntil } from "../shared/async.ts";
-import { ensureTopics, silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
+import { ensureTopics } from "../shared/ensure_topics.ts";
+import { silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
 import { canBind } from "../shared/probe.ts";
 import { killQuietly, stopWithGrace } from "../shared/process.ts";
 import type { TopicNames } from "../shared/topics.ts";

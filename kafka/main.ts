@@ -6,7 +6,7 @@ import { KAFKA_USAGE, parseKafkaConfig } from "./config.ts";
 import { defaultPaths, ensureKafkaJars, KAFKA_VERSION } from "./jars.ts";
 import { startLocalBroker } from "./local_broker.ts";
 import { isListening } from "../shared/probe.ts";
-import { ensureTopics } from "../shared/kafka.ts";
+import { ensureTopics } from "../shared/ensure_topics.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
 import { Kafka, logLevel } from "kafkajs";

@@ -7,6 +7,7 @@
 import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
 import { sleep } from "../shared/async.ts";
 import { KafkaBus } from "../shared/kafka.ts";
+import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
@@ -32,12 +33,13 @@ async function driversQuiet(api: ApiClient, ids: readonly string[]): Promise<boo
   );
 }
 
-async function endThroughKafka(config: EndConfig): Promise<number> {
+async function endThroughKafka(config: EndConfig, access: KafkaClientAccess): Promise<number> {
   const bus = new KafkaBus({
     brokers: config.brokers,
     clientId: "surge-end",
     topics: topicNames(config.topicPrefix),
     logger: createLogger({ component: "end" }, { level: "warn" }),
+    access,
   });
   try {
     await bus.publish("trigger", { trigger: "END", timestamp: Date.now() });
@@ -57,6 +59,12 @@ async function main(): Promise<number> {
     END_USAGE,
     () => parseEndConfig(Deno.env.toObject(), Deno.args),
   );
+  // Read now, not when the orchestrator fails to answer: a bad file is bad usage either way.
+  const access = parseOrExit(
+    "end",
+    END_USAGE,
+    () => kafkaClientOptions(config.access, Deno.readTextFileSync),
+  );
   const deadline = Date.now() + config.timeoutMs;
   const api = createApiClient(config.orchestratorUrl, fetchWithin(3000));
   let ended: string[];
@@ -64,7 +72,7 @@ async function main(): Promise<number> {
     ended = await api.end();
   } catch (err) {
     say(`orchestrator at ${config.orchestratorUrl} did not take END (${why(err)})`);
-    return await endThroughKafka(config);
+    return await endThroughKafka(config, access);
   }
   say(`END sent; waiting for ${ended.length} driver(s) to finish: ${ended.join(", ") || "none"}`);
   while (ended.length > 0 && Date.now() < deadline) {

@@ -6,6 +6,7 @@
  * then it closes everything and exits 0.
  */
 import { KafkaBus } from "../shared/kafka.ts";
+import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
@@ -22,6 +23,11 @@ async function main(): Promise<number> {
     ORCHESTRATOR_USAGE,
     () => parseOrchestratorConfig(Deno.env.toObject(), Deno.args),
   );
+  const access = parseOrExit(
+    "orchestrator",
+    ORCHESTRATOR_USAGE,
+    () => kafkaClientOptions(config.access, Deno.readTextFileSync),
+  );
   const logger = createLogger({ component: "orchestrator" }, {
     level: config.logLevel,
     json: config.logJson,
@@ -29,7 +35,7 @@ async function main(): Promise<number> {
 
   const store = await openStore(config.dataDir, logger);
   if (!store) return 1;
-  const parts: Parts = { store, logger, ...createController(config, store, logger) };
+  const parts: Parts = { store, logger, ...createController(config, access, store, logger) };
   const running = serve(config, parts, await loadDocs(logger));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, running.shutdown);
@@ -71,7 +77,12 @@ async function openStore(dataDir: string, logger: Logger): Promise<Store | undef
 }
 
 /** The Kafka bus and the controller on it (neither connects yet). */
-function createController(config: OrchestratorConfig, store: Store, logger: Logger) {
+function createController(
+  config: OrchestratorConfig,
+  access: KafkaClientAccess,
+  store: Store,
+  logger: Logger,
+) {
   // A stable group id per data dir: after a restart the metrics consumer resumes where it
   // stopped, so metrics published while the orchestrator was down still complete their test.
   const instanceId = store.meta("instance_id", () => crypto.randomUUID());
@@ -81,6 +92,7 @@ function createController(config: OrchestratorConfig, store: Store, logger: Logg
     clientId: "surge-orchestrator",
     topics,
     logger,
+    access,
   });
   const url = { value: "" };
   const election = new KafkaElection({

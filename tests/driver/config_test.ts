@@ -8,6 +8,7 @@ Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
     nodeId: "two",
     brokers: ["127.0.0.1:9092"],
     topicPrefix: "",
+    access: {},
     workers: 4,
     heartbeatMs: 1000,
     reportMs: 500,
@@ -34,6 +35,21 @@ Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
         heartbeatMs: 500,
         reportMs: 250,
         logLevel: "debug",
+      },
+    ],
+    [
+      {
+        KAFKA_SASL_MECHANISM: "scram-sha-512",
+        KAFKA_SASL_USERNAME: "driver",
+        KAFKA_SASL_PASSWORD_FILE: "/pw",
+      },
+      ["two"],
+      4,
+      {
+        ...node,
+        access: {
+          sasl: { mechanism: "scram-sha-512", username: "driver", password: { file: "/pw" } },
+        },
       },
     ],
     // --help is answered before anything is checked.
