@@ -5,6 +5,11 @@
  * starts the controller and joins the election, until SIGINT, SIGTERM or `POST /api/shutdown`;
  * then it closes everything and exits 0.
  */
+import {
+  electionGroup,
+  orchestratorLiveGroup,
+  orchestratorMetricsGroup,
+} from "../shared/groups.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
@@ -98,7 +103,7 @@ function createController(
   const election = new KafkaElection({
     kafka: bus.kafka,
     topic: topics.orchestrators,
-    groupId: `${config.topicPrefix}surge-orchestrators`,
+    groupId: electionGroup(config.topicPrefix),
     me: () => ({ orchestrator_id: instanceId, url: url.value }),
     logger,
   });
@@ -110,8 +115,8 @@ function createController(
       heartbeatMs: config.heartbeatMs,
       lostAfter: config.lostAfter,
       retention: { keepTests: config.retain, keepDays: config.retainDays },
-      metricsGroupId: `surge-orchestrator-${instanceId}`,
-      liveGroupId: `surge-orchestrator-live-${crypto.randomUUID()}`,
+      metricsGroupId: orchestratorMetricsGroup(instanceId),
+      liveGroupId: orchestratorLiveGroup(crypto.randomUUID()),
     },
   });
   return { bus, controller, election, url };
