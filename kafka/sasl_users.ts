@@ -33,7 +33,7 @@ export function passwordFile(dataDir: string, user: SaslUser): string {
   return `${dataDir}/sasl/${user}.password`;
 }
 
-/** 32 random characters of {@link PASSWORD_PATTERN} (190 bits). */
+/** 32 random characters of {@link PASSWORD_PATTERN} (192 bits). */
 export function randomPassword(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", ".").replaceAll("/", "_");
