@@ -4,16 +4,15 @@
  * and `deno task up`. Functions here take every path and port as arguments; only the callers'
  * `main.ts`/runner decide them.
  */
-import { pollUntil } from "../shared/async.ts";
 import { ensureTopics } from "../shared/ensure_topics.ts";
-import { silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
 import { canBind } from "../shared/probe.ts";
 import { killQuietly, stopWithGrace } from "../shared/process.ts";
 import type { KafkaClientAccess } from "../shared/kafka_client_options.ts";
 import { topicNames } from "../shared/topics.ts";
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import { applyAcls, surgeAclGrants } from "./acls.ts";
 import { type BrokerPorts, brokerProperties } from "./broker_properties.ts";
+import { waitForKafka, warmGroupCoordinator } from "./broker_ready.ts";
 import {
   type BrokerPaths,
   ensureKafkaJars,
@@ -41,58 +40,6 @@ export function randomClusterId(): string {
     const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
       .slice(0, 22);
     if (!id.startsWith("-")) return id;
-  }
-}
-
-/**
- * Waits until the broker answers Kafka clients (not just TCP), or throws after `timeoutMs`;
- * `access` is how to reach it (the admin's credentials on a SASL broker).
- */
-export async function waitForKafka(
-  brokers: string[],
-  timeoutMs: number,
-  access: KafkaClientAccess = {},
-): Promise<void> {
-  silenceKafkajsTimerWarnings();
-  await pollUntil(() => kafkaAnswers(brokers, access), {
-    what: `Kafka at ${brokers.join(",")} to become ready`,
-    timeoutMs,
-    intervalMs: 500,
-  });
-}
-
-/** One try: true once the cluster has a broker and a controller; throws what kafkajs threw. */
-async function kafkaAnswers(brokers: string[], access: KafkaClientAccess): Promise<boolean> {
-  const admin = new Kafka({
-    ...access,
-    clientId: "surge-wait",
-    brokers,
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  }).admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-}
-
-/**
- * Asks for a group coordinator once, so the broker creates its offsets topic now: otherwise the
- * first consumer of every fresh broker logs a scary GROUP_COORDINATOR_NOT_AVAILABLE error while
- * kafkajs retries.
- */
-async function warmGroupCoordinator(admin: Admin): Promise<void> {
-  await admin.connect();
-  try {
-    await admin.describeGroups(["surge-warmup"]);
-  } catch {
-    // Only a courtesy: consumers retry on their own.
-  } finally {
-    await admin.disconnect();
   }
 }
 
@@ -190,6 +137,8 @@ async function prepareStorage(
   const dataDir = options.paths.dataDir;
   if (options.wipe) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${dataDir}/logs`, { recursive: true });
+  // With SASL the data dir is the ACLs' to guard: its messages and passwords are nobody else's.
+  if (options.sasl) await Deno.chmod(dataDir, 0o700);
   const formatted = await exists(`${dataDir}/logs/meta.properties`);
   const passwords = options.sasl
     ? await settlePasswords(dataDir, options.sasl.passwords ?? {}, formatted)

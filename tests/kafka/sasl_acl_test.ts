@@ -103,6 +103,8 @@ Deno.test({
         sasl: {},
       });
       console.log(`SASL broker ready in ${Date.now() - brokerStarted} ms`);
+      // Its messages and password files are for the ACLs to guard, not for other local users.
+      assert.equal((await Deno.stat(kafkaDir)).mode! & 0o777, 0o700);
       const c = cluster;
       const b = broker;
       const topics = topicNames(c.prefix);
