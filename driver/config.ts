@@ -16,6 +16,7 @@ import {
 } from "../shared/cli_args.ts";
 import { kafkaEnv, kafkaEnvShape, logLevelText, wholeNumberText } from "../shared/config.ts";
 import { type FleetKey, fleetKeyEnv, fleetKeyText } from "../shared/fleet_key.ts";
+import type { KafkaAccess } from "../shared/kafka_access.ts";
 import type { LogLevel } from "../shared/log.ts";
 import { nodeIdSchema } from "../shared/messages.ts";
 import { REQUEST_FLAGS, TEST_FLAGS, testParamsFromFlags } from "../shared/test_flags.ts";
@@ -30,6 +31,8 @@ export interface NodeConfig {
   nodeId: string;
   brokers: string[];
   topicPrefix: string;
+  /** TLS and SASL settings (KAFKA_SSL*, KAFKA_SASL*). */
+  access: KafkaAccess;
   workers: number;
   heartbeatMs: number;
   reportMs: number;
@@ -59,7 +62,8 @@ export type DriverConfig = NodeConfig | LocalConfig;
 export const DRIVER_USAGE = `Usage:
   deno task driver <node_id> [--workers N] [--heartbeat-ms N] [--report-ms N]
       Runs a driver node: registers on Kafka (KAFKA_BROKERS, default 127.0.0.1:9092; topic
-      prefix SURGE_TOPIC_PREFIX), heartbeats, and runs the tests the orchestrator triggers.
+      prefix SURGE_TOPIC_PREFIX; TLS and SASL: KAFKA_SSL*, KAFKA_SASL*, see README "Kafka
+      access"), heartbeats, and runs the tests the orchestrator triggers.
   deno task driver --local <url> [options]
       Runs one test against <url> with the same engine, no Kafka, and prints a summary.
 

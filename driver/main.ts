@@ -3,6 +3,7 @@
  * `deno task driver <node_id>` runs a Kafka driver node; `--local <url>` runs one test locally.
  */
 import { KafkaBus } from "../shared/kafka.ts";
+import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
@@ -29,13 +30,14 @@ function hostIp(): string {
   }
 }
 
-async function runNode(config: NodeConfig): Promise<number> {
+async function runNode(config: NodeConfig, access: KafkaClientAccess): Promise<number> {
   const logger = createLogger({ component: "driver" }, { level: config.logLevel });
   const bus = new KafkaBus({
     brokers: config.brokers,
     clientId: `surge-driver-${config.nodeId}`,
     topics: topicNames(config.topicPrefix),
     logger,
+    access,
   });
   const node = new DriverNode({
     bus,
@@ -132,5 +134,11 @@ if (import.meta.main) {
     DRIVER_USAGE,
     () => parseDriverConfig(Deno.env.toObject(), Deno.args, navigator.hardwareConcurrency),
   );
-  Deno.exit(await (config.mode === "local" ? runLocal(config) : runNode(config)));
+  if (config.mode === "local") Deno.exit(await runLocal(config));
+  const access = parseOrExit(
+    "driver",
+    DRIVER_USAGE,
+    () => kafkaClientOptions(config.access, Deno.readTextFileSync),
+  );
+  Deno.exit(await runNode(config, access));
 }

@@ -6,6 +6,7 @@
  */
 import type { BackoffPolicy } from "../shared/backoff.ts";
 import type { MessageBus, Subscription } from "../shared/bus.ts";
+import { driverGroup } from "../shared/groups.ts";
 import type { Logger } from "../shared/log.ts";
 import type { FleetKey } from "../shared/fleet_key.ts";
 import type { TestConfigMessage } from "../shared/messages.ts";
@@ -104,7 +105,7 @@ export class DriverNode {
     // Our own group, from the beginning: configs sent before this node started still count;
     // triggers from before it started are recognised by their offsets and ignored.
     this.#subscription = await bus.subscribe({
-      groupId: `surge-driver-${nodeId}-${crypto.randomUUID()}`,
+      groupId: driverGroup(nodeId, crypto.randomUUID()),
       kinds: ["test_config", "trigger"],
       fromBeginning: true,
       onMessage: (delivered) => this.#inbox.onMessage(delivered),

@@ -4,12 +4,15 @@
  * and `deno task up`. Functions here take every path and port as arguments; only the callers'
  * `main.ts`/runner decide them.
  */
-import { pollUntil } from "../shared/async.ts";
-import { ensureTopics, silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
+import { ensureTopics } from "../shared/ensure_topics.ts";
 import { canBind } from "../shared/probe.ts";
 import { killQuietly, stopWithGrace } from "../shared/process.ts";
-import type { TopicNames } from "../shared/topics.ts";
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import type { KafkaClientAccess } from "../shared/kafka_client_options.ts";
+import { topicNames } from "../shared/topics.ts";
+import { Kafka, logLevel } from "kafkajs";
+import { applyAcls, surgeAclGrants } from "./acls.ts";
+import { type BrokerPorts, brokerProperties } from "./broker_properties.ts";
+import { waitForKafka, warmGroupCoordinator } from "./broker_ready.ts";
 import {
   type BrokerPaths,
   ensureKafkaJars,
@@ -18,42 +21,14 @@ import {
   KAFKA_VERSION,
   requireTool,
 } from "./jars.ts";
-
-/** Ports of one broker: clients connect to `port`, the KRaft controller listens on `controllerPort`. */
-export interface BrokerPorts {
-  port: number;
-  controllerPort: number;
-}
-
-/** The server.properties of a single combined broker+controller node. */
-export function brokerProperties(ports: BrokerPorts, logDir: string): string {
-  const { port, controllerPort } = ports;
-  return [
-    "process.roles=broker,controller",
-    "node.id=1",
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    "controller.listener.names=CONTROLLER",
-    "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-    `log.dirs=${logDir}`,
-    "num.partitions=1",
-    "default.replication.factor=1",
-    "offsets.topic.replication.factor=1",
-    "offsets.topic.num.partitions=4",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "share.coordinator.state.topic.replication.factor=1",
-    "share.coordinator.state.topic.min.isr=1",
-    // A dev broker has one member per group; waiting for more only slows every consumer start.
-    "group.initial.rebalance.delay.ms=0",
-    // surge creates its topics explicitly; a misspelt topic must fail, not appear empty.
-    "auto.create.topics.enable=false",
-    "log.retention.hours=24",
-    "",
-  ].join("\n");
-}
+import {
+  addScramArgs,
+  LOCAL_SASL_MECHANISM,
+  passwordFile,
+  SASL_USERS,
+  type SaslUser,
+  settlePasswords,
+} from "./sasl_users.ts";
 
 /**
  * A random KRaft cluster id: 16 bytes in URL-safe base64. Like Kafka's own Uuid.randomUuid() it
@@ -68,54 +43,14 @@ export function randomClusterId(): string {
   }
 }
 
-/** Waits until the broker answers Kafka clients (not just TCP), or throws after `timeoutMs`. */
-export async function waitForKafka(brokers: string[], timeoutMs: number): Promise<void> {
-  silenceKafkajsTimerWarnings();
-  await pollUntil(() => kafkaAnswers(brokers), {
-    what: `Kafka at ${brokers.join(",")} to become ready`,
-    timeoutMs,
-    intervalMs: 500,
-  });
-}
-
-/** One try: true once the cluster has a broker and a controller; throws what kafkajs threw. */
-async function kafkaAnswers(brokers: string[]): Promise<boolean> {
-  const admin = new Kafka({
-    clientId: "surge-wait",
-    brokers,
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  }).admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-}
-
-/**
- * Asks for a group coordinator once, so the broker creates its offsets topic now: otherwise the
- * first consumer of every fresh broker logs a scary GROUP_COORDINATOR_NOT_AVAILABLE error while
- * kafkajs retries.
- */
-async function warmGroupCoordinator(admin: Admin): Promise<void> {
-  await admin.connect();
-  try {
-    await admin.describeGroups(["surge-warmup"]);
-  } catch {
-    // Only a courtesy: consumers retry on their own.
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** A broker process this code started. */
 export interface LocalBroker {
   brokers: string[];
   logFile: string;
+  /** How to reach it as its admin: SASL credentials on a SASL broker, nothing otherwise. */
+  access: KafkaClientAccess;
+  /** On a SASL broker: where each user's password is kept (KAFKA_SASL_PASSWORD_FILE). */
+  passwordFiles?: Record<SaslUser, string>;
   /** Resolves when the JVM exits, with its exit code. */
   exited: Promise<number>;
   /** Stops the JVM gracefully (SIGTERM), then forcibly after `graceMs`. */
@@ -130,8 +65,13 @@ export interface StartOptions extends BrokerPorts {
   version?: string;
   heap?: string;
   log?: (line: string) => void;
-  /** Topics to create once the broker is up. */
-  topics?: TopicNames;
+  /** Create surge's topics with this prefix once the broker is up (and their ACLs, with SASL). */
+  topicPrefix?: string;
+  /**
+   * Authenticate every client with SCRAM (users admin, orchestrator, driver; kafka/sasl_users.ts)
+   * and authorize it by ACLs (kafka/acls.ts). Passwords not given are drawn on the first start.
+   */
+  sasl?: { passwords?: Partial<Record<SaslUser, string>> };
   readyTimeoutMs?: number;
 }
 
@@ -155,13 +95,19 @@ export async function startLocalBroker(options: StartOptions): Promise<LocalBrok
     classpath: `${libs}/*`,
     log4j: `-Dlog4j2.configurationFile=${KAFKA_DIR}log4j2.properties`,
   };
-  const config = await prepareStorage(options, java);
-  const broker = await spawnGuarded(options, java, config);
+  const { config, passwords } = await prepareStorage(options, java);
+  const access: KafkaClientAccess = passwords
+    ? { sasl: { mechanism: LOCAL_SASL_MECHANISM, username: "admin", password: passwords.admin } }
+    : {};
+  const broker = await spawnGuarded(options, java, config, access);
   try {
     await waitReady(broker, options.readyTimeoutMs ?? 90_000);
-    const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
-    if (options.topics) await ensureTopics(admin, options.topics);
-    await warmGroupCoordinator(admin);
+    const kafka = new Kafka({ ...access, brokers: broker.brokers, logLevel: logLevel.NOTHING });
+    if (options.topicPrefix !== undefined) {
+      await ensureTopics(kafka.admin(), topicNames(options.topicPrefix));
+      if (passwords) await applyAcls(kafka.admin(), surgeAclGrants(options.topicPrefix));
+    }
+    await warmGroupCoordinator(kafka.admin());
   } catch (err) {
     await broker.stop(5_000);
     throw err;
@@ -180,15 +126,30 @@ function requirePortsFree(ports: BrokerPorts): void {
 
 /**
  * Writes server.properties under the data dir (wiped first when asked) and formats the KRaft
- * storage unless an earlier run did; returns the properties file's path.
+ * storage unless an earlier run did, with the SASL users when asked; returns the properties
+ * file's path and, with SASL, the users' passwords. The properties then hold the admin's
+ * password, so they are readable by their owner only.
  */
-async function prepareStorage(options: StartOptions, java: JavaSetup): Promise<string> {
+async function prepareStorage(
+  options: StartOptions,
+  java: JavaSetup,
+): Promise<{ config: string; passwords?: Record<SaslUser, string> }> {
   const dataDir = options.paths.dataDir;
   if (options.wipe) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${dataDir}/logs`, { recursive: true });
+  // With SASL the data dir is the ACLs' to guard: its messages and passwords are nobody else's.
+  if (options.sasl) await Deno.chmod(dataDir, 0o700);
+  const formatted = await exists(`${dataDir}/logs/meta.properties`);
+  const passwords = options.sasl
+    ? await settlePasswords(dataDir, options.sasl.passwords ?? {}, formatted)
+    : undefined;
   const config = `${dataDir}/server.properties`;
-  await Deno.writeTextFile(config, brokerProperties(options, `${dataDir}/logs`));
-  if (await exists(`${dataDir}/logs/meta.properties`)) return config;
+  const sasl = passwords && { adminPassword: passwords.admin };
+  await Deno.writeTextFile(config, brokerProperties(options, `${dataDir}/logs`, sasl), {
+    mode: 0o600,
+  });
+  await Deno.chmod(config, 0o600);
+  if (formatted) return { config, passwords };
   const fmt = await new Deno.Command("java", {
     args: [
       java.log4j,
@@ -200,6 +161,7 @@ async function prepareStorage(options: StartOptions, java: JavaSetup): Promise<s
       randomClusterId(),
       "-c",
       config,
+      ...(passwords ? addScramArgs(passwords) : []),
     ],
     stdout: "piped",
     stderr: "piped",
@@ -207,7 +169,7 @@ async function prepareStorage(options: StartOptions, java: JavaSetup): Promise<s
   if (!fmt.success) {
     throw new Error(`Formatting KRaft storage failed:\n${new TextDecoder().decode(fmt.stderr)}`);
   }
-  return config;
+  return { config, passwords };
 }
 
 /** Runs java in the background, prints its pid, and SIGTERMs it once its stdin closes. */
@@ -230,6 +192,7 @@ async function spawnGuarded(
   options: StartOptions,
   java: JavaSetup,
   config: string,
+  access: KafkaClientAccess,
 ): Promise<LocalBroker> {
   const logFile = `${options.paths.dataDir}/broker.log`;
   const child = new Deno.Command("sh", {
@@ -272,7 +235,17 @@ async function spawnGuarded(
       graceMs,
     });
   };
-  return { brokers: [`127.0.0.1:${options.port}`], logFile, exited, stop };
+  const passwordFiles = access.sasl
+    ? Object.fromEntries(SASL_USERS.map((u) => [u, passwordFile(options.paths.dataDir, u)]))
+    : undefined;
+  return {
+    brokers: [`127.0.0.1:${options.port}`],
+    access,
+    ...(passwordFiles && { passwordFiles: passwordFiles as Record<SaslUser, string> }),
+    logFile,
+    exited,
+    stop,
+  };
 }
 
 /** Waits until the broker answers clients; fails at once, pointing at its log, if it exits. */
@@ -281,5 +254,5 @@ async function waitReady(broker: LocalBroker, timeoutMs: number): Promise<void> 
     throw new Error(`Kafka exited during start-up (code ${code}); see ${broker.logFile}`);
   });
   died.catch(() => {}); // only the race below cares; a later exit is the caller's business
-  await Promise.race([waitForKafka(broker.brokers, timeoutMs), died]);
+  await Promise.race([waitForKafka(broker.brokers, timeoutMs, broker.access), died]);
 }

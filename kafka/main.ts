@@ -1,12 +1,16 @@
 /**
  * `deno task kafka`: runs a local single-node Kafka broker in the foreground with surge's topics,
- * until Ctrl-C or SIGTERM. With KAFKA_BROKERS set, only creates the topics on that cluster.
+ * until Ctrl-C or SIGTERM; with `--sasl`, with SCRAM users and ACLs. With KAFKA_BROKERS set, only
+ * creates the topics (and with `--sasl` their ACLs) on that cluster.
  */
-import { KAFKA_USAGE, parseKafkaConfig } from "./config.ts";
+import { applyAcls, surgeAclGrants } from "./acls.ts";
+import { KAFKA_USAGE, type KafkaTaskConfig, parseKafkaConfig } from "./config.ts";
 import { defaultPaths, ensureKafkaJars, KAFKA_VERSION } from "./jars.ts";
-import { startLocalBroker } from "./local_broker.ts";
+import { type LocalBroker, startLocalBroker } from "./local_broker.ts";
+import { LOCAL_SASL_MECHANISM, SASL_USERS, type SaslUser } from "./sasl_users.ts";
 import { isListening } from "../shared/probe.ts";
-import { ensureTopics } from "../shared/kafka.ts";
+import { ensureTopics } from "../shared/ensure_topics.ts";
+import { kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
 import { Kafka, logLevel } from "kafkajs";
@@ -25,18 +29,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const topics = topicNames(config.topicPrefix);
-  if (config.external) {
-    await ensureTopics(
-      new Kafka({ brokers: config.external, logLevel: logLevel.NOTHING }).admin(),
-      topics,
-    );
-    console.log(
-      `Kafka at ${
-        config.external.join(",")
-      } (KAFKA_BROKERS) has surge's topics; not starting a broker.`,
-    );
-    return 0;
-  }
+  if (config.external) return await prepareExternal(config, config.external);
   for (const port of [config.port, config.controllerPort]) {
     if (await isListening(port)) {
       say(
@@ -52,16 +45,19 @@ async function main(): Promise<number> {
     controllerPort: config.controllerPort,
     paths,
     wipe: config.wipe,
-    topics,
+    topicPrefix: config.topicPrefix,
+    sasl: config.sasl,
     log: say,
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const secured = config.sasl ? " with SASL/SCRAM-SHA-512 and ACLs" : "";
   console.log(
-    `Kafka ${KAFKA_VERSION} ready on ${broker.brokers.join(",")} in ${seconds}s ` +
+    `Kafka ${KAFKA_VERSION} ready on ${broker.brokers.join(",")}${secured} in ${seconds}s ` +
       `(topics: ${
         Object.values(topics).join(", ")
       }; data: ${paths.dataDir}; log: ${broker.logFile}). Ctrl-C stops it.`,
   );
+  if (broker.passwordFiles) console.log(connectLines(broker, broker.passwordFiles));
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;
@@ -80,6 +76,41 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * With KAFKA_BROKERS: creates the topics there and, with --sasl, the ACLs of the orchestrator and
+ * driver users, as the user KAFKA_SASL_* names (one that may create topics and ACLs).
+ */
+async function prepareExternal(config: KafkaTaskConfig, brokers: string[]): Promise<number> {
+  const access = parseOrExit(
+    "kafka",
+    KAFKA_USAGE,
+    () => kafkaClientOptions(config.access, Deno.readTextFileSync),
+  );
+  const kafka = new Kafka({ ...access, brokers, logLevel: logLevel.NOTHING });
+  await ensureTopics(kafka.admin(), topicNames(config.topicPrefix));
+  if (config.sasl) await applyAcls(kafka.admin(), surgeAclGrants(config.topicPrefix));
+  const what = config.sasl ? "surge's topics and their ACLs" : "surge's topics";
+  console.log(`Kafka at ${brokers.join(",")} (KAFKA_BROKERS) has ${what}; not starting a broker.`);
+  return 0;
+}
+
+/** Who connects as which user, as environment lines; the passwords stay in their files. */
+function connectLines(broker: LocalBroker, files: Record<SaslUser, string>): string {
+  const roles: Record<SaslUser, string> = {
+    orchestrator: "the orchestrator and `deno task end`",
+    driver: "drivers",
+    admin: "admin (topics, ACLs; everything)",
+  };
+  const lines = SASL_USERS.map((user) =>
+    `  ${roles[user]}:\n    KAFKA_BROKERS=${broker.brokers.join(",")} ` +
+    `KAFKA_SASL_MECHANISM=${LOCAL_SASL_MECHANISM} KAFKA_SASL_USERNAME=${user} ` +
+    `KAFKA_SASL_PASSWORD_FILE=${files[user]}`
+  );
+  return ["Connect with (each password is in its file, readable by you only):", ...lines].join(
+    "\n",
+  );
 }
 
 if (import.meta.main) {

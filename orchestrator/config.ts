@@ -46,9 +46,10 @@ export const ORCHESTRATOR_USAGE = `Usage: deno task orchestrator [options]
   --retain-days D   delete settled tests created more than D days ago (default SURGE_RETAIN_DAYS
                     or 0: no age limit)
   --log-json        JSON log lines
-Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX, LOG_LEVEL, and
-SURGE_FLEET_KEY (at least 32 characters): with it, every test_config and trigger is signed and
-only signed ones from other orchestrators are mirrored.`;
+Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX, LOG_LEVEL; TLS and SASL
+to Kafka: KAFKA_SSL*, KAFKA_SASL* (README "Kafka access"); SURGE_FLEET_KEY (at least 32
+characters): with it, every test_config and trigger is signed and only signed ones from other
+orchestrators are mirrored.`;
 
 const DEFAULT_PORT = "8000";
 
@@ -99,8 +100,9 @@ export const END_USAGE = `Usage: deno task end [--orchestrator URL] [--timeout-m
   orchestrator. Without a reachable orchestrator, END is published to Kafka directly.
   --orchestrator URL  default http://127.0.0.1:PORT (PORT or 8000)
   --timeout-ms N      default 15000
-Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX, and SURGE_FLEET_KEY
-(signs the END sent through Kafka; drivers with a key refuse an unsigned one).`;
+Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX; TLS and SASL to Kafka:
+KAFKA_SSL*, KAFKA_SASL* (README "Kafka access"; END is a trigger: the orchestrator's user); and
+SURGE_FLEET_KEY (signs the END sent through Kafka; drivers with a key refuse an unsigned one).`;
 
 /** Parses `deno task end`'s environment and flags; throws a UsageError listing every problem. */
 export function parseEndConfig(env: Env, args: readonly string[]): EndConfig | Help {

@@ -11,6 +11,7 @@ import { ApiError } from "../shared/api_error.ts";
 import { sleep } from "../shared/async.ts";
 import { signIfKeyed } from "../shared/command_signature.ts";
 import { KafkaBus } from "../shared/kafka.ts";
+import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
@@ -36,12 +37,13 @@ async function driversQuiet(api: ApiClient, ids: readonly string[]): Promise<boo
   );
 }
 
-async function endThroughKafka(config: EndConfig): Promise<number> {
+async function endThroughKafka(config: EndConfig, access: KafkaClientAccess): Promise<number> {
   const bus = new KafkaBus({
     brokers: config.brokers,
     clientId: "surge-end",
     topics: topicNames(config.topicPrefix),
     logger: createLogger({ component: "end" }, { level: "warn" }),
+    access,
   });
   try {
     const end = { trigger: "END" as const, timestamp: Date.now() };
@@ -61,6 +63,12 @@ async function main(): Promise<number> {
     "end",
     END_USAGE,
     () => parseEndConfig(Deno.env.toObject(), Deno.args),
+  );
+  // Read now, not when the orchestrator fails to answer: a bad file is bad usage either way.
+  const access = parseOrExit(
+    "end",
+    END_USAGE,
+    () => kafkaClientOptions(config.access, Deno.readTextFileSync),
   );
   const deadline = Date.now() + config.timeoutMs;
   const api = createApiClient(config.orchestratorUrl, fetchWithin(3000));
@@ -82,7 +90,7 @@ async function main(): Promise<number> {
         return 1;
       }
       say(`orchestrator at ${config.orchestratorUrl} did not take END (${why(err)})`);
-      return await endThroughKafka(config);
+      return await endThroughKafka(config, access);
     }
   }
   say(`END sent; waiting for ${ended.length} driver(s) to finish: ${ended.join(", ") || "none"}`);

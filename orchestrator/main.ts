@@ -5,7 +5,13 @@
  * starts the controller and joins the election, until SIGINT, SIGTERM or `POST /api/shutdown`;
  * then it closes everything and exits 0.
  */
+import {
+  electionGroup,
+  orchestratorLiveGroup,
+  orchestratorMetricsGroup,
+} from "../shared/groups.ts";
 import { KafkaBus } from "../shared/kafka.ts";
+import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
@@ -22,6 +28,11 @@ async function main(): Promise<number> {
     ORCHESTRATOR_USAGE,
     () => parseOrchestratorConfig(Deno.env.toObject(), Deno.args),
   );
+  const access = parseOrExit(
+    "orchestrator",
+    ORCHESTRATOR_USAGE,
+    () => kafkaClientOptions(config.access, Deno.readTextFileSync),
+  );
   const logger = createLogger({ component: "orchestrator" }, {
     level: config.logLevel,
     json: config.logJson,
@@ -29,7 +40,7 @@ async function main(): Promise<number> {
 
   const store = await openStore(config.dataDir, logger);
   if (!store) return 1;
-  const parts: Parts = { store, logger, ...createController(config, store, logger) };
+  const parts: Parts = { store, logger, ...createController(config, access, store, logger) };
   try {
     parts.controller.recover();
   } catch (err) {
@@ -77,7 +88,12 @@ async function openStore(dataDir: string, logger: Logger): Promise<Store | undef
 }
 
 /** The Kafka bus and the controller on it (neither connects yet). */
-function createController(config: OrchestratorConfig, store: Store, logger: Logger) {
+function createController(
+  config: OrchestratorConfig,
+  access: KafkaClientAccess,
+  store: Store,
+  logger: Logger,
+) {
   // A stable group id per data dir: after a restart the metrics consumer resumes where it
   // stopped, so metrics published while the orchestrator was down still complete their test.
   const instanceId = store.meta("instance_id", () => crypto.randomUUID());
@@ -87,12 +103,13 @@ function createController(config: OrchestratorConfig, store: Store, logger: Logg
     clientId: "surge-orchestrator",
     topics,
     logger,
+    access,
   });
   const url = { value: "" };
   const election = new KafkaElection({
     kafka: bus.kafka,
     topic: topics.orchestrators,
-    groupId: `${config.topicPrefix}surge-orchestrators`,
+    groupId: electionGroup(config.topicPrefix),
     me: () => ({ orchestrator_id: instanceId, url: url.value }),
     logger,
   });
@@ -105,8 +122,8 @@ function createController(config: OrchestratorConfig, store: Store, logger: Logg
       heartbeatMs: config.heartbeatMs,
       lostAfter: config.lostAfter,
       retention: { keepTests: config.retain, keepDays: config.retainDays },
-      metricsGroupId: `surge-orchestrator-${instanceId}`,
-      liveGroupId: `surge-orchestrator-live-${crypto.randomUUID()}`,
+      metricsGroupId: orchestratorMetricsGroup(instanceId),
+      liveGroupId: orchestratorLiveGroup(crypto.randomUUID()),
     },
   });
   return { bus, controller, election, url };

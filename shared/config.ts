@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { type Env, type Given, validate } from "./cli_args.ts";
 import { parseLogLevel } from "./log.ts";
+import { accessVariables, kafkaAccessSchema } from "./kafka_access.ts";
 import { httpUrlSchema } from "./messages.ts";
 import { topicNames } from "./topics.ts";
 
@@ -89,8 +90,15 @@ export const topicPrefixText = z.string().superRefine((prefix, ctx) => {
   }
 });
 
-/** The Kafka settings of a Kafka client, to spread into a config's schema. */
-export const kafkaEnvShape = { brokers: brokersText, topicPrefix: topicPrefixText };
+/**
+ * The Kafka settings of a Kafka client, to spread into a config's schema: the brokers, the topic
+ * prefix and how to reach them (TLS, SASL: shared/kafka_access.ts).
+ */
+export const kafkaEnvShape = {
+  brokers: brokersText,
+  topicPrefix: topicPrefixText,
+  access: kafkaAccessSchema,
+};
 
 /** Set means non-blank: `KAFKA_BROKERS=` in a shell counts as unset, everywhere. */
 function brokersSet(env: Env): string | undefined {
@@ -98,19 +106,22 @@ function brokersSet(env: Env): string | undefined {
 }
 
 /**
- * The Kafka settings as given, for {@link kafkaEnvShape}: KAFKA_BROKERS, and SURGE_TOPIC_PREFIX
- * or the `prefix` flag that overrides it. Unset KAFKA_BROKERS means {@link DEFAULT_BROKERS},
- * except with `startsBroker` (the commands that start a broker of their own when it is unset).
+ * The Kafka settings as given, for {@link kafkaEnvShape}: KAFKA_BROKERS, SURGE_TOPIC_PREFIX or
+ * the `prefix` flag that overrides it, and the KAFKA_SSL and KAFKA_SASL variables. Unset
+ * KAFKA_BROKERS means {@link DEFAULT_BROKERS}, except with `startsBroker` (the commands that
+ * start a broker of their own when it is unset).
  */
 export function kafkaEnv(
   env: Env,
   options: { startsBroker?: boolean; prefix?: Given } = {},
-): { brokers: Given; topicPrefix: Given } {
+): { brokers: Given; topicPrefix: Given; access: Given } {
   const fallback = options.startsBroker ? undefined : DEFAULT_BROKERS;
   return {
     brokers: { name: "KAFKA_BROKERS", value: brokersSet(env) ?? fallback },
     topicPrefix: options.prefix ??
       { name: "SURGE_TOPIC_PREFIX", value: env.SURGE_TOPIC_PREFIX ?? "" },
+    // Its problems name their own variables (there are several), so the value has no name.
+    access: { name: "", value: accessVariables(env) },
   };
 }
 

@@ -4,14 +4,7 @@
  * (kafkajs would redeliver a poison message forever). A handler's transient failure is retried
  * in `eachMessage` with a growing pause (redelivery.ts), the offset uncommitted until it succeeds.
  */
-import {
-  type Admin,
-  Kafka,
-  type KafkaMessage,
-  logLevel,
-  Partitioners,
-  type Producer,
-} from "kafkajs";
+import { Kafka, type KafkaMessage, logLevel, Partitioners, type Producer } from "kafkajs";
 import type {
   InvalidCounts,
   LinkState,
@@ -21,11 +14,13 @@ import type {
 } from "./bus.ts";
 import { isTransient, zeroInvalidCounts } from "./bus.ts";
 import { endOffsets } from "./end_offsets.ts";
+import { ensureTopics } from "./ensure_topics.ts";
+import type { KafkaClientAccess } from "./kafka_client_options.ts";
 import { KafkaSubscription } from "./kafka_consumer.ts";
 import { LinkMonitor } from "./link_monitor.ts";
 import { handleUntilDone } from "./redelivery.ts";
 import { encodeMessage, type InputOf, parseMessage } from "./messages.ts";
-import { kindOfTopic, TOPIC_KINDS, type TopicKind, type TopicNames } from "./topics.ts";
+import { kindOfTopic, type TopicKind, type TopicNames } from "./topics.ts";
 import type { Logger } from "./log.ts";
 import process from "node:process";
 
@@ -61,6 +56,8 @@ export interface KafkaBusOptions {
   clientId: string;
   topics: TopicNames;
   logger: Logger;
+  /** TLS and SASL (shared/kafka_client_options.ts); none for a plaintext cluster. */
+  access?: KafkaClientAccess;
   /** kafkajs's own log level; its INFO lines are chatty, so WARN by default. */
   kafkaLogLevel?: logLevel;
   /** Epoch milliseconds, for the link state. */
@@ -119,6 +116,7 @@ export class KafkaBus implements MessageBus {
     this.#log = options.logger.child({ kafka: options.clientId });
     const kafkaLog = options.logger.child({ component: "kafkajs" });
     this.kafka = new Kafka({
+      ...options.access,
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: options.kafkaLogLevel ?? logLevel.WARN,
@@ -305,45 +303,5 @@ export class KafkaBus implements MessageBus {
     this.#producer = undefined;
     this.#connecting = undefined;
     await producer?.disconnect();
-  }
-}
-
-/**
- * The broker stamps each message with its own clock on append. With the default (the producer's
- * clock), Kafka 4 refuses a message stamped more than an hour ahead of the broker
- * (`log.message.timestamp.after.max.ms`), so a driver whose clock ran 2 h fast could not even
- * register. surge reads only the timestamps inside its messages, which tolerate a day.
- */
-const TOPIC_CONFIG = [{ name: "message.timestamp.type", value: "LogAppendTime" }];
-
-/**
- * Creates any of `topics` that do not exist yet, with replication factor 1 and the broker's
- * clock on every message ({@link TOPIC_CONFIG}); the election topic always has one partition (its
- * owner is the active orchestrator).
- */
-export async function ensureTopics(
-  admin: Admin,
-  topics: TopicNames,
-  partitions = 1,
-): Promise<void> {
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = [...TOPIC_KINDS, "orchestrators" as const].filter((kind) =>
-      !existing.has(topics[kind])
-    );
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((kind) => ({
-          topic: topics[kind],
-          numPartitions: kind === "orchestrators" ? 1 : partitions,
-          replicationFactor: 1,
-          configEntries: TOPIC_CONFIG,
-        })),
-      });
-    }
-  } finally {
-    await admin.disconnect();
   }
 }

@@ -8,6 +8,7 @@ import {
   topicPrefixText,
   wholeNumberText,
 } from "../shared/config.ts";
+import { kafkaAccessSchema, usesAccess } from "../shared/kafka_access.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
 
 /** What `deno task up` was asked to start. */
@@ -39,7 +40,8 @@ drivers named one, two, three, ... Ctrl-C stops everything.
   --target-port N     target port (default 8080)
   --kafka-port N      port of the local Kafka broker (default 9092; KAFKA_PORT)
   --data-dir DIR      the orchestrator's data dir (default .data/orchestrator)
-Environment: KAFKA_BROKERS (use that cluster, start no broker), SURGE_TOPIC_PREFIX.
+Environment: KAFKA_BROKERS (use that cluster, start no broker), SURGE_TOPIC_PREFIX; with
+KAFKA_BROKERS, KAFKA_SSL* and KAFKA_SASL* too (every component then connects as that one user).
 'deno task demo' is 'deno task up --demo'.`;
 
 const schema = z.object({
@@ -50,8 +52,17 @@ const schema = z.object({
   kafkaPort: portText,
   externalBrokers: brokersText.optional(),
   topicPrefix: topicPrefixText,
+  access: kafkaAccessSchema,
   dataDir: z.string().optional(),
 }).superRefine((c, ctx) => {
+  // The broker `up` starts is plaintext: TLS or SASL settings could only make every child fail.
+  if (!c.externalBrokers && usesAccess(c.access)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "KAFKA_SSL and KAFKA_SASL settings need KAFKA_BROKERS: the broker up starts is " +
+        "plaintext (start a SASL one with `deno task kafka --sasl` and set KAFKA_BROKERS)",
+    });
+  }
   const ports: [string, number][] = [["--port", c.orchestratorPort], [
     "--target-port",
     c.targetPort,
@@ -89,7 +100,10 @@ export function parseUpConfig(env: Env, args: readonly string[]): UpConfig | Hel
     kafkaPort: flagOrEnv("kafka-port", values["kafka-port"], env, "KAFKA_PORT", "9092"),
     externalBrokers: kafka.brokers,
     topicPrefix: kafka.topicPrefix,
+    access: kafka.access,
     dataDir: flag("data-dir", values["data-dir"]),
   }, problems);
-  return { ...config, demo: values.demo === true };
+  // The children read the access settings from the environment they inherit.
+  const { access: _checked, ...rest } = config;
+  return { ...rest, demo: values.demo === true };
 }

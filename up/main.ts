@@ -11,7 +11,6 @@ import { type LocalBroker, startLocalBroker } from "../kafka/local_broker.ts";
 import { pollUntil } from "../shared/async.ts";
 import { httpOk, isListening } from "../shared/probe.ts";
 import { type Child, ProcessGroup } from "../shared/process.ts";
-import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
 import { parseUpConfig, UP_USAGE, type UpConfig } from "./config.ts";
 import { runDemo } from "./demo.ts";
@@ -114,7 +113,7 @@ async function startKafka(config: UpConfig, cluster: Cluster, signal: AbortSigna
     port: config.kafkaPort,
     controllerPort: config.kafkaPort + 1,
     paths: defaultPaths(config.kafkaPort),
-    topics: topicNames(config.topicPrefix),
+    topicPrefix: config.topicPrefix,
     log: (line) => say(`${kafkaPrefix}${line}`),
   });
   cluster.broker = broker;

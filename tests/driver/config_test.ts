@@ -10,6 +10,7 @@ Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
     nodeId: "two",
     brokers: ["127.0.0.1:9092"],
     topicPrefix: "",
+    access: {},
     workers: 4,
     heartbeatMs: 1000,
     reportMs: 500,
@@ -51,6 +52,21 @@ Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
       ["two", "--allow-target", "127.0.0.1:8080", "--allow-target=::1"],
       4,
       { ...node, targets: parseTargetPolicy(["127.0.0.1:8080", "::1"]) },
+    ],
+    [
+      {
+        KAFKA_SASL_MECHANISM: "scram-sha-512",
+        KAFKA_SASL_USERNAME: "driver",
+        KAFKA_SASL_PASSWORD_FILE: "/pw",
+      },
+      ["two"],
+      4,
+      {
+        ...node,
+        access: {
+          sasl: { mechanism: "scram-sha-512", username: "driver", password: { file: "/pw" } },
+        },
+      },
     ],
     // --help is answered before anything is checked.
     [{ KAFKA_BROKERS: "bad" }, ["--help", "bad id!"], 2, HELP],

@@ -12,7 +12,6 @@ import assert from "node:assert/strict";
 import { defaultPaths } from "../../kafka/jars.ts";
 import { type LocalBroker, startLocalBroker } from "../../kafka/local_broker.ts";
 import { sleep } from "../../shared/async.ts";
-import { topicNames } from "../../shared/topics.ts";
 import { createTargetApp } from "../../target/app.ts";
 import { uniquePrefix } from "../support/kafka.ts";
 import { eventually, freePortPair, ProcessGroup } from "../support/processes.ts";
@@ -83,7 +82,7 @@ Deno.test({
         paths: { ...defaultPaths(port), dataDir: kafkaDir },
         wipe,
         heap: "512m",
-        topics: topicNames(prefix),
+        topicPrefix: prefix,
       }).catch(async (err) => {
         // The temp dir goes in `finally`: keep the broker's last words in the failure.
         const log = await Deno.readTextFile(`${kafkaDir}/broker.log`).catch(() => "");

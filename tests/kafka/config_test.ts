@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseKafkaConfig } from "../../kafka/config.ts";
-import { brokerProperties, randomClusterId } from "../../kafka/local_broker.ts";
+import { brokerProperties } from "../../kafka/broker_properties.ts";
+import { randomClusterId } from "../../kafka/local_broker.ts";
 import { HELP } from "../../shared/usage_error.ts";
 
 Deno.test("parseKafkaConfig(): defaults, env, flags", () => {
@@ -11,7 +12,10 @@ Deno.test("parseKafkaConfig(): defaults, env, flags", () => {
     fetchOnly: false,
     topicPrefix: "",
     external: undefined,
+    access: {},
+    sasl: undefined,
   };
+  const pw = "correct-horse-battery";
   const table: [Record<string, string>, string[], unknown][] = [
     [{}, [], defaults],
     [{ KAFKA_PORT: "9200", SURGE_TOPIC_PREFIX: "me." }, ["--wipe"], {
@@ -33,6 +37,29 @@ Deno.test("parseKafkaConfig(): defaults, env, flags", () => {
     // Blank counts as unset, as everywhere: start a local broker.
     [{ KAFKA_BROKERS: " " }, [], defaults],
     [{ KAFKA_BROKERS: "nope" }, ["--help"], HELP],
+    [{}, ["--sasl"], { ...defaults, sasl: { passwords: {} } }],
+    [{ SURGE_KAFKA_DRIVER_PASSWORD: pw, SURGE_KAFKA_ADMIN_PASSWORD: " " }, ["--sasl"], {
+      ...defaults,
+      sasl: { passwords: { driver: pw } },
+    }],
+    // With KAFKA_BROKERS, --sasl creates ACLs there as the KAFKA_SASL_* user.
+    [
+      {
+        KAFKA_BROKERS: "10.0.0.1:9092",
+        KAFKA_SASL_MECHANISM: "scram-sha-512",
+        KAFKA_SASL_USERNAME: "admin",
+        KAFKA_SASL_PASSWORD_FILE: "/pw",
+      },
+      ["--sasl"],
+      {
+        ...defaults,
+        external: ["10.0.0.1:9092"],
+        access: {
+          sasl: { mechanism: "scram-sha-512", username: "admin", password: { file: "/pw" } },
+        },
+        sasl: { passwords: {} },
+      },
+    ],
   ];
   for (const [env, args, want] of table) {
     assert.deepEqual(parseKafkaConfig(env, args), want, `${JSON.stringify(env)} ${args}`);
@@ -49,6 +76,15 @@ Deno.test("parseKafkaConfig() reports every problem at once", () => {
     ]],
     [{}, ["--port", "9100", "--controller-port", "9100"], [
       "--controller-port must differ from --port",
+    ]],
+    [{ SURGE_KAFKA_ORCHESTRATOR_PASSWORD: "short", KAFKA_SASL_USERNAME: "u" }, [], [
+      "SURGE_KAFKA_ORCHESTRATOR_PASSWORD is set but --sasl is not given",
+      "KAFKA_SASL_USERNAME is set but KAFKA_SASL_MECHANISM is not: set it to plain, scram-sha-256, scram-sha-512",
+      "SURGE_KAFKA_ORCHESTRATOR_PASSWORD must be 12 to 200 of A-Z a-z 0-9 . _ ~ - (it is not shown here)",
+    ]],
+    [{ KAFKA_BROKERS: "h:1", SURGE_KAFKA_DRIVER_PASSWORD: 'has"quote-and-more' }, ["--sasl"], [
+      "SURGE_KAFKA_DRIVER_PASSWORD only applies to a broker started here, not to KAFKA_BROKERS",
+      "SURGE_KAFKA_DRIVER_PASSWORD must be 12 to 200 of A-Z a-z 0-9 . _ ~ - (it is not shown here)",
     ]],
     [{ KAFKA_PORT: "x" }, ["--prefix", "a/b"], [
       'KAFKA_PORT must be a port number 1-65535, got "x"',

@@ -7,6 +7,7 @@ const SERVE = {
   port: 8000,
   brokers: ["127.0.0.1:9092"],
   topicPrefix: "",
+  access: {},
   dataDir: ".data/orchestrator",
   heartbeatMs: 1000,
   lostAfter: 3,
@@ -39,6 +40,10 @@ Deno.test("parseOrchestratorConfig(): defaults, env, flags winning over env", ()
         lostAfter: 5,
       },
     ],
+    [{ KAFKA_SSL: "1", KAFKA_SSL_CA_FILE: "/ca.pem" }, [], {
+      ...SERVE,
+      access: { tls: { caFile: "/ca.pem", rejectUnauthorized: true } },
+    }],
     [{ SURGE_RETAIN: "50", SURGE_RETAIN_DAYS: "30" }, [], {
       ...SERVE,
       retain: 50,
@@ -95,6 +100,7 @@ Deno.test("parseEndConfig(): the orchestrator's URL follows PORT; bad values are
     orchestratorUrl: "http://127.0.0.1:8100",
     brokers: ["127.0.0.1:9092"],
     topicPrefix: "",
+    access: {},
     timeoutMs: 15000,
   };
   assert.deepEqual(parseEndConfig({ PORT: "8100" }, []), end);

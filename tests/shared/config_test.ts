@@ -89,10 +89,15 @@ Deno.test("parseBrokers() reads host:port lists and names each bad entry", () =>
 
 Deno.test("kafkaEnv(): default brokers, blank counts as unset, every problem named", () => {
   const kafka = z.object(kafkaEnvShape);
-  assert.deepEqual(validate(kafka, kafkaEnv({})), { brokers: ["127.0.0.1:9092"], topicPrefix: "" });
+  assert.deepEqual(validate(kafka, kafkaEnv({})), {
+    brokers: ["127.0.0.1:9092"],
+    topicPrefix: "",
+    access: {},
+  });
   assert.deepEqual(validate(kafka, kafkaEnv({ KAFKA_BROKERS: "  ", SURGE_TOPIC_PREFIX: "me." })), {
     brokers: ["127.0.0.1:9092"],
     topicPrefix: "me.",
+    access: {},
   });
   assert.equal(kafkaEnv({ KAFKA_BROKERS: "" }, { startsBroker: true }).brokers.value, undefined);
   assert.throws(

@@ -37,7 +37,7 @@ export interface DriverOptions {
 /** A target, an orchestrator and drivers on one topic prefix. */
 export class Cluster {
   readonly group = new ProcessGroup();
-  readonly brokers = testBrokers();
+  readonly brokers: string[];
   readonly prefix: string;
   readonly env: Record<string, string>;
   /** The target's own counts of what it received and answered. */
@@ -48,7 +48,8 @@ export class Cluster {
   #target: Deno.HttpServer<Deno.NetAddr>;
   #dataDir: string;
 
-  private constructor(label: string, dataDir: string) {
+  private constructor(label: string, dataDir: string, brokers: string[]) {
+    this.brokers = brokers;
     this.prefix = uniquePrefix(label);
     this.env = {
       KAFKA_BROKERS: this.brokers.join(","),
@@ -62,14 +63,22 @@ export class Cluster {
     this.targetUrl = `http://127.0.0.1:${this.#target.addr.port}/ping`;
   }
 
-  /** Starts the target; processes come with {@link startOrchestrator} and {@link driver}. */
-  static async create(label: string): Promise<Cluster> {
-    return new Cluster(label, await Deno.makeTempDir({ prefix: `surge-${label}-` }));
+  /**
+   * Starts the target; processes come with {@link startOrchestrator} and {@link driver}. They use
+   * the test run's broker unless `brokers` names another (a test's own broker).
+   */
+  static async create(label: string, options: { brokers?: string[] } = {}): Promise<Cluster> {
+    const brokers = options.brokers ?? testBrokers();
+    return new Cluster(label, await Deno.makeTempDir({ prefix: `surge-${label}-` }), brokers);
   }
 
-  /** Starts an orchestrator on the cluster's data dir and waits until it serves. */
-  async startOrchestrator(): Promise<TestProcess> {
-    const { child, base } = await startOrchestrator(this.group, this.env, this.#dataDir);
+  /** Starts an orchestrator on the cluster's data dir, with extra `env`; waits until it serves. */
+  async startOrchestrator(env: Record<string, string> = {}): Promise<TestProcess> {
+    const { child, base } = await startOrchestrator(
+      this.group,
+      { ...this.env, ...env },
+      this.#dataDir,
+    );
     this.base = base;
     return child;
   }

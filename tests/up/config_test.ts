@@ -35,6 +35,21 @@ Deno.test("parseUpConfig() has the documented defaults and reads flags and env",
       kafkaPort: 8000,
       externalBrokers: ["k:9092"],
     }],
+    // Access settings are checked here and reach the children through their environment.
+    [
+      {
+        KAFKA_BROKERS: "k:9092",
+        KAFKA_SSL: "1",
+        KAFKA_SASL_MECHANISM: "plain",
+        KAFKA_SASL_USERNAME: "u",
+        KAFKA_SASL_PASSWORD: "p",
+      },
+      [],
+      {
+        ...defaults,
+        externalBrokers: ["k:9092"],
+      },
+    ],
     [{}, ["--drivers", "zero", "-h"], HELP],
   ];
   for (const [env, args, want] of table) {
@@ -52,6 +67,12 @@ Deno.test("parseUpConfig() rejects bad flags with a clear message", () => {
     [{}, ["--port", "8080"], ["--port and --target-port are both 8080"]],
     [{}, ["--kafka-port", "8000"], ["--port and --kafka-port are both 8000"]],
     [{}, ["--kafka-port", "8079"], ["--target-port and --kafka-port + 1 are both 8080"]],
+    [{ KAFKA_SASL_MECHANISM: "scram-sha-512", KAFKA_SASL_USERNAME: "u" }, [], [
+      "KAFKA_SASL_MECHANISM=scram-sha-512 needs KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE",
+    ]],
+    [{ KAFKA_SSL: "1" }, [], [
+      "KAFKA_SSL and KAFKA_SASL settings need KAFKA_BROKERS: the broker up starts is plaintext (start a SASL one with `deno task kafka --sasl` and set KAFKA_BROKERS)",
+    ]],
     [{ KAFKA_BROKERS: "nope", SURGE_TOPIC_PREFIX: "a b" }, ["--workers", "300", "--drivers=21"], [
       '--drivers must be a whole number from 1 to 20, got "21"',
       '--workers must be a whole number from 1 to 256, got "300"',
