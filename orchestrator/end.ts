@@ -5,6 +5,8 @@
  * when no orchestrator answers, END is published to Kafka directly so the drivers still stop.
  */
 import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
+import { ApiError } from "../shared/api_error.ts";
+import { findClientToken } from "../shared/api_token.ts";
 import { sleep } from "../shared/async.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
@@ -58,12 +60,21 @@ async function main(): Promise<number> {
     () => parseEndConfig(Deno.env.toObject(), Deno.args),
   );
   const deadline = Date.now() + config.timeoutMs;
-  const api = createApiClient(config.orchestratorUrl, fetchWithin(3000));
+  let token: string | undefined;
+  try {
+    token = await findClientToken(Deno.env.toObject());
+  } catch (err) {
+    say((err as Error).message);
+    return 1;
+  }
+  const api = createApiClient(config.orchestratorUrl, { fetch: fetchWithin(3000), token });
   let ended: string[];
   try {
     ended = await api.end();
   } catch (err) {
     say(`orchestrator at ${config.orchestratorUrl} did not take END (${why(err)})`);
+    // It answered but refused us: going around it through Kafka would be going around its token.
+    if (err instanceof ApiError && [401, 403, 421].includes(err.status)) return 1;
     return await endThroughKafka(config);
   }
   say(`END sent; waiting for ${ended.length} driver(s) to finish: ${ended.join(", ") || "none"}`);
@@ -82,7 +93,7 @@ async function main(): Promise<number> {
     return 1;
   }
   // Polled briefly: once the server is down, a connection is refused at once.
-  const probe = createApiClient(config.orchestratorUrl, fetchWithin(500));
+  const probe = createApiClient(config.orchestratorUrl, { fetch: fetchWithin(500) });
   while (Date.now() < deadline) {
     try {
       await probe.health();

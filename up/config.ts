@@ -38,8 +38,10 @@ drivers named one, two, three, ... Ctrl-C stops everything.
   --port N            orchestrator and dashboard port (default 8000)
   --target-port N     target port (default 8080)
   --kafka-port N      port of the local Kafka broker (default 9092; KAFKA_PORT)
-  --data-dir DIR      the orchestrator's data dir (default .data/orchestrator)
-Environment: KAFKA_BROKERS (use that cluster, start no broker), SURGE_TOPIC_PREFIX.
+  --data-dir DIR      the orchestrator's data dir (default .data/orchestrator); the API token it
+                      generates on its first start is kept there, in api_token
+Environment: KAFKA_BROKERS (use that cluster, start no broker), SURGE_TOPIC_PREFIX,
+SURGE_API_TOKEN (the API token to use instead of the generated one).
 'deno task demo' is 'deno task up --demo'.`;
 
 const schema = z.object({
