@@ -7,6 +7,7 @@
  */
 import denoJson from "../deno.json" with { type: "json" };
 import { createApiClient } from "../cli/api_client.ts";
+import { findClientToken } from "../shared/api_token.ts";
 import { pollUntil, sleep } from "../shared/async.ts";
 import { killQuietly } from "../shared/process.ts";
 import { taskCommand } from "../up/plan.ts";
@@ -89,7 +90,9 @@ export async function measureStaleness(runner: Runner): Promise<Staleness> {
   let cluster: Cluster | undefined;
   try {
     cluster = await startCluster(runner, dataDir);
-    const api = createApiClient(cluster.api);
+    // SURGE_API_TOKEN if set (`up` passes it on), else the token the orchestrator created.
+    const token = await findClientToken(Deno.env.toObject(), dataDir);
+    const api = createApiClient(cluster.api, { token });
     const test = await api.createTest({
       test_type: "TSUNAMI",
       test_message_delay: DELAY_MS,

@@ -2,7 +2,8 @@
  * The one client of the orchestrator's REST API, shared by `deno task loadtest`,
  * `deno task up --demo` and `deno task end`; its answers are typed by the contract in
  * shared/api.ts. An error answer is thrown as an {@link ApiError} with its status. `fetch` is
- * injected, so tests can answer from an in-process Hono app and callers can add a timeout.
+ * injected, so tests can answer from an in-process Hono app and callers can add a timeout. Every
+ * request carries the API token, when there is one, as `Authorization: Bearer`.
  */
 import type {
   Driver,
@@ -43,18 +44,27 @@ export interface ApiClient {
   health(): Promise<Health>;
 }
 
+/** How the client talks to the orchestrator. */
+export interface ApiClientOptions {
+  /** Default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /** The API token (see shared/api_token.ts `findClientToken`); without one the API answers 401. */
+  token?: string;
+}
+
 /** A client of the orchestrator at `baseUrl` (no trailing slash needed). */
-export function createApiClient(
-  baseUrl: string,
-  fetchFn: typeof fetch = fetch,
-): ApiClient {
+export function createApiClient(baseUrl: string, options: ApiClientOptions = {}): ApiClient {
   const base = baseUrl.replace(/\/+$/, "");
+  const fetchFn = options.fetch ?? fetch;
+  const auth: Record<string, string> = options.token === undefined
+    ? {}
+    : { authorization: `Bearer ${options.token}` };
   const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
     let res: Response;
     try {
       res = await fetchFn(`${base}${path}`, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: body === undefined ? auth : { ...auth, "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -72,6 +82,10 @@ export function createApiClient(
         if (typeof parsed?.error === "string") message = parsed.error;
       } catch {
         // not JSON: keep the text
+      }
+      if (res.status === 401 && options.token === undefined) {
+        message += ". No API token was found here: set SURGE_API_TOKEN, or SURGE_DATA_DIR to " +
+          "the orchestrator's data dir (default .data/orchestrator)";
       }
       throw new ApiError(res.status, `${method} ${path} failed (${res.status}): ${message}`);
     }

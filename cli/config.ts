@@ -71,6 +71,8 @@ Test options:
 Common options:
   --orchestrator URL    the orchestrator (default http://127.0.0.1:8000, or SURGE_ORCHESTRATOR)
   -h, --help            this text
+The API token: SURGE_API_TOKEN, else the api_token file in SURGE_DATA_DIR (default
+.data/orchestrator, where a local orchestrator keeps it).
 
 Exit codes: 0 ok, 1 a threshold failed or the test did not finish, 2 bad usage, 3 API unreachable.`;
 

@@ -6,6 +6,7 @@
  */
 import { renderReportHtml } from "../dashboard/report_html.ts";
 import { ApiError } from "../shared/api_error.ts";
+import { findClientToken } from "../shared/api_token.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
 import { createApiClient, UnreachableError } from "./api_client.ts";
 import { type CliCommand, LOADTEST_USAGE, parseCliArgs } from "./config.ts";
@@ -19,7 +20,8 @@ const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text + "\n"))
 const err = (text: string) => Deno.stderr.writeSync(encoder.encode(text + "\n"));
 
 async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<number> {
-  const api = createApiClient(command.orchestrator);
+  const token = await findClientToken(Deno.env.toObject());
+  const api = createApiClient(command.orchestrator, { token });
   switch (command.kind) {
     case "run": {
       const interrupt = new AbortController();

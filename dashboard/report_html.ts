@@ -6,7 +6,8 @@
 import type { Report } from "../shared/api.ts";
 import { REPORT_ASSETS } from "./assets.ts";
 
-const escapeHtml = (text: string) =>
+/** Text made safe to place in HTML, in an element or a quoted attribute. */
+export const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,

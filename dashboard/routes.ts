@@ -8,7 +8,9 @@
  * - `GET /dashboard/snapshot[?test=ID]` the same snapshot once, as JSON;
  * - `GET /reports/<ID>.html` the self-contained HTML report of a test.
  *
- * Commands (create, trigger, stop) go through the REST API under `/api`, not through here.
+ * Commands (create, trigger, stop) go through the REST API under `/api`, not through here. Who
+ * may read these routes is decided in front of them (orchestrator/api_access.ts): all but the
+ * static files need the API token or the dashboard's login cookie.
  */
 import { Hono } from "hono";
 import { type SSEMessage, type SSEStreamingApi, streamSSE } from "hono/streaming";

@@ -11,6 +11,10 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
 });
 const errorResponse = (description: string) => json(s.errorSchema, description);
+/** Every route but `/healthz` needs the API token (orchestrator/api_access.ts). */
+const auth = {
+  401: errorResponse('No API token, or a wrong one: send "Authorization: Bearer <token>"'),
+};
 const notFound = { 404: errorResponse("No such test") };
 const conflict = { 409: errorResponse("Not allowed in the test's current state") };
 const kafkaDown = { 503: errorResponse("Kafka could not be reached") };
@@ -31,7 +35,10 @@ export const routes = {
     path: "/api/drivers",
     tags: ["drivers"],
     summary: "Drivers seen through register and heartbeat messages",
-    responses: { 200: json(s.driverListSchema, "Every driver, sorted by node id") },
+    responses: {
+      200: json(s.driverListSchema, "Every driver, sorted by node id"),
+      ...auth,
+    },
   }),
   createTest: createRoute({
     method: "post",
@@ -43,6 +50,7 @@ export const routes = {
     },
     responses: {
       201: json(s.testViewSchema, "The test, in state created"),
+      ...auth,
       400: errorResponse("Invalid body; each bad field is named"),
       413: errorResponse("Body larger than 8 MiB, refused unread"),
       ...unavailable,
@@ -53,7 +61,11 @@ export const routes = {
     path: "/api/tests",
     tags: ["tests"],
     summary: "Every test, newest first",
-    responses: { 200: json(s.testListSchema, "The tests"), ...storeDown },
+    responses: {
+      200: json(s.testListSchema, "The tests"),
+      ...auth,
+      ...storeDown,
+    },
   }),
   getTest: createRoute({
     method: "get",
@@ -61,7 +73,12 @@ export const routes = {
     tags: ["tests"],
     summary: "One test with its overall and per-driver results",
     request: { params: s.testIdParam },
-    responses: { 200: json(s.testViewSchema, "The test"), ...notFound, ...storeDown },
+    responses: {
+      200: json(s.testViewSchema, "The test"),
+      ...auth,
+      ...notFound,
+      ...storeDown,
+    },
   }),
   deleteTest: createRoute({
     method: "delete",
@@ -71,6 +88,7 @@ export const routes = {
     request: { params: s.testIdParam },
     responses: {
       204: { description: "Deleted" },
+      ...auth,
       ...notFound,
       409: errorResponse("The test can still change (created, running, or not settled yet)"),
       503: errorResponse("The store refused the write (disk full, database locked)"),
@@ -84,6 +102,7 @@ export const routes = {
     request: { params: s.testIdParam },
     responses: {
       200: json(s.testViewSchema, "The test, now running"),
+      ...auth,
       ...notFound,
       ...conflict,
       ...unavailable,
@@ -97,6 +116,7 @@ export const routes = {
     request: { params: s.testIdParam },
     responses: {
       200: json(s.testViewSchema, "The test, now stopped"),
+      ...auth,
       ...notFound,
       ...conflict,
       ...unavailable,
@@ -108,7 +128,12 @@ export const routes = {
     tags: ["tests"],
     summary: "Per-second throughput, latency percentiles and errors, overall and per driver",
     request: { params: s.testIdParam },
-    responses: { 200: json(s.timeseriesSchema, "The series"), ...notFound, ...storeDown },
+    responses: {
+      200: json(s.timeseriesSchema, "The series"),
+      ...auth,
+      ...notFound,
+      ...storeDown,
+    },
   }),
   report: createRoute({
     method: "get",
@@ -124,6 +149,7 @@ export const routes = {
         },
         description: "The report",
       },
+      ...auth,
       ...notFound,
       ...storeDown,
     },
@@ -133,7 +159,11 @@ export const routes = {
     path: "/api/end",
     tags: ["system"],
     summary: "Tell every driver to finish and exit (trigger END)",
-    responses: { 200: json(s.endSchema, "The drivers that were alive"), ...kafkaDown },
+    responses: {
+      200: json(s.endSchema, "The drivers that were alive"),
+      ...auth,
+      ...kafkaDown,
+    },
   }),
   shutdown: createRoute({
     method: "post",
@@ -142,6 +172,7 @@ export const routes = {
     summary: "Stop the orchestrator cleanly (used by `deno task end`)",
     responses: {
       202: json(s.shutdownSchema, "Shutting down"),
+      ...auth,
       ...conflict,
     },
   }),
@@ -149,6 +180,8 @@ export const routes = {
     method: "get",
     path: "/healthz",
     tags: ["system"],
+    // Open: no token needed.
+    security: [],
     summary: "Liveness, the link to Kafka, counters, and whether the store takes writes",
     responses: {
       200: json(

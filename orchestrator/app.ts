@@ -8,6 +8,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { createDashboardRoutes } from "../dashboard/routes.ts";
 import { ApiError } from "../shared/api_error.ts";
 import type { Logger } from "../shared/log.ts";
+import { type ApiAccess, loginRoutes, requireAccess } from "./api_access.ts";
 import { createHandlers, type HandlerDeps } from "./api_handlers.ts";
 import { routes } from "./api_routes.ts";
 import { limitBody } from "./body_limit.ts";
@@ -18,6 +19,8 @@ import type { Leadership } from "./kafka_election.ts";
 /** What the app needs. */
 export interface OrchestratorAppDeps extends Omit<HandlerDeps, "now"> {
   logger: Logger;
+  /** The token and the hosts served: every request passes these rules first (api_access.ts). */
+  access: ApiAccess;
   /** Swagger UI's assets; without them `/api/docs` is a minimal self-contained page. */
   docsAssets?: DocsAssets;
   now?: () => number;
@@ -89,7 +92,10 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
   app.notFound((c) =>
     new NotFoundError(`No route for ${c.req.method} ${c.req.path}`).getResponse()
   );
-  // First, so an oversized body is refused before anything else looks at the request.
+  // First: a request for another host, or without the token, is refused before anything else
+  // looks at it (its body is never read).
+  app.use(requireAccess(deps.access));
+  // Next, so an oversized body is refused before a route reads it.
   app.use(limitBody());
   const connected = deps.kafkaConnected;
   if (connected) {
@@ -124,6 +130,7 @@ export function createOrchestratorApp(deps: OrchestratorAppDeps): OpenAPIHono {
     .openapi(routes.shutdown, handle.shutdown)
     .openapi(routes.health, handle.health);
   serveDocs(app, deps.docsAssets);
+  app.route("/", loginRoutes(deps.access));
   // The web dashboard (dashboard/): its page at `/`, assets, live events and HTML reports.
   app.route("/", createDashboardRoutes({ source: controller, now, signal: deps.signal }));
   return app;
@@ -152,6 +159,12 @@ async function standbyRefusal(leadership: Leadership): Promise<ApiError> {
  * Swagger UI when its assets were loaded, else a plain page listing the operations.
  */
 function serveDocs(app: OpenAPIHono, docsAssets: DocsAssets | undefined): void {
+  // Swagger UI's "Authorize" button takes the token; /healthz opts out with `security: []`.
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "The orchestrator's API token (SURGE_API_TOKEN, or api_token in its data dir)",
+  });
   app.doc("/api/openapi.json", {
     openapi: "3.0.0",
     info: {
@@ -159,6 +172,7 @@ function serveDocs(app: OpenAPIHono, docsAssets: DocsAssets | undefined): void {
       version: "1.0.0",
       description: "Create, trigger and follow distributed HTTP load tests.",
     },
+    security: [{ bearer: [] }],
   });
   app.get("/api/docs", (c) => {
     if (docsAssets) return c.html(swaggerPage("/api/openapi.json"));

@@ -3,6 +3,7 @@
  * arguments that report every problem at once in one UsageError.
  */
 import { z } from "zod";
+import { API_TOKEN_ENV, apiTokenText, DEFAULT_DATA_DIR } from "../shared/api_token.ts";
 import { type Env, flag, flagOrEnv, readArgs, validate } from "../shared/cli_args.ts";
 import {
   baseUrlText,
@@ -14,10 +15,47 @@ import {
 } from "../shared/config.ts";
 import { fleetKeyEnv, fleetKeyText } from "../shared/fleet_key.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
+import { isLoopback, parseHostPort } from "./served_hosts.ts";
+
+/** `--host`: an IP address or a name to bind; IPv6 with or without brackets (`::1`, `[::1]`). */
+const bindHostText = z.string().transform((text, ctx) => {
+  const bare = text.trim();
+  // Two colons or more without brackets: a bare IPv6 address (one is `name:port`, refused).
+  const ipv6 = !bare.startsWith("[") && (bare.match(/:/g)?.length ?? 0) >= 2;
+  const host = parseHostPort(ipv6 ? `[${bare}]` : bare);
+  if (!host || host.port !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be an IP address or a host name, without a port",
+    });
+    return z.NEVER;
+  }
+  return host.name;
+});
+
+/** `--public-host`: `NAME[:PORT]` entries, repeated or comma-separated. */
+const publicHostsText = z.array(z.string()).transform((texts, ctx) =>
+  texts.flatMap((t) => t.split(",")).map((t) => t.trim()).filter((t) => t !== "").map((t) => {
+    const host = parseHostPort(t);
+    if (!host) {
+      ctx.addIssue({
+        code: "custom",
+        message: `has an invalid entry "${t}": expected NAME[:PORT]`,
+      });
+    }
+    return host!;
+  })
+);
 
 const serveSchema = z.object({
   /** 0 picks a free port; the URL actually used is printed at start-up. */
   port: wholeNumberText(0, 65535),
+  /** The address to bind; anything but loopback needs {@link apiToken}. */
+  host: bindHostText,
+  /** More names the server answers for (`Host`, `Origin`): a deployment's DNS names. */
+  publicHosts: publicHostsText,
+  /** SURGE_API_TOKEN; without it the token file in the data dir is used (created if missing). */
+  apiToken: apiTokenText.optional(),
   ...kafkaEnvShape,
   dataDir: z.string().refine((dir) => dir.trim() !== "", "must not be empty"),
   heartbeatMs: wholeNumberText(100, 3_600_000),
@@ -30,6 +68,18 @@ const serveSchema = z.object({
   logJson: z.boolean(),
   /** SURGE_FLEET_KEY: commands go out signed, and only signed ones are mirrored. */
   fleetKey: fleetKeyText.optional(),
+}).superRefine((c, ctx) => {
+  // A generated token file does not count: serving other hosts must be a deliberate choice, made
+  // together with a token that was chosen and given to the clients.
+  if (!isLoopback(c.host) && c.apiToken === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["host"],
+      message:
+        `${c.host} is not a loopback address: set ${API_TOKEN_ENV} (at least 16 characters) ` +
+        "to the token clients must send; surge serves nothing beyond this machine without one",
+    });
+  }
 });
 
 /** Everything `orchestrator/main.ts` needs to start. */
@@ -37,7 +87,13 @@ export type OrchestratorConfig = z.output<typeof serveSchema>;
 
 /** Usage text for `deno task orchestrator`. */
 export const ORCHESTRATOR_USAGE = `Usage: deno task orchestrator [options]
-  --port N          HTTP port on 127.0.0.1 (default PORT or 8000; 0 picks a free one)
+  --port N          HTTP port (default PORT or 8000; 0 picks a free one)
+  --host ADDR       address to listen on (default SURGE_HOST or 127.0.0.1); anything but
+                    loopback needs SURGE_API_TOKEN
+  --public-host NAME[:PORT]
+                    another name clients reach the server by (a DNS name, a proxy's host);
+                    repeatable or comma-separated (default SURGE_PUBLIC_HOST). Requests whose
+                    Host is not the bind address, 127.0.0.1, localhost or one of these get 421
   --data-dir DIR    where tests and results are stored (default SURGE_DATA_DIR or .data/orchestrator)
   --heartbeat-ms N  heartbeat interval assumed for drivers that do not announce one (default 1000)
   --lost-after N    missed heartbeat intervals before a driver is lost (default 3)
@@ -49,7 +105,8 @@ export const ORCHESTRATOR_USAGE = `Usage: deno task orchestrator [options]
 Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX, LOG_LEVEL; TLS and SASL
 to Kafka: KAFKA_SSL*, KAFKA_SASL* (README "Kafka access"); SURGE_FLEET_KEY (at least 32
 characters): with it, every test_config and trigger is signed and only signed ones from other
-orchestrators are mirrored.`;
+orchestrators are mirrored; SURGE_API_TOKEN (the API token; else the file api_token in the data
+dir, made on first start).`;
 
 const DEFAULT_PORT = "8000";
 
@@ -60,6 +117,8 @@ export function parseOrchestratorConfig(
 ): OrchestratorConfig | Help {
   const { help, values, problems } = readArgs(args, {
     port: { type: "string" },
+    host: { type: "string" },
+    "public-host": { type: "string", multiple: true },
     "data-dir": { type: "string" },
     "heartbeat-ms": { type: "string" },
     "lost-after": { type: "string" },
@@ -70,8 +129,14 @@ export function parseOrchestratorConfig(
   if (help) return HELP;
   return validate(serveSchema, {
     port: flagOrEnv("port", values.port, env, "PORT", DEFAULT_PORT),
+    host: flagOrEnv("host", values.host, env, "SURGE_HOST", "127.0.0.1"),
+    publicHosts: values["public-host"] !== undefined || env.SURGE_PUBLIC_HOST === undefined
+      ? flag("public-host", values["public-host"], [])
+      : { name: "SURGE_PUBLIC_HOST", value: [env.SURGE_PUBLIC_HOST] },
+    // Blank counts as unset, as for KAFKA_BROKERS.
+    apiToken: { name: API_TOKEN_ENV, value: env[API_TOKEN_ENV]?.trim() || undefined },
     ...kafkaEnv(env),
-    dataDir: flagOrEnv("data-dir", values["data-dir"], env, "SURGE_DATA_DIR", ".data/orchestrator"),
+    dataDir: flagOrEnv("data-dir", values["data-dir"], env, "SURGE_DATA_DIR", DEFAULT_DATA_DIR),
     heartbeatMs: flag("heartbeat-ms", values["heartbeat-ms"], "1000"),
     lostAfter: flag("lost-after", values["lost-after"], "3"),
     retain: flagOrEnv("retain", values.retain, env, "SURGE_RETAIN", "1000"),
@@ -101,8 +166,9 @@ export const END_USAGE = `Usage: deno task end [--orchestrator URL] [--timeout-m
   --orchestrator URL  default http://127.0.0.1:PORT (PORT or 8000)
   --timeout-ms N      default 15000
 Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX; TLS and SASL to Kafka:
-KAFKA_SSL*, KAFKA_SASL* (README "Kafka access"; END is a trigger: the orchestrator's user); and
-SURGE_FLEET_KEY (signs the END sent through Kafka; drivers with a key refuse an unsigned one).`;
+KAFKA_SSL*, KAFKA_SASL* (README "Kafka access"; END is a trigger: the orchestrator's user);
+SURGE_FLEET_KEY (signs the END sent through Kafka; drivers with a key refuse an unsigned one);
+SURGE_API_TOKEN, else the api_token file in SURGE_DATA_DIR (default .data/orchestrator).`;
 
 /** Parses `deno task end`'s environment and flags; throws a UsageError listing every problem. */
 export function parseEndConfig(env: Env, args: readonly string[]): EndConfig | Help {

@@ -8,6 +8,7 @@
  */
 import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
 import { ApiError } from "../shared/api_error.ts";
+import { findClientToken } from "../shared/api_token.ts";
 import { sleep } from "../shared/async.ts";
 import { signIfKeyed } from "../shared/command_signature.ts";
 import { KafkaBus } from "../shared/kafka.ts";
@@ -71,7 +72,14 @@ async function main(): Promise<number> {
     () => kafkaClientOptions(config.access, Deno.readTextFileSync),
   );
   const deadline = Date.now() + config.timeoutMs;
-  const api = createApiClient(config.orchestratorUrl, fetchWithin(3000));
+  let token: string | undefined;
+  try {
+    token = await findClientToken(Deno.env.toObject());
+  } catch (err) {
+    say((err as Error).message);
+    return 1;
+  }
+  const api = createApiClient(config.orchestratorUrl, { fetch: fetchWithin(3000), token });
   let ended: string[];
   for (let waited = false;; waited = true) {
     try {
@@ -90,6 +98,8 @@ async function main(): Promise<number> {
         return 1;
       }
       say(`orchestrator at ${config.orchestratorUrl} did not take END (${why(err)})`);
+      // It answered but refused us: going around it through Kafka would be going around its token.
+      if (err instanceof ApiError && [401, 403, 421].includes(err.status)) return 1;
       return await endThroughKafka(config, access);
     }
   }
@@ -109,7 +119,7 @@ async function main(): Promise<number> {
     return 1;
   }
   // Polled briefly: once the server is down, a connection is refused at once.
-  const probe = createApiClient(config.orchestratorUrl, fetchWithin(500));
+  const probe = createApiClient(config.orchestratorUrl, { fetch: fetchWithin(500) });
   while (Date.now() < deadline) {
     try {
       await probe.health();

@@ -1,6 +1,7 @@
 /**
- * The errors the controller throws for the REST API to answer. Each is an {@link ApiError} with
- * its HTTP status fixed, so the app's one `onError` answers it without knowing the class.
+ * The errors the controller and the access rules throw for the REST API to answer. Each is an
+ * {@link ApiError} with its HTTP status fixed, so the app's one `onError` answers it without
+ * knowing the class.
  */
 import { ApiError } from "../shared/api_error.ts";
 
@@ -25,5 +26,41 @@ export class UnavailableError extends ApiError {
   override name = "UnavailableError";
   constructor(message: string, options?: ErrorOptions) {
     super(503, message, options);
+  }
+}
+
+/**
+ * The request carries no API token, or a wrong one: 401 with the `WWW-Authenticate: Bearer`
+ * challenge (RFC 6750), whose `error="invalid_token"` says a token was sent but is not the one.
+ */
+export class UnauthorizedError extends ApiError {
+  override name = "UnauthorizedError";
+  readonly invalidToken: boolean;
+  constructor(message: string, options?: ErrorOptions & { invalidToken?: boolean }) {
+    super(401, message, options);
+    this.invalidToken = options?.invalidToken ?? false;
+  }
+
+  override getResponse(): Response {
+    const res = super.getResponse();
+    const challenge = `Bearer realm="surge"${this.invalidToken ? ', error="invalid_token"' : ""}`;
+    res.headers.set("www-authenticate", challenge);
+    return res;
+  }
+}
+
+/** Authenticated, but from somewhere not allowed to use that authentication (a CSRF): 403. */
+export class ForbiddenError extends ApiError {
+  override name = "ForbiddenError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(403, message, options);
+  }
+}
+
+/** The request's `Host` is not a name this server answers for (DNS rebinding): 421. */
+export class MisdirectedError extends ApiError {
+  override name = "MisdirectedError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(421, message, options);
   }
 }

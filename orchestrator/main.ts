@@ -1,15 +1,16 @@
 /**
  * `deno task orchestrator`: the only orchestrator file that touches the world. It reads the
- * config, opens the store under the data dir, serves the API on 127.0.0.1 (reads at once,
- * commands once Kafka is connected and this orchestrator is the active one), connects to Kafka,
- * starts the controller and joins the election, until SIGINT, SIGTERM or `POST /api/shutdown`;
- * then it closes everything and exits 0.
+ * config, opens the store and the API token under the data dir, serves the API on `--host`
+ * (127.0.0.1 by default; reads at once, commands once Kafka is connected and this orchestrator
+ * is the active one), connects to Kafka, starts the controller and joins the election, until
+ * SIGINT, SIGTERM or `POST /api/shutdown`; then it closes everything and exits 0.
  */
 import {
   electionGroup,
   orchestratorLiveGroup,
   orchestratorMetricsGroup,
 } from "../shared/groups.ts";
+import { loadOrCreateTokenFile } from "../shared/api_token.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
@@ -20,6 +21,7 @@ import { ORCHESTRATOR_USAGE, type OrchestratorConfig, parseOrchestratorConfig } 
 import { Controller } from "./controller.ts";
 import { type DocsAssets, loadDocsAssets } from "./docs_page.ts";
 import { KafkaElection } from "./kafka_election.ts";
+import { announcedUrl, localUrl, servedHosts } from "./served_hosts.ts";
 import { Store } from "./store.ts";
 
 async function main(): Promise<number> {
@@ -40,6 +42,11 @@ async function main(): Promise<number> {
 
   const store = await openStore(config.dataDir, logger);
   if (!store) return 1;
+  const token = await apiToken(config, logger);
+  if (token === undefined) {
+    store.close();
+    return 1;
+  }
   const parts: Parts = { store, logger, ...createController(config, access, store, logger) };
   try {
     parts.controller.recover();
@@ -47,7 +54,7 @@ async function main(): Promise<number> {
     // The store refused a read (locked): the controller tries again when it starts.
     logger.warn("cannot load the open tests yet", { error: err });
   }
-  const running = serve(config, parts, await loadDocs(logger));
+  const running = serve(config, parts, token, await loadDocs(logger));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, running.shutdown);
   }
@@ -83,6 +90,30 @@ async function openStore(dataDir: string, logger: Logger): Promise<Store | undef
   } catch (err) {
     const cause = (err as Error).cause instanceof Error ? `: ${(err as Error).cause}` : "";
     logger.error(`cannot use the data dir ${dataDir}${cause}`, { error: err });
+    return undefined;
+  }
+}
+
+/**
+ * The API token: SURGE_API_TOKEN, else the data dir's token file, created on the first start.
+ * Logs where it comes from (never the token) and returns undefined when the file is unusable.
+ */
+async function apiToken(config: OrchestratorConfig, logger: Logger): Promise<string | undefined> {
+  if (config.apiToken !== undefined) {
+    logger.info("API token from SURGE_API_TOKEN");
+    return config.apiToken;
+  }
+  try {
+    const file = await loadOrCreateTokenFile(config.dataDir);
+    logger.info(file.created ? "API token generated" : "API token read", { file: file.path });
+    if (file.readableByOthers) {
+      logger.warn("the API token file is readable by other users: chmod 600 it", {
+        file: file.path,
+      });
+    }
+    return file.token;
+  } catch (err) {
+    logger.error((err as Error).message, { error: err });
     return undefined;
   }
 }
@@ -139,10 +170,11 @@ async function loadDocs(logger: Logger): Promise<DocsAssets | undefined> {
   }
 }
 
-/** Serves the API and the dashboard on 127.0.0.1 at once; reads work before Kafka does. */
+/** Serves the API and the dashboard on `--host` at once; reads work before Kafka does. */
 function serve(
   config: OrchestratorConfig,
   { store, bus, controller, election, logger, url: ownUrl }: Parts,
+  token: string,
   docsAssets: DocsAssets | undefined,
 ): Running {
   let stopping: Promise<void> | undefined;
@@ -174,16 +206,25 @@ function serve(
     signal: closing.signal,
     kafkaConnected: () => kafkaConnected,
     leadership: election,
+    access: {
+      token,
+      // Read on each request, once `server` exists: with --port 0 the port is known only then.
+      servesHost: servedHosts(config.host, () => server.addr.port, config.publicHosts),
+    },
   });
   const server = Deno.serve({
-    hostname: "127.0.0.1",
+    hostname: config.host,
     port: config.port,
     onListen: ({ port }) => {
-      const url = ownUrl.value = `http://127.0.0.1:${port}`;
+      const url = localUrl(config.host, port);
+      ownUrl.value = announcedUrl(config.host, port, config.publicHosts);
       // One plain line on stdout, so scripts (and tests) can learn a port picked with --port 0.
       console.log(`surge orchestrator listening on ${url} (API docs: ${url}/api/docs)`);
       logger.info("serving", {
         url,
+        announced: ownUrl.value,
+        host: config.host,
+        public_hosts: config.publicHosts.map((h) => h.port ? `${h.name}:${h.port}` : h.name),
         data_dir: config.dataDir,
         topic_prefix: config.topicPrefix,
         commands: config.fleetKey === undefined ? "unsigned (no SURGE_FLEET_KEY)" : "signed",

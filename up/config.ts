@@ -39,9 +39,11 @@ drivers named one, two, three, ... Ctrl-C stops everything.
   --port N            orchestrator and dashboard port (default 8000)
   --target-port N     target port (default 8080)
   --kafka-port N      port of the local Kafka broker (default 9092; KAFKA_PORT)
-  --data-dir DIR      the orchestrator's data dir (default .data/orchestrator)
-Environment: KAFKA_BROKERS (use that cluster, start no broker), SURGE_TOPIC_PREFIX; with
-KAFKA_BROKERS, KAFKA_SSL* and KAFKA_SASL* too (every component then connects as that one user).
+  --data-dir DIR      the orchestrator's data dir (default .data/orchestrator); the API token it
+                      generates on its first start is kept there, in api_token
+Environment: KAFKA_BROKERS (use that cluster, start no broker), SURGE_TOPIC_PREFIX,
+SURGE_API_TOKEN (the API token to use instead of the generated one); with KAFKA_BROKERS,
+KAFKA_SSL* and KAFKA_SASL* too (every component then connects as that one user).
 'deno task demo' is 'deno task up --demo'.`;
 
 const schema = z.object({

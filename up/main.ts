@@ -1,13 +1,14 @@
 /**
  * `deno task up`: a whole local cluster in one terminal. Starts, in order, Kafka (unless
  * KAFKA_BROKERS is set or a broker already listens on the port), the target, the orchestrator
- * and N drivers, waits until every driver is alive, prints the dashboard's URL, and on Ctrl-C or
- * SIGTERM stops everything (the broker's JVM included) before exiting.
+ * and N drivers, waits until every driver is alive, prints the dashboard's URL and the API token,
+ * and on Ctrl-C or SIGTERM stops everything (the broker's JVM included) before exiting.
  */
 import denoJson from "../deno.json" with { type: "json" };
 import { createApiClient } from "../cli/api_client.ts";
 import { defaultPaths } from "../kafka/jars.ts";
 import { type LocalBroker, startLocalBroker } from "../kafka/local_broker.ts";
+import { clientDataDir, DEFAULT_DATA_DIR, findClientToken } from "../shared/api_token.ts";
 import { pollUntil } from "../shared/async.ts";
 import { httpOk, isListening } from "../shared/probe.ts";
 import { type Child, ProcessGroup } from "../shared/process.ts";
@@ -24,6 +25,9 @@ const write = (text: string) => {
   } catch { /* a closed stdout must not stop the shutdown */ }
 };
 const say = (text: string) => write(`${text}\n`);
+
+/** The repository root: every child runs there, so a relative data dir is relative to it. */
+const ROOT = new URL("..", import.meta.url).pathname;
 
 /** The reason of the abort on Ctrl-C or SIGTERM: not an error, the cluster just stops. */
 class Interrupted extends Error {}
@@ -84,10 +88,11 @@ async function run(config: UpConfig, cluster: Cluster, signal: AbortSignal): Pro
   // 2. Target, orchestrator, drivers, each after the previous one is ready.
   await checkPortsFree(config);
   const drivers = await startChildren(config, brokers, cluster, signal);
-  const api = createApiClient(`http://127.0.0.1:${config.orchestratorPort}`);
+  const token = await orchestratorToken(config);
+  const api = createApiClient(`http://127.0.0.1:${config.orchestratorPort}`, { token });
   await waitAlive(api, drivers, signal);
   const target = `http://127.0.0.1:${config.targetPort}/ping`;
-  printWelcome(config, drivers, target);
+  printWelcome(config, drivers, target, token);
   if (config.demo) await demo(api, target, signal);
   // 3. Run until interrupted, or until a child dies on its own.
   return await runUntilStopped(cluster.children, signal);
@@ -147,11 +152,10 @@ async function startChildren(
 ): Promise<string[]> {
   const tasks = denoJson.tasks as Record<string, string>;
   const plan: ProcessSpec[] = buildPlan(config, brokers, tasks, Deno.execPath());
-  const root = new URL("..", import.meta.url).pathname;
   const drivers: string[] = [];
   for (const spec of plan) {
     const prefix = cluster.prefix(spec.name, cluster.children.children.length + 1);
-    const child = cluster.children.spawn({ ...spec, cwd: root, prefix, output: write });
+    const child = cluster.children.spawn({ ...spec, cwd: ROOT, prefix, output: write });
     say(`up: started ${spec.name} (pid ${child.pid})`);
     if (spec.ready.kind === "http") await waitForHttp(child, spec.ready.url, signal);
     else drivers.push(spec.ready.nodeId);
@@ -171,6 +175,22 @@ async function waitForHttp(child: Child, url: string, signal: AbortSignal): Prom
   }
 }
 
+/** The orchestrator's data dir as its child process sees it (it inherits SURGE_DATA_DIR). */
+function dataDirOf(config: UpConfig): string {
+  return config.dataDir ?? clientDataDir(Deno.env.toObject());
+}
+
+/**
+ * The orchestrator's API token, once it serves: SURGE_API_TOKEN (which the child inherits), else
+ * the token file it created in its data dir.
+ */
+async function orchestratorToken(config: UpConfig): Promise<string> {
+  const dir = dataDirOf(config);
+  const token = await findClientToken(Deno.env.toObject(), dir.startsWith("/") ? dir : ROOT + dir);
+  if (token === undefined) throw new Error(`the orchestrator wrote no API token into ${dir}`);
+  return token;
+}
+
 /** Waits until the orchestrator lists every driver as alive. */
 async function waitAlive(api: Api, drivers: string[], signal: AbortSignal): Promise<void> {
   await pollUntil(async () => {
@@ -187,17 +207,23 @@ async function waitAlive(api: Api, drivers: string[], signal: AbortSignal): Prom
 }
 
 /** Where to look and what to try, once everything is up. */
-function printWelcome(config: UpConfig, drivers: string[], target: string): void {
+function printWelcome(config: UpConfig, drivers: string[], target: string, token: string): void {
   const base = `http://127.0.0.1:${config.orchestratorPort}`;
+  const dir = dataDirOf(config);
+  // loadtest, run from the repository, finds the token in the default data dir by itself.
+  const env = dir === DEFAULT_DATA_DIR ? "" : `SURGE_DATA_DIR=${dir} `;
+  const from = Deno.env.get("SURGE_API_TOKEN")?.trim() ? "SURGE_API_TOKEN" : `${dir}/api_token`;
   say([
     "",
     `surge is up: ${drivers.length} driver${drivers.length === 1 ? "" : "s"} alive (${
       drivers.join(", ")
     }).`,
-    `  Dashboard:  ${base}/`,
+    `  Dashboard:  ${base}/  (log in with the API token)`,
+    `  API token:  ${token}  (from ${from})`,
     `  API docs:   ${base}/api/docs`,
     `  Target:     ${target}`,
-    `  Try:        deno task loadtest --target ${target} --count 10000 --threshold 'p99<50ms'`,
+    `  Try:        ${env}deno task loadtest --target ${target} --count 10000 ` +
+    "--threshold 'p99<50ms'",
     "Ctrl-C stops everything.",
     "",
   ].join("\n"));

@@ -34,12 +34,18 @@
     el.textContent = text || "";
   }
 
+  // The login cookie is gone or no longer matches the token: log in again, then come back here.
+  function toLogin() {
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+
   async function api(method, path, body) {
     const res = await fetch(path, {
       method,
       headers: body ? { "content-type": "application/json" } : {},
       body: body ? JSON.stringify(body) : undefined,
     });
+    if (res.status === 401) toLogin();
     const data = await res.json().catch(() => ({}));
     if (!res.ok) throw new Error(data.error || `${method} ${path}: HTTP ${res.status}`);
     return data;
@@ -238,6 +244,10 @@
       staleTimer = setTimeout(() => {
         $("conn").textContent = "reconnecting…";
         $("conn").className = "conn off";
+        // EventSource does not say why it failed: ask once whether the login is the reason.
+        fetch("/dashboard/snapshot", { method: "HEAD" }).then((res) => {
+          if (res.status === 401) toLogin();
+        }, () => {});
       }, 2500);
     });
   }

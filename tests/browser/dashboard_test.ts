@@ -1,8 +1,8 @@
 /**
  * The dashboard in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core): open
- * it on a real cluster, start a test from the form, watch the charts and the per-driver table
- * update while it runs, and see the final result; then open its HTML report. Screenshots stay in
- * the test's temp dir (printed), for a person to look at.
+ * it on a real cluster, log in with the API token, start a test from the form, watch the charts
+ * and the per-driver table update while it runs, and see the final result; then open its HTML
+ * report. Screenshots stay in the test's temp dir (printed), for a person to look at.
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
@@ -43,10 +43,29 @@ Deno.test({
       args: FLAGS,
     });
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      // One context for both pages: the report's page shares the dashboard's login cookie.
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.setViewportSize({ width: 1400, height: 1000 });
       const pageErrors: string[] = [];
       page.on("pageerror", (err) => pageErrors.push(err.message));
+      // The first visit asks for the token; a wrong one is refused, the right one is kept in an
+      // HttpOnly cookie, and the dashboard's fetch and EventSource calls then work with it.
       await page.goto(`${cluster.base}/`);
+      assert.equal(page.url(), `${cluster.base}/login?next=%2F`);
+      await page.fill('input[name="token"]', "wrong-token-0123456789");
+      await page.click("#login");
+      assert.match((await page.textContent("#login-error")) ?? "", /Wrong API token/);
+      await page.screenshot({ path: `${shots}/login.png` });
+      await page.fill('input[name="token"]', cluster.token);
+      await page.click("#login");
+      await page.waitForURL(`${cluster.base}/`);
+      const [cookie, ...others] = await context.cookies();
+      assert.equal(others.length, 0);
+      assert.deepEqual(
+        [cookie?.name, cookie?.httpOnly, cookie?.sameSite, cookie?.path],
+        ["surge_token", true, "Strict", "/"],
+      );
       await page.waitForSelector("#conn.on", { timeout: 10_000 });
       await page.waitForSelector('#drivers tr[data-node="two"] .dot.alive', { timeout: 10_000 });
       await page.waitForSelector('#drivers tr[data-node="one"] .dot.alive');
@@ -138,7 +157,8 @@ Deno.test({
       await page.screenshot({ path: `${shots}/dashboard-finished.png`, fullPage: true });
 
       // The HTML report of the same test: same tables and charts, all inline.
-      const report = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+      const report = await context.newPage();
+      await report.setViewportSize({ width: 1300, height: 1000 });
       report.on("pageerror", (err) => pageErrors.push(`report: ${err.message}`));
       const requests: string[] = [];
       report.on("request", (r) => requests.push(r.url()));
@@ -173,7 +193,7 @@ Deno.test({
       await page.screenshot({ path: `${shots}/dashboard-stopped.png`, fullPage: true });
       assert.deepEqual(pageErrors, []);
       console.log(
-        `screenshots: ${shots}/dashboard-running.png, dashboard-finished.png, report.png, dashboard-stopped.png`,
+        `screenshots: ${shots}/login.png, dashboard-running.png, dashboard-finished.png, report.png, dashboard-stopped.png`,
       );
     } finally {
       await browser.close();

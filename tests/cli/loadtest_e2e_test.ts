@@ -1,6 +1,7 @@
 /**
  * `deno task loadtest` against a real cluster (real Kafka, orchestrator, two drivers and the
- * target, started by `up`): exit codes of thresholds, `--json`, the subcommands, bad usage.
+ * target, started by `up`): exit codes of thresholds, `--json`, the subcommands, bad usage, and
+ * the API token, found in the orchestrator's data dir (SURGE_DATA_DIR) or SURGE_API_TOKEN.
  */
 import assert from "node:assert/strict";
 import { pollUntil } from "../../shared/async.ts";
@@ -9,11 +10,14 @@ import { startCluster } from "../up/cluster.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-async function loadtest(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runLoadtest(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "cli/main.ts", ...args],
     cwd: root,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", SURGE_API_TOKEN: "", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -30,7 +34,30 @@ Deno.test({
   async fn(t) {
     const cluster = await startCluster(2);
     const o = ["--orchestrator", cluster.base];
+    // As on the orchestrator's machine: the token is read from its data dir.
+    const loadtest = (args: string[]) => runLoadtest(args, { SURGE_DATA_DIR: cluster.dataDir });
     try {
+      await t.step("without the token: 401, and where to find one (exit 3)", async () => {
+        const none = await runLoadtest([...o, "list"], { SURGE_DATA_DIR: "/nonexistent" });
+        assert.equal(none.code, 3);
+        assert.match(
+          none.stderr,
+          /GET \/api\/tests failed \(401\): API token required: .* No API token was found here: set SURGE_API_TOKEN, or SURGE_DATA_DIR/,
+        );
+        const wrong = await runLoadtest([...o, "list"], {
+          SURGE_API_TOKEN: "wrong-token-0123456789",
+          SURGE_DATA_DIR: cluster.dataDir,
+        });
+        assert.equal(wrong.code, 3);
+        assert.match(wrong.stderr, /failed \(401\): Wrong API token\n/);
+        // SURGE_API_TOKEN is enough on its own, and wins over the data dir's file.
+        const env = await runLoadtest([...o, "list"], {
+          SURGE_API_TOKEN: cluster.token,
+          SURGE_DATA_DIR: "/nonexistent",
+        });
+        assert.equal(env.code, 0, env.stderr);
+      });
+
       await t.step("thresholds that hold: exit 0 and a summary that says so", async () => {
         const r = await loadtest([...o, "--target", cluster.target, "--count", "400"].concat(
           [
@@ -128,6 +155,7 @@ Deno.test({
             ["--type", "tsunami", "--delay", "10", "--count", "100000", "--json"],
           ),
           cwd: root,
+          env: { SURGE_API_TOKEN: cluster.token },
           stdin: "null",
           stdout: "piped",
           stderr: "piped",
@@ -153,7 +181,9 @@ Deno.test({
           assert.equal(view.state, "stopped");
           assert.equal(view.settled, true);
           assert.ok(view.overall.responses > 0 && view.overall.responses < 200_000);
-          const fresh = await (await fetch(`${cluster.base}/api/tests/${view.test_id}`)).json();
+          const fresh = await (await fetch(`${cluster.base}/api/tests/${view.test_id}`, {
+            headers: { authorization: `Bearer ${cluster.token}` },
+          })).json();
           assert.equal(fresh.state, "stopped");
         } finally {
           killQuietly(child, "SIGKILL");
@@ -184,7 +214,7 @@ Deno.test({
 });
 
 Deno.test("loadtest says clearly when the orchestrator cannot be reached (exit 3)", async () => {
-  const r = await loadtest(["--orchestrator", "http://127.0.0.1:9", "list"]);
+  const r = await runLoadtest(["--orchestrator", "http://127.0.0.1:9", "list"]);
   assert.equal(r.code, 3);
   assert.match(r.stderr, /Cannot reach the orchestrator at http:\/\/127\.0\.0\.1:9/);
 });

@@ -10,7 +10,7 @@ import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
 import { TOPIC_KINDS, topicNames } from "../../shared/topics.ts";
 import { testBrokers, uniquePrefix } from "../support/kafka.ts";
 import { eventually, ProcessGroup, type TestProcess } from "../support/processes.ts";
-import { api, type Json } from "../support/api_json.ts";
+import { api, type Json, TEST_API_TOKEN } from "../support/api_json.ts";
 
 const HEARTBEAT_MS = 1000;
 
@@ -43,6 +43,8 @@ Deno.test({
       SURGE_TOPIC_PREFIX: prefix,
       LOG_LEVEL: "info",
       NO_COLOR: "1",
+      // The orchestrator's token, and `deno task end`'s.
+      SURGE_API_TOKEN: TEST_API_TOKEN,
     };
     const dataDir = await Deno.makeTempDir({ prefix: "surge-e2e-" });
     const { app, counters } = createTargetApp();

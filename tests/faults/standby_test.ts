@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { Cluster, startOrchestrator } from "../support/cluster.ts";
 import { eventually } from "../support/processes.ts";
-import { api, type Json } from "../support/api_json.ts";
+import { api, AUTH, type Json } from "../support/api_json.ts";
 
 /** What the issue allows for a takeover after the active orchestrator dies. */
 const TAKEOVER_BOUND_MS = 10_000;
@@ -17,7 +17,7 @@ const TAKEOVER_BOUND_MS = 10_000;
 async function send(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? AUTH : { ...AUTH, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, json: await res.json() as Json };

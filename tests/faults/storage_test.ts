@@ -14,6 +14,7 @@ import { FakeDriver, latencies } from "../orchestrator/fake_driver.ts";
 import { createTestBus, testBrokers, uniquePrefix } from "../support/kafka.ts";
 import { eventually, ProcessGroup } from "../support/processes.ts";
 import { startOrchestrator } from "../support/cluster.ts";
+import { AUTH } from "../support/api_json.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -36,7 +37,7 @@ const TEST = {
 async function api(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? AUTH : { ...AUTH, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -5,6 +5,8 @@ import { HELP } from "../../shared/usage_error.ts";
 
 const SERVE = {
   port: 8000,
+  host: "127.0.0.1",
+  publicHosts: [],
   brokers: ["127.0.0.1:9092"],
   topicPrefix: "",
   access: {},
@@ -89,6 +91,72 @@ Deno.test("parseOrchestratorConfig() reports every problem at once", () => {
         'LOG_LEVEL must be debug, info, warn or error, got "loud"',
       ],
     ],
+  ];
+  for (const [env, args, problems] of table) {
+    assert.throws(() => parseOrchestratorConfig(env, args), { name: "UsageError", problems });
+  }
+});
+
+const TOKEN = "0123456789abcdef0123";
+
+Deno.test("parseOrchestratorConfig(): --host, --public-host and SURGE_API_TOKEN", () => {
+  const table: [Record<string, string>, string[], unknown][] = [
+    [{ SURGE_HOST: "::1" }, [], { ...SERVE, host: "::1" }],
+    [{ SURGE_HOST: "0.0.0.0" }, ["--host", "[::1]"], { ...SERVE, host: "::1" }],
+    [{ SURGE_HOST: "LOCALHOST", SURGE_API_TOKEN: " " }, [], { ...SERVE, host: "localhost" }],
+    [{ SURGE_API_TOKEN: TOKEN }, [
+      "--host",
+      "0.0.0.0",
+      "--public-host",
+      "Surge.Example.com",
+      "--public-host",
+      "10.0.0.5:8000, [fd00::1]:80",
+    ], {
+      ...SERVE,
+      host: "0.0.0.0",
+      apiToken: TOKEN,
+      publicHosts: [
+        { name: "surge.example.com" },
+        { name: "10.0.0.5", port: 8000 },
+        { name: "fd00::1", port: 80 },
+      ],
+    }],
+    [{ SURGE_PUBLIC_HOST: "a.example,b.example" }, [], {
+      ...SERVE,
+      publicHosts: [{ name: "a.example" }, { name: "b.example" }],
+    }],
+    [{ SURGE_PUBLIC_HOST: "a.example" }, ["--public-host", "c.example"], {
+      ...SERVE,
+      publicHosts: [{ name: "c.example" }],
+    }],
+  ];
+  for (const [env, args, want] of table) {
+    assert.deepEqual(parseOrchestratorConfig(env, args), want, JSON.stringify([env, args]));
+  }
+});
+
+Deno.test("parseOrchestratorConfig() refuses a non-loopback bind without SURGE_API_TOKEN", () => {
+  const table: [Record<string, string>, string[], string[]][] = [
+    [{}, ["--host", "0.0.0.0"], [
+      "--host 0.0.0.0 is not a loopback address: set SURGE_API_TOKEN (at least 16 characters) to " +
+      "the token clients must send; surge serves nothing beyond this machine without one",
+    ]],
+    [{ SURGE_HOST: "192.168.1.10", SURGE_API_TOKEN: "" }, [], [
+      "SURGE_HOST 192.168.1.10 is not a loopback address: set SURGE_API_TOKEN (at least 16 " +
+      "characters) to the token clients must send; surge serves nothing beyond this machine " +
+      "without one",
+    ]],
+    // A bad token is named without being repeated: it is a secret.
+    [{ SURGE_API_TOKEN: "short" }, ["--host", "::"], [
+      "SURGE_API_TOKEN must be at least 16 characters",
+    ]],
+    [{ SURGE_API_TOKEN: "sixteen chars or more" }, [], [
+      "SURGE_API_TOKEN must be letters, digits and . _ ~ + / - only (then any =)",
+    ]],
+    [{}, ["--host", "127.0.0.1:80", "--public-host", "http://x.example/"], [
+      '--host must be an IP address or a host name, without a port, got "127.0.0.1:80"',
+      '--public-host has an invalid entry "http://x.example/": expected NAME[:PORT]',
+    ]],
   ];
   for (const [env, args, problems] of table) {
     assert.throws(() => parseOrchestratorConfig(env, args), { name: "UsageError", problems });

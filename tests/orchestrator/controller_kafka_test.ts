@@ -12,7 +12,7 @@ import { Controller } from "../../orchestrator/controller.ts";
 import { Store } from "../../orchestrator/store.ts";
 import { createTestBus } from "../support/kafka.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
-import { AVALANCHE, call } from "./harness.ts";
+import { AVALANCHE, call, HARNESS_ACCESS } from "./harness.ts";
 
 const until = <T>(what: string, probe: () => T) =>
   pollUntil(probe, { what, timeoutMs: 15_000, intervalMs: 20 });
@@ -43,6 +43,7 @@ Deno.test({
       controller,
       logger: createLogger({}, { level: "error" }),
       invalid: orch.bus.invalid,
+      access: HARNESS_ACCESS,
     });
     const seen: Delivered[] = [];
     try {

@@ -1,6 +1,7 @@
 /**
  * An orchestrator on a MemoryBus (real encode/parse), an in-memory or file store and a manual
- * clock, for unit tests of the controller and the app.
+ * clock, for unit tests of the controller and the app. Its app takes the tests' API token, and
+ * {@link call} sends it.
  */
 import { createTestBody, type TestParams, type TestParamsInput } from "../../shared/api.ts";
 import { MemoryBus } from "../../shared/bus.ts";
@@ -10,6 +11,17 @@ import type { MetricsMessage } from "../../shared/messages.ts";
 import { createOrchestratorApp, type OrchestratorAppDeps } from "../../orchestrator/app.ts";
 import { Controller, type ControllerOptions } from "../../orchestrator/controller.ts";
 import { Store } from "../../orchestrator/store.ts";
+import type { ApiAccess } from "../../orchestrator/api_access.ts";
+import { AUTH, TEST_API_TOKEN } from "../support/api_json.ts";
+
+/**
+ * The harness app's access rules: the tests' token, and the one host `app.request("/path")`
+ * sends (its URL is http://localhost/path, without a Host header).
+ */
+export const HARNESS_ACCESS: ApiAccess = {
+  token: TEST_API_TOKEN,
+  servesHost: (host) => host === "localhost",
+};
 
 /** A clock the test moves by hand. */
 export class ManualClock {
@@ -80,6 +92,7 @@ export async function createHarness(
     invalid: bus.invalid,
     storage: () => store.health(),
     now: clock.now,
+    access: HARNESS_ACCESS,
     ...options.app,
   });
   return {
@@ -129,17 +142,17 @@ export function avalanche(overrides: Partial<TestParamsInput> = {}): TestParams 
   return createTestBody.parse({ ...AVALANCHE, ...overrides });
 }
 
-/** Sends a JSON request to an app. */
+/** Sends a JSON request to an app, with the tests' API token. */
 export async function call(
   app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> },
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: Record<string, unknown>; text: string; type: string }> {
-  const init: RequestInit = { method };
+  const init: RequestInit = { method, headers: AUTH };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
-    init.headers = { "content-type": "application/json" };
+    init.headers = { ...AUTH, "content-type": "application/json" };
   }
   const res = await app.request(path, init);
   const text = await res.text();

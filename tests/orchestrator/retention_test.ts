@@ -11,6 +11,7 @@ import { expiredTests, notDeletable, type TestAge } from "../../orchestrator/ret
 import { Store } from "../../orchestrator/store.ts";
 import { FakeDriver } from "./fake_driver.ts";
 import { AVALANCHE, call, createHarness, type Harness, ManualClock } from "./harness.ts";
+import { TEST_API_TOKEN } from "../support/api_json.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -120,7 +121,7 @@ Deno.test("DELETE /api/tests/{id}: a settled test goes with its metrics; 409 whi
 
     const spec = (await call(h.app, "GET", "/api/openapi.json")).body as Json;
     const op = spec.paths["/api/tests/{test_id}"].delete;
-    assert.deepEqual(Object.keys(op.responses).sort(), ["204", "404", "409", "503"]);
+    assert.deepEqual(Object.keys(op.responses).sort(), ["204", "401", "404", "409", "503"]);
   } finally {
     await h.close();
   }
@@ -129,10 +130,10 @@ Deno.test("DELETE /api/tests/{id}: a settled test goes with its metrics; 409 whi
 Deno.test("the API client (loadtest delete) deletes a settled test and reports a refusal", async () => {
   const h = await createHarness();
   try {
-    const api = createApiClient(
-      "http://orchestrator",
-      (input, init) => Promise.resolve(h.app.request(String(input), init)),
-    );
+    const api = createApiClient("http://localhost", {
+      fetch: (input, init) => Promise.resolve(h.app.request(String(input), init)),
+      token: TEST_API_TOKEN,
+    });
     const id = await runToFinish(h);
     await call(h.app, "POST", "/api/tests", AVALANCHE);
     await api.deleteTest(id);

@@ -4,6 +4,15 @@
 // deno-lint-ignore no-explicit-any
 export type Json = any;
 
+/**
+ * The API token of the tests' orchestrators: set as SURGE_API_TOKEN in the environment of every
+ * orchestrator a test starts, and sent by {@link api} and the in-process harness.
+ */
+export const TEST_API_TOKEN = "surge-test-token-0123456789abcdef";
+
+/** `Authorization: Bearer` with {@link TEST_API_TOKEN}. */
+export const AUTH = { authorization: `Bearer ${TEST_API_TOKEN}` } as const;
+
 /** Sends a request to `base` + `path` and returns the JSON answer; a non-2xx answer throws. */
 export async function api(
   base: string,
@@ -13,7 +22,7 @@ export async function api(
 ): Promise<Json> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? AUTH : { ...AUTH, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json();

@@ -5,13 +5,14 @@
  * every process and removes the data dir; call it in `finally`.
  */
 import { createTargetApp, type TargetCounters } from "../../target/app.ts";
-import { api, type Json } from "./api_json.ts";
+import { api, type Json, TEST_API_TOKEN } from "./api_json.ts";
 import { testBrokers, uniquePrefix } from "./kafka.ts";
 import { eventually, ProcessGroup, type TestProcess } from "./processes.ts";
 
 /**
  * Starts `deno run -A orchestrator/main.ts` on a free port with its store in `dataDir`, and
- * waits until it serves (it connects to Kafka after that: commands answer 503 until then).
+ * waits until it serves (it connects to Kafka after that: commands answer 503 until then). Its
+ * API token is the tests' ({@link TEST_API_TOKEN}) unless `env` sets SURGE_API_TOKEN.
  */
 export async function startOrchestrator(
   group: ProcessGroup,
@@ -19,7 +20,7 @@ export async function startOrchestrator(
   dataDir: string,
 ): Promise<{ child: TestProcess; base: string }> {
   const args = ["run", "-A", "orchestrator/main.ts", "--port", "0", "--data-dir", dataDir];
-  const child = group.spawnDeno("orchestrator", args, env);
+  const child = group.spawnDeno("orchestrator", args, { SURGE_API_TOKEN: TEST_API_TOKEN, ...env });
   const seen = await child.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
   return { child, base: seen[1]! };
 }

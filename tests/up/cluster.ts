@@ -1,7 +1,8 @@
 /**
  * A whole surge cluster for end-to-end tests, started the way a user starts it: `up/main.ts`
  * as a subprocess, on free ports, with the test run's Kafka (KAFKA_BROKERS), a unique topic
- * prefix and a temporary data dir. Stop it in a `finally`.
+ * prefix and a temporary data dir, where the orchestrator generates its API token (`up` prints
+ * it). Stop it in a `finally`.
  */
 import { testBrokers, uniquePrefix } from "../support/kafka.ts";
 import { freePort, ProcessGroup, type TestProcess } from "../support/processes.ts";
@@ -12,6 +13,10 @@ export interface TestCluster {
   base: string;
   /** The target's /ping URL. */
   target: string;
+  /** The API token, as `up` printed it. */
+  token: string;
+  /** The orchestrator's data dir (its api_token file is there). */
+  dataDir: string;
   up: TestProcess;
   /** Child pids as `up` reported them, by name. */
   pids: Map<string, number>;
@@ -29,6 +34,7 @@ export async function startCluster(
   const targetPort = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "surge-up-test-" });
   const group = new ProcessGroup();
+  // Blank counts as unset: the orchestrator generates its token, whatever the test run's env.
   const up = group.spawnDeno("up", [
     "run",
     "-A",
@@ -47,6 +53,7 @@ export async function startCluster(
   ], {
     KAFKA_BROKERS: testBrokers().join(","),
     SURGE_TOPIC_PREFIX: uniquePrefix("up"),
+    SURGE_API_TOKEN: "",
     ...env,
   });
   let stopped: Promise<Deno.CommandStatus> | undefined;
@@ -67,6 +74,8 @@ export async function startCluster(
   return {
     base: `http://127.0.0.1:${port}`,
     target: `http://127.0.0.1:${targetPort}/ping`,
+    token: up.output().match(/API token: +(\S+)/)?.[1] ?? "",
+    dataDir,
     up,
     pids,
     stop,

@@ -14,6 +14,11 @@ Deno.test({
     try {
       const out = cluster.up.output();
       assert.match(out, new RegExp(`Dashboard: +${cluster.base}/`));
+      // The token the orchestrator generated in its data dir, printed once the cluster is up.
+      const file = `${cluster.dataDir}/api_token`;
+      assert.equal(cluster.token, (await Deno.readTextFile(file)).trim());
+      assert.match(out, new RegExp(`API token: +${cluster.token} +\\(from ${file}\\)`));
+      const auth = { authorization: `Bearer ${cluster.token}` };
       assert.match(out, new RegExp(`API docs: +${cluster.base}/api/docs`));
       assert.match(
         out,
@@ -23,13 +28,18 @@ Deno.test({
       assert.match(out, /^target +\| surge target listening/m);
       assert.deepEqual([...cluster.pids.keys()], ["target", "orchestrator", "one", "two"]);
 
-      const page = await fetch(`${cluster.base}/`);
+      // A browser without the login cookie gets the login form; with the token, the dashboard.
+      const login = await fetch(`${cluster.base}/`);
+      assert.equal(login.url, `${cluster.base}/login?next=%2F`);
+      assert.match(await login.text(), /<title>surge: log in<\/title>/);
+      const page = await fetch(`${cluster.base}/`, { headers: auth });
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<title>surge dashboard<\/title>/);
       const docs = await fetch(`${cluster.base}/api/docs`);
       assert.equal(docs.status, 200);
       await docs.body?.cancel();
-      const { drivers } = await (await fetch(`${cluster.base}/api/drivers`)).json();
+      const { drivers } = await (await fetch(`${cluster.base}/api/drivers`, { headers: auth }))
+        .json();
       assert.deepEqual(
         drivers.map((d: { node_id: string; status: string }) => `${d.node_id}:${d.status}`),
         ["one:alive", "two:alive"],
@@ -84,7 +94,9 @@ Deno.test({
       );
       jvms = await pidsWith(`${dataDir}/server.properties`);
       assert.ok(jvms.length > 0, "a JVM runs the broker");
-      const { drivers } = await (await fetch(`${cluster.base}/api/drivers`)).json();
+      const { drivers } = await (await fetch(`${cluster.base}/api/drivers`, {
+        headers: { authorization: `Bearer ${cluster.token}` },
+      })).json();
       assert.equal(drivers[0].status, "alive");
     } finally {
       const status = await cluster.stop();
