@@ -12,7 +12,8 @@ import { parseOrExit } from "../shared/usage_error.ts";
 import { createOrchestratorApp } from "./app.ts";
 import { ORCHESTRATOR_USAGE, type OrchestratorConfig, parseOrchestratorConfig } from "./config.ts";
 import { Controller } from "./controller.ts";
-import { type DocsAssets, loadDocsAssets } from "./docs_page.ts";
+import { DOCS_ASSETS } from "./docs_assets.ts";
+import type { DocsAssets } from "./docs_page.ts";
 import { KafkaElection } from "./kafka_election.ts";
 import { Store } from "./store.ts";
 
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
   const store = await openStore(config.dataDir, logger);
   if (!store) return 1;
   const parts: Parts = { store, logger, ...createController(config, store, logger) };
-  const running = serve(config, parts, await loadDocs(logger));
+  const running = serve(config, parts, DOCS_ASSETS);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, running.shutdown);
   }
@@ -103,16 +104,6 @@ function createController(config: OrchestratorConfig, store: Store, logger: Logg
     },
   });
   return { bus, controller, election, url };
-}
-
-/** Swagger UI's files, or undefined: /api/docs then serves a plain page. */
-async function loadDocs(logger: Logger): Promise<DocsAssets | undefined> {
-  try {
-    return await loadDocsAssets(Deno.readFile);
-  } catch (err) {
-    logger.warn("Swagger UI assets not found; /api/docs serves a plain page", { error: err });
-    return undefined;
-  }
 }
 
 /** Serves the API and the dashboard on 127.0.0.1 at once; reads work before Kafka does. */
