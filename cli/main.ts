@@ -6,6 +6,7 @@
  */
 import { renderReportHtml } from "../dashboard/report_html.ts";
 import { ApiError } from "../shared/api_error.ts";
+import { lazyEnv } from "../shared/cli_args.ts";
 import { type Redactable, redactTest } from "../shared/redact.ts";
 import { stripControl, terminalJson } from "../shared/terminal_text.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
@@ -113,7 +114,7 @@ async function main(): Promise<number> {
   const command = parseOrExit(
     "loadtest",
     LOADTEST_USAGE,
-    () => parseCliArgs(Deno.env.toObject(), Deno.args),
+    () => parseCliArgs(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   try {
     return await execute(command);

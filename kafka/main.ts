@@ -5,6 +5,7 @@
 import { KAFKA_USAGE, parseKafkaConfig } from "./config.ts";
 import { defaultPaths, ensureKafkaJars, KAFKA_VERSION } from "./jars.ts";
 import { startLocalBroker } from "./local_broker.ts";
+import { lazyEnv } from "../shared/cli_args.ts";
 import { isListening } from "../shared/probe.ts";
 import { ensureTopics } from "../shared/kafka.ts";
 import { topicNames } from "../shared/topics.ts";
@@ -17,7 +18,7 @@ async function main(): Promise<number> {
   const config = parseOrExit(
     "kafka",
     KAFKA_USAGE,
-    () => parseKafkaConfig(Deno.env.toObject(), Deno.args),
+    () => parseKafkaConfig(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   if (config.fetchOnly) {
     const libs = await ensureKafkaJars(defaultPaths(config.port), KAFKA_VERSION, say);

@@ -6,6 +6,7 @@
  */
 import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
 import { sleep } from "../shared/async.ts";
+import { lazyEnv } from "../shared/cli_args.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
@@ -55,7 +56,7 @@ async function main(): Promise<number> {
   const config = parseOrExit(
     "end",
     END_USAGE,
-    () => parseEndConfig(Deno.env.toObject(), Deno.args),
+    () => parseEndConfig(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   const deadline = Date.now() + config.timeoutMs;
   const api = createApiClient(config.orchestratorUrl, fetchWithin(3000));

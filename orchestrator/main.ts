@@ -5,6 +5,7 @@
  * starts the controller and joins the election, until SIGINT, SIGTERM or `POST /api/shutdown`;
  * then it closes everything and exits 0.
  */
+import { lazyEnv } from "../shared/cli_args.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
@@ -21,7 +22,7 @@ async function main(): Promise<number> {
   const config = parseOrExit(
     "orchestrator",
     ORCHESTRATOR_USAGE,
-    () => parseOrchestratorConfig(Deno.env.toObject(), Deno.args),
+    () => parseOrchestratorConfig(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   const logger = createLogger({ component: "orchestrator" }, {
     level: config.logLevel,
