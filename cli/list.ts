@@ -1,9 +1,14 @@
 /** `loadtest list`: the orchestrator's tests as a table, newest first. Pure. */
 import type { TestSummary } from "../shared/api.ts";
+import { terminalSafe } from "../shared/terminal_text.ts";
 import { formatCount, formatMs, renderTable } from "./table.ts";
 
-/** One row per test: id, state, type, target, when, requests, p99, mean rps. */
-export function renderTestList(tests: readonly TestSummary[]): string {
+/**
+ * One row per test: id, state, type, target, when, requests, p99, mean rps; control characters
+ * are stripped from every string (shared/terminal_text.ts).
+ */
+export function renderTestList(resources: readonly TestSummary[]): string {
+  const tests = terminalSafe(resources);
   if (tests.length === 0) return "No tests yet. Run one: deno task loadtest --target URL";
   return renderTable(
     ["test", "state", "type", "target", "created", "requests", "errors", "p99 ms", "rps"],

@@ -7,6 +7,9 @@
 import { renderReportHtml } from "../dashboard/report_html.ts";
 import { ApiError } from "../shared/api_error.ts";
 import { findClientToken } from "../shared/api_token.ts";
+import { lazyEnv } from "../shared/cli_args.ts";
+import { type Redactable, redactTest } from "../shared/redact.ts";
+import { stripControl, terminalJson } from "../shared/terminal_text.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
 import { createApiClient, UnreachableError } from "./api_client.ts";
 import { type CliCommand, LOADTEST_USAGE, parseCliArgs } from "./config.ts";
@@ -18,6 +21,19 @@ import { evaluateThresholds } from "./threshold.ts";
 const encoder = new TextEncoder();
 const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text + "\n"));
 const err = (text: string) => Deno.stderr.writeSync(encoder.encode(text + "\n"));
+/**
+ * A test resource as the CLI prints it: secret headers redacted once more, in case the
+ * orchestrator is older than its redaction; the body as the API gave it, to its token holder.
+ * The text renderers strip control characters themselves; JSON is escaped by terminalJson.
+ */
+const shown = <T extends { config: Redactable }>(test: T): T =>
+  redactTest(test, { showBody: true });
+/**
+ * A CSV report on a terminal: control characters stripped from each record (the CRLF between
+ * records stays); written to a file or a pipe, it is left exact.
+ */
+const csvOnTerminal = (text: string) =>
+  Deno.stdout.isTerminal() ? text.split("\r\n").map(stripControl).join("\r\n") : text;
 
 async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<number> {
   const token = await findClientToken(Deno.env.toObject());
@@ -36,11 +52,11 @@ async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<
           signal: interrupt.signal,
           onProgress: (line) =>
             tty ? Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${line}`)) : err(line),
-          onNote: (line) => err(tty ? `\r\x1b[K${line}` : line),
+          onNote: (line) => err(tty ? `\r\x1b[K${stripControl(line)}` : stripControl(line)),
         });
         if (tty) err("");
         const results = evaluateThresholds(command.thresholds, view.overall);
-        if (command.json) out(JSON.stringify(view));
+        if (command.json) out(terminalJson(shown(view)));
         else out(renderSummary(view, results));
         if (interrupted || view.state !== "finished") return 1;
         return results.every((r) => r.passed) ? 0 : 1;
@@ -51,17 +67,17 @@ async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<
     }
     case "list": {
       const tests = await api.listTests();
-      out(command.json ? JSON.stringify({ tests }) : renderTestList(tests));
+      out(command.json ? terminalJson({ tests: tests.map(shown) }) : renderTestList(tests));
       return 0;
     }
     case "show": {
       const view = await api.getTest(command.testId);
-      out(command.json ? JSON.stringify(view) : renderSummary(view));
+      out(command.json ? terminalJson(shown(view)) : renderSummary(view));
       return 0;
     }
     case "stop": {
       const view = await api.stop(command.testId);
-      out(command.json ? JSON.stringify(view) : `Test ${view.test_id} is ${view.state}.`);
+      out(command.json ? terminalJson(shown(view)) : `Test ${view.test_id} is ${view.state}.`);
       return 0;
     }
     case "delete": {
@@ -74,13 +90,20 @@ async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<
       return 0;
     }
     case "report": {
+      const report = async () => {
+        const data = await api.report(command.testId);
+        return { ...data, test: shown(data.test) };
+      };
       const text = command.format === "csv"
         ? await api.reportCsv(command.testId)
         : command.format === "html"
-        ? renderReportHtml(await api.report(command.testId))
-        : JSON.stringify(await api.report(command.testId), null, 2) + "\n";
-      if (command.out === undefined) Deno.stdout.writeSync(encoder.encode(text));
-      else {
+        ? renderReportHtml(await report())
+        : terminalJson(await report(), 2) + "\n";
+      if (command.out === undefined) {
+        Deno.stdout.writeSync(
+          encoder.encode(command.format === "csv" ? csvOnTerminal(text) : text),
+        );
+      } else {
         await Deno.writeTextFile(command.out, text);
         err(`wrote ${command.format} report of test ${command.testId} to ${command.out}`);
       }
@@ -93,16 +116,17 @@ async function main(): Promise<number> {
   const command = parseOrExit(
     "loadtest",
     LOADTEST_USAGE,
-    () => parseCliArgs(Deno.env.toObject(), Deno.args),
+    () => parseCliArgs(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   try {
     return await execute(command);
   } catch (e) {
+    // An error's text may quote the orchestrator's answer: a stored string like any other.
     if (e instanceof UnreachableError || e instanceof ApiError) {
-      err(`loadtest: ${e.message}`);
+      err(`loadtest: ${stripControl(e.message)}`);
       return 3;
     }
-    err(`loadtest: ${(e as Error).message}`);
+    err(`loadtest: ${stripControl((e as Error).message)}`);
     return 1;
   }
 }

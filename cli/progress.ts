@@ -3,6 +3,7 @@
  * list the REST API returns. Pure, so it is tested against fixed resources.
  */
 import type { Driver, TestView } from "../shared/api.ts";
+import { terminalSafe } from "../shared/terminal_text.ts";
 import { formatCount, formatDuration } from "./table.ts";
 
 /** The chosen drivers of a test (the API also lists unexpected reporters as `unchosen`). */
@@ -22,13 +23,14 @@ export function progressOf(view: TestView): { done: number; total: number | null
 /**
  * One line: `[  3.0s] running  1,200/2,000 (60%)  1,180 rps  p50 1.2ms  p99 8.9ms  errors 0
  * drivers 2/2 alive`. `elapsedS` is the client's own clock since the trigger, so the line moves
- * even before the first metrics arrive.
+ * even before the first metrics arrive. Control characters are stripped from what it shows.
  */
 export function renderProgress(
-  view: TestView,
+  resource: TestView,
   drivers: readonly Pick<Driver, "node_id" | "status">[],
   elapsedS: number,
 ): string {
+  const view = terminalSafe(resource);
   const { done, total } = progressOf(view);
   const amount = total === null
     ? `${formatCount(done)} done`

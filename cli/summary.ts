@@ -1,8 +1,10 @@
 /**
  * The final summary of a test: a latency table and a counts table, overall and per driver, then
- * the thresholds. Pure: it renders the test resource of `GET /api/tests/{id}`.
+ * the thresholds. Pure: it renders the test resource of `GET /api/tests/{id}`, with control
+ * characters stripped from every string in it (shared/terminal_text.ts).
  */
 import type { Stats, TestView } from "../shared/api.ts";
+import { terminalSafe } from "../shared/terminal_text.ts";
 import { formatMeasured, httpErrorCount, type ThresholdResult } from "./threshold.ts";
 import { formatCount, formatCounts, formatMs, renderTable } from "./table.ts";
 
@@ -116,7 +118,11 @@ function thresholdLines(thresholds: readonly ThresholdResult[]): string[] {
 }
 
 /** The whole summary as text (no trailing newline). */
-export function renderSummary(view: TestView, thresholds: readonly ThresholdResult[] = []): string {
+export function renderSummary(
+  resource: TestView,
+  thresholds: readonly ThresholdResult[] = [],
+): string {
+  const view = terminalSafe(resource);
   const rows = rowsOf(view);
   const reason = view.reason ? ` (${view.reason})` : "";
   return [

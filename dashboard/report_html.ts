@@ -4,6 +4,7 @@
  * charts and tables are drawn by the same code as the live dashboard (client/render.js).
  */
 import type { Report } from "../shared/api.ts";
+import { redactTest } from "../shared/redact.ts";
 import { REPORT_ASSETS } from "./assets.ts";
 
 /** Text made safe to place in HTML, in an element or a quoted attribute. */
@@ -15,11 +16,12 @@ export const escapeHtml = (text: string) =>
 
 /**
  * JSON that is safe inside a `<script>` element: `<`, `>`, `&` and the two line separators JS
- * does not accept in strings are escaped, so no data can close the script or start a comment.
+ * does not accept in strings are escaped, so no data can close the script or start a comment;
+ * so are DEL and C1, which JSON leaves raw, so the file is also safe to print on a terminal.
  */
 export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
+    /[<>&\u007f-\u009f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
@@ -28,8 +30,13 @@ export function scriptJson(value: unknown): string {
 const inlineScript = (code: string) => code.replace(/<\/(script)/gi, "<\\/$1");
 const inlineStyle = (code: string) => code.replace(/<\/(style)/gi, "<\\/$1");
 
-/** Renders the report of one test (`GET /api/tests/{id}/report`) as a complete HTML document. */
-export function renderReportHtml(data: Report): string {
+/**
+ * Renders the report of one test (`GET /api/tests/{id}/report`) as a complete HTML document.
+ * Secrets are redacted and the request body left out: the file is made to be passed on, to
+ * readers who need not hold the API token (README "Security", "Secrets").
+ */
+export function renderReportHtml(report: Report): string {
+  const data = { ...report, test: redactTest(report.test, { showBody: false }) };
   const { test } = data;
   const title = `surge report — ${test.test_id}`;
   const a = REPORT_ASSETS;

@@ -4,6 +4,7 @@
  * pushed over server-sent events every second.
  */
 import type { Driver, Snapshot, TestSummary, TestView, TimeSeries } from "../shared/api.ts";
+import { redactTest } from "../shared/redact.ts";
 
 /**
  * The read side of the orchestrator that the dashboard needs, in the REST API's shapes. The
@@ -29,12 +30,12 @@ export function buildSnapshot(
   now: number,
   focus?: string | null,
 ): Snapshot {
-  const tests = source.listTests(HISTORY_LIMIT);
+  const tests = source.listTests(HISTORY_LIMIT).map(shown);
   const snapshot: Snapshot = { time: now, drivers: source.drivers(), tests, current: null };
   let id = focus ?? undefined;
   if (id !== undefined) {
     try {
-      snapshot.current = { test: source.getTest(id), timeseries: source.timeseries(id) };
+      snapshot.current = { test: shown(source.getTest(id)), timeseries: source.timeseries(id) };
       return snapshot;
     } catch {
       snapshot.missing = id;
@@ -42,7 +43,14 @@ export function buildSnapshot(
   }
   id = (tests.find((t) => t.state === "running") ?? tests[0])?.test_id;
   if (id !== undefined) {
-    snapshot.current = { test: source.getTest(id), timeseries: source.timeseries(id) };
+    snapshot.current = { test: shown(source.getTest(id)), timeseries: source.timeseries(id) };
   }
   return snapshot;
 }
+
+/**
+ * A test as the dashboard shows it: secrets redacted and the request body hidden. The page never
+ * shows the body, whoever looks at the screen need not hold the API token, and a body of up to
+ * 1 MiB would otherwise travel with every snapshot.
+ */
+const shown = <T extends TestSummary>(test: T): T => redactTest(test, { showBody: false });

@@ -2,6 +2,7 @@
  * `deno task driver`: the only driver file that touches the world (env, args, Kafka, signals).
  * `deno task driver <node_id>` runs a Kafka driver node; `--local <url>` runs one test locally.
  */
+import { lazyEnv } from "../shared/cli_args.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger } from "../shared/log.ts";
@@ -132,7 +133,12 @@ if (import.meta.main) {
   const config = parseOrExit(
     "driver",
     DRIVER_USAGE,
-    () => parseDriverConfig(Deno.env.toObject(), Deno.args, navigator.hardwareConcurrency),
+    () =>
+      parseDriverConfig(
+        lazyEnv((name) => Deno.env.get(name)),
+        Deno.args,
+        navigator.hardwareConcurrency,
+      ),
   );
   if (config.mode === "local") Deno.exit(await runLocal(config));
   const access = parseOrExit(

@@ -8,6 +8,7 @@ import { KAFKA_USAGE, type KafkaTaskConfig, parseKafkaConfig } from "./config.ts
 import { defaultPaths, ensureKafkaJars, KAFKA_VERSION } from "./jars.ts";
 import { type LocalBroker, startLocalBroker } from "./local_broker.ts";
 import { LOCAL_SASL_MECHANISM, SASL_USERS, type SaslUser } from "./sasl_users.ts";
+import { lazyEnv } from "../shared/cli_args.ts";
 import { isListening } from "../shared/probe.ts";
 import { ensureTopics } from "../shared/ensure_topics.ts";
 import { kafkaClientOptions } from "../shared/kafka_client_options.ts";
@@ -21,7 +22,7 @@ async function main(): Promise<number> {
   const config = parseOrExit(
     "kafka",
     KAFKA_USAGE,
-    () => parseKafkaConfig(Deno.env.toObject(), Deno.args),
+    () => parseKafkaConfig(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   if (config.fetchOnly) {
     const libs = await ensureKafkaJars(defaultPaths(config.port), KAFKA_VERSION, say);

@@ -1,10 +1,9 @@
 /**
  * The API docs at `/api/docs`. No CDN is reachable from where surge runs, so Swagger UI's assets
- * come from the npm package `swagger-ui-dist`, read once at start-up by `main.ts` and served by
- * the orchestrator itself. Without them (they failed to load) a small self-contained page lists
- * the operations from the same OpenAPI document.
+ * come from the npm package `swagger-ui-dist` (docs_assets.ts) and are served by the orchestrator
+ * itself. Without them (an app built without `docsAssets`) a small self-contained page lists the
+ * operations from the same OpenAPI document.
  */
-import swaggerUiDist from "swagger-ui-dist";
 
 /** A static file served under `/api/docs/`. */
 export interface DocsAsset {
@@ -14,23 +13,6 @@ export interface DocsAsset {
 
 /** Swagger UI's files, by the name they are served under. */
 export type DocsAssets = ReadonlyMap<string, DocsAsset>;
-
-const FILES: Record<string, string> = {
-  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-  "swagger-ui.css": "text/css; charset=utf-8",
-};
-
-/** Reads Swagger UI's bundle and stylesheet from the installed npm package. */
-export async function loadDocsAssets(
-  readFile: (path: string) => Promise<Uint8Array<ArrayBuffer>>,
-): Promise<DocsAssets> {
-  const dir = swaggerUiDist.getAbsoluteFSPath();
-  const assets = new Map<string, DocsAsset>();
-  for (const [name, contentType] of Object.entries(FILES)) {
-    assets.set(name, { body: await readFile(`${dir}/${name}`), contentType });
-  }
-  return assets;
-}
 
 /** The Swagger UI page; it loads the assets above and the OpenAPI document at `specUrl`. */
 export function swaggerPage(specUrl: string): string {

@@ -11,6 +11,7 @@ import { ApiError } from "../shared/api_error.ts";
 import { findClientToken } from "../shared/api_token.ts";
 import { sleep } from "../shared/async.ts";
 import { signIfKeyed } from "../shared/command_signature.ts";
+import { lazyEnv } from "../shared/cli_args.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger } from "../shared/log.ts";
@@ -63,7 +64,7 @@ async function main(): Promise<number> {
   const config = parseOrExit(
     "end",
     END_USAGE,
-    () => parseEndConfig(Deno.env.toObject(), Deno.args),
+    () => parseEndConfig(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   // Read now, not when the orchestrator fails to answer: a bad file is bad usage either way.
   const access = parseOrExit(

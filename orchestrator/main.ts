@@ -11,6 +11,7 @@ import {
   orchestratorMetricsGroup,
 } from "../shared/groups.ts";
 import { loadOrCreateTokenFile } from "../shared/api_token.ts";
+import { lazyEnv } from "../shared/cli_args.ts";
 import { KafkaBus } from "../shared/kafka.ts";
 import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
@@ -19,7 +20,8 @@ import { parseOrExit } from "../shared/usage_error.ts";
 import { createOrchestratorApp } from "./app.ts";
 import { ORCHESTRATOR_USAGE, type OrchestratorConfig, parseOrchestratorConfig } from "./config.ts";
 import { Controller } from "./controller.ts";
-import { type DocsAssets, loadDocsAssets } from "./docs_page.ts";
+import { DOCS_ASSETS } from "./docs_assets.ts";
+import type { DocsAssets } from "./docs_page.ts";
 import { KafkaElection } from "./kafka_election.ts";
 import { announcedUrl, localUrl, servedHosts } from "./served_hosts.ts";
 import { Store } from "./store.ts";
@@ -28,7 +30,7 @@ async function main(): Promise<number> {
   const config = parseOrExit(
     "orchestrator",
     ORCHESTRATOR_USAGE,
-    () => parseOrchestratorConfig(Deno.env.toObject(), Deno.args),
+    () => parseOrchestratorConfig(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   const access = parseOrExit(
     "orchestrator",
@@ -54,7 +56,7 @@ async function main(): Promise<number> {
     // The store refused a read (locked): the controller tries again when it starts.
     logger.warn("cannot load the open tests yet", { error: err });
   }
-  const running = serve(config, parts, token, await loadDocs(logger));
+  const running = serve(config, parts, token, DOCS_ASSETS);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, running.shutdown);
   }
@@ -158,16 +160,6 @@ function createController(
     },
   });
   return { bus, controller, election, url };
-}
-
-/** Swagger UI's files, or undefined: /api/docs then serves a plain page. */
-async function loadDocs(logger: Logger): Promise<DocsAssets | undefined> {
-  try {
-    return await loadDocsAssets(Deno.readFile);
-  } catch (err) {
-    logger.warn("Swagger UI assets not found; /api/docs serves a plain page", { error: err });
-    return undefined;
-  }
 }
 
 /** Serves the API and the dashboard on `--host` at once; reads work before Kafka does. */

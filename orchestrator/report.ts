@@ -41,9 +41,24 @@ export const CSV_COLUMNS = [
   "warnings",
 ] as const;
 
-/** Quotes a CSV field when it holds a separator, a quote or a line break (RFC 4180). */
+/**
+ * A text cell that a spreadsheet would read as a formula (it begins with `=`, `+`, `-`, `@`, a tab
+ * or a CR) gets a leading `'`, as OWASP advises: a driver's error text or a status-code key comes
+ * from whoever can publish on Kafka, and must not run as a formula (`=HYPERLINK(...)`) on the
+ * machine of whoever opens the report. Numbers are surge's own and stay numbers, negative ones
+ * included: a number cannot hold a formula.
+ */
+export function neutraliseFormula(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/**
+ * One CSV field: a text cell neutralised ({@link neutraliseFormula}), then quoted when it holds a
+ * separator, a quote or a line break (RFC 4180); a number as it is.
+ */
 export function csvField(value: string | number): string {
-  const text = String(value);
+  if (typeof value === "number") return String(value);
+  const text = neutraliseFormula(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

@@ -1,9 +1,12 @@
 /**
  * The REST API's test resources (their shapes are in shared/api.ts), built from a test's stored
  * record and its aggregate. Pure, so the live view, the cached results of a settled test and the
- * report are one format.
+ * report are one format. The record keeps the config's real header values (the drivers need them,
+ * and a standby compares what it mirrors with them); a view shows them redacted, so every read of
+ * the API, the reports and the dashboard starts from a config without secrets.
  */
 import type { DriverResult, Stats, TestSummary, TestView } from "../shared/api.ts";
+import { redactConfig } from "../shared/redact.ts";
 import { emptyStats, type TestAggregate } from "./aggregator.ts";
 import { hasUnsettledDrivers, isTerminal } from "./lifecycle.ts";
 import type { TestRecord } from "./store.ts";
@@ -42,7 +45,11 @@ export function isSettled(record: TestRecord): boolean {
   return isTerminal(record.lifecycle.state) && !hasUnsettledDrivers(record.lifecycle);
 }
 
-/** The full view of one test. */
+/**
+ * The full view of one test, secret headers redacted. The body is shown: views are the REST API's
+ * answers, whose callers hold the API token (README "Security", "Secrets"); the outputs that are
+ * not (the HTML report, the dashboard) hide it themselves.
+ */
 export function testView(record: TestRecord, results: TestResults): TestView {
   return {
     test_id: record.test_id,
@@ -52,7 +59,7 @@ export function testView(record: TestRecord, results: TestResults): TestView {
     created_at: iso(record.created_at) ?? "",
     triggered_at: iso(record.triggered_at),
     ended_at: iso(record.ended_at),
-    config: record.config,
+    config: redactConfig(record.config, { showBody: true }),
     overall: results.overall,
     drivers: results.drivers,
   };

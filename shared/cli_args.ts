@@ -8,8 +8,20 @@ import { parseArgs } from "node:util";
 import type { z } from "zod";
 import { UsageError } from "./usage_error.ts";
 
-/** The environment as `main.ts` passes it (`Deno.env.toObject()`). */
+/** The environment as `main.ts` passes it ({@link lazyEnv}, or a plain object in tests). */
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The environment read one variable at a time, as a config asks for it. `Deno.env.toObject()`
+ * needs access to every variable, so a process given `--allow-env=PORT,SURGE_*` could not call
+ * it; with this, each process needs access only to the variables it reads (README "Security",
+ * "Least privilege"), and reading one it was not granted fails naming it.
+ */
+export function lazyEnv(get: (name: string) => string | undefined): Env {
+  return new Proxy({}, {
+    get: (_target, name) => typeof name === "string" ? get(name) : undefined,
+  });
+}
 
 /** An option: a value (`--port 80`, `--port=80`; `multiple` collects repeats) or a switch. */
 export type FlagSpec = { type: "string"; multiple?: boolean } | { type: "boolean" };

@@ -1,7 +1,11 @@
 /**
  * One small logger for every component: concise text lines (or JSON lines) on stderr, with
- * structured fields such as component, test_id and node_id.
+ * structured fields such as component, test_id and node_id. No line carries a secret or a raw
+ * control character (README "Security"): a field that is a test config or a headers record is
+ * redacted, the body included, and control characters are escaped.
  */
+import { type Redactable, redactConfig } from "./redact.ts";
+import { escapeControl } from "./terminal_text.ts";
 
 /** Severity, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -44,6 +48,28 @@ function formatValue(value: unknown): string {
   }
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Error);
+
+/** A config's secret-bearing fields, when `v` has any (a headers record must be an object). */
+const redactable = (v: Record<string, unknown>) =>
+  ("headers" in v && isRecord(v.headers)) || typeof v.body === "string";
+
+/**
+ * The fields with secrets out: the fields themselves and each field that is an object are
+ * redacted as a test config would be (secret header values and the body), so neither
+ * `{ headers }` nor `{ config }` can leak one, whoever logs it.
+ */
+export function redactFields(fields: LogFields): LogFields {
+  const top = redactable(fields) ? redactConfig(fields as Redactable, { showBody: false }) : fields;
+  return Object.fromEntries(
+    Object.entries(top).map(([k, v]) => [
+      k,
+      isRecord(v) && redactable(v) ? redactConfig(v as Redactable, { showBody: false }) : v,
+    ]),
+  );
+}
+
 const encoder = new TextEncoder();
 const stderrSink = (line: string) => {
   try {
@@ -61,20 +87,23 @@ export function createLogger(fields: LogFields = {}, options: LoggerOptions = {}
     if (LEVELS[level] < threshold) return;
     const all: LogFields = {};
     // An absent value says nothing: print no `reason=undefined`.
-    for (const [k, v] of Object.entries({ ...fields, ...extra })) if (v !== undefined) all[k] = v;
+    for (const [k, v] of Object.entries(redactFields({ ...fields, ...extra }))) {
+      if (v !== undefined) all[k] = v;
+    }
+    // A line is one line of plain text: a stored string's control characters are escaped.
     if (options.json) {
-      sink(
-        JSON.stringify(
-          { time: new Date().toISOString(), level, msg, ...all },
-          (_k, v) => v instanceof Error ? v.message : v,
-        ),
-      );
+      sink(escapeControl(JSON.stringify(
+        { time: new Date().toISOString(), level, msg, ...all },
+        (_k, v) => v instanceof Error ? v.message : v,
+      )));
       return;
     }
     const { component, ...rest } = all;
     const prefix = component === undefined ? "" : `[${component}] `;
     const tail = Object.entries(rest).map(([k, v]) => ` ${k}=${formatValue(v)}`).join("");
-    sink(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${prefix}${msg}${tail}`);
+    sink(escapeControl(
+      `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${prefix}${msg}${tail}`,
+    ));
   };
   return {
     debug: (msg, extra) => write("debug", msg, extra),

@@ -113,6 +113,12 @@ export const testParamsShape = {
   drivers: z.array(nodeId).max(1000).optional(),
   method: z.enum(HTTP_METHODS).default("GET"),
   headers: z.record(headerName, headerValue).optional(),
+  /**
+   * Headers whose values are secret beyond the usual ones (`Authorization`, `Cookie`, ...:
+   * shared/redact.ts), in any case: every output shows them as `***`. The drivers still send the
+   * real values; orchestrators read it from `test_config`, so a standby redacts the same headers.
+   */
+  secret_headers: z.array(headerName).max(100).optional(),
   body: z.string().max(1_048_576).optional(),
   /** HTTP statuses that count as success in `latency_ok`; absent means 200-399. */
   expected_statuses: z.array(z.number().int().min(100).max(599)).min(1).max(500).optional(),

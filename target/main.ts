@@ -2,12 +2,13 @@
 import { createTargetApp } from "./app.ts";
 import { parseTargetConfig, TARGET_USAGE } from "./config.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
+import { lazyEnv } from "../shared/cli_args.ts";
 
 if (import.meta.main) {
   const config = parseOrExit(
     "target",
     TARGET_USAGE,
-    () => parseTargetConfig(Deno.env.toObject(), Deno.args),
+    () => parseTargetConfig(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   const { app } = createTargetApp();
   let server: Deno.HttpServer;

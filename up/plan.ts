@@ -51,13 +51,15 @@ export function driverNames(n: number): string[] {
 /**
  * The command of a deno.json task that is a plain `deno run ... file.ts`, with `deno` replaced
  * by this Deno's executable. Running it directly (not through `deno task`) keeps one process per
- * child, so stopping a child cannot leave a grandchild behind.
+ * child, so stopping a child cannot leave a grandchild behind. `grants` are permission flags
+ * added to the task's own (Deno merges repeated `--allow-*` flags); `extraArgs` go to the script.
  */
 export function taskCommand(
   tasks: Record<string, string>,
   name: string,
   execPath: string,
   extraArgs: readonly string[] = [],
+  grants: readonly string[] = [],
 ): { cmd: string; args: string[] } {
   const line = tasks[name];
   if (line === undefined) throw new TypeError(`deno.json has no "${name}" task`);
@@ -68,7 +70,7 @@ export function taskCommand(
   if (words[0] !== "deno" || words[1] !== "run") {
     throw new TypeError(`The "${name}" task does not start with "deno run": ${line}`);
   }
-  return { cmd: execPath, args: [...words.slice(1), ...extraArgs] };
+  return { cmd: execPath, args: ["run", ...grants, ...words.slice(2), ...extraArgs] };
 }
 
 /** The children in start order: target, orchestrator, then the drivers. */
@@ -83,11 +85,16 @@ export function buildPlan(
     SURGE_TOPIC_PREFIX: config.topicPrefix,
   };
   const target = taskCommand(tasks, "target", execPath, ["--port", String(config.targetPort)]);
+  // The task may reach 127.0.0.1 and use `.data` only (README "Least privilege"): `up` grants
+  // the orchestrator the brokers and the data dir it chose for it, wherever they are.
+  const dataDir = config.dataDir === undefined
+    ? []
+    : [`--allow-read=${config.dataDir}`, `--allow-write=${config.dataDir}`];
   const orchestrator = taskCommand(tasks, "orchestrator", execPath, [
     "--port",
     String(config.orchestratorPort),
     ...(config.dataDir === undefined ? [] : ["--data-dir", config.dataDir]),
-  ]);
+  ], [`--allow-net=${brokers.join(",")}`, ...dataDir]);
   const specs: ProcessSpec[] = [
     {
       name: "target",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { progressOf, renderProgress } from "../../cli/progress.ts";
 import { renderSummary } from "../../cli/summary.ts";
+import { renderTestList } from "../../cli/list.ts";
 import { formatCount, formatCounts, formatDuration, renderTable } from "../../cli/table.ts";
 import { evaluateThresholds, parseThresholds } from "../../cli/threshold.ts";
 import { stats, testView } from "./fixtures.ts";
@@ -111,4 +112,30 @@ Deno.test("renderSummary() shows dropped load, a driver's error and the saturati
   assert.match(text, /send lag p50 0\.300 +p99 40\.00 +max 99\.00 ms$/m);
   assert.match(text, /^driver two: worker 0: deliberate crash$/m);
   assert.match(text, /^warning: 10 connections cannot carry 1,000 req\/s/m);
+});
+
+Deno.test("the summary, the list and the progress line strip control characters from stored strings", () => {
+  const view = testView({ state: "running", reason: "r\x1b]0;pwned\x07eason" });
+  view.config = { ...view.config, target_url: "http://127.0.0.1/\x1b[2J\x1b[Hping" };
+  view.overall = {
+    ...view.overall,
+    warnings: ["w\x9b31marn\nFAKE: all good"],
+    status_codes: { "200": 980, "5\x1b[8m03": 10 },
+  };
+  view.drivers.two!.error = "boom\r\x1b[1A\x1b[2Kdone";
+  const texts = {
+    summary: renderSummary(view),
+    list: renderTestList([view]),
+    progress: renderProgress(view, [{ node_id: "one", status: "alive" }], 1),
+  };
+  for (const [name, text] of Object.entries(texts)) {
+    // deno-lint-ignore no-control-regex -- looking for control characters is the test
+    assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, `${name}: ${JSON.stringify(text)}`);
+  }
+  assert.match(texts.summary, /AVALANCHE GET http:\/\/127\.0\.0\.1\/ping /);
+  assert.match(texts.summary, /^driver two: boom done$/m);
+  assert.match(texts.summary, /^warning: warn FAKE: all good$/m, "the forged line is joined back");
+  assert.match(texts.summary, /200:980 503:10/);
+  assert.match(texts.list, /http:\/\/127\.0\.0\.1\/ping/);
+  assert.match(texts.progress, /running/);
 });

@@ -1,12 +1,16 @@
 /** `deno task driver --local` as a user runs it: a real subprocess against the real target. */
 import assert from "node:assert/strict";
+import denoJson from "../../deno.json" with { type: "json" };
+import { taskCommand } from "../../up/plan.ts";
 import { serveTarget } from "./servers.ts";
 
-const MAIN = new URL("../../driver/main.ts", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 
 async function driver(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  // deno.json's own command line and permissions, from the repository root as `deno task` runs.
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", MAIN, ...args],
+    args: taskCommand(denoJson.tasks, "driver", Deno.execPath(), args).args,
+    cwd: ROOT,
     stdin: "null",
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);

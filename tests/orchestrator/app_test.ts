@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadDocsAssets } from "../../orchestrator/docs_page.ts";
+import { DOCS_ASSETS } from "../../orchestrator/docs_assets.ts";
 import { sleep } from "../../shared/async.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
 import { AVALANCHE, call, createHarness } from "./harness.ts";
@@ -242,8 +242,7 @@ Deno.test("POST /api/end publishes END; /api/shutdown needs a shutdown hook", as
 });
 
 Deno.test("GET /api/openapi.json documents every route; /api/docs serves Swagger UI", async () => {
-  const docsAssets = await loadDocsAssets(Deno.readFile);
-  const h = await createHarness({ app: { docsAssets } });
+  const h = await createHarness({ app: { docsAssets: DOCS_ASSETS } });
   try {
     const spec = (await call(h.app, "GET", "/api/openapi.json")).body as Json;
     assert.equal(spec.openapi, "3.0.0");

@@ -141,6 +141,12 @@ const INVALID: Case[] = [
     field: "headers.x-a",
   },
   {
+    name: "secret_headers naming no valid header",
+    kind: "test_config",
+    raw: mutate("test_config", { secret_headers: ["X-Ok", "bad name"] }),
+    field: "secret_headers.1",
+  },
+  {
     name: "trigger unknown verb",
     kind: "trigger",
     raw: mutate("trigger", { trigger: "MAYBE" }),
@@ -206,6 +212,18 @@ Deno.test("test_config fills defaults for connections, timeout and method", () =
   assert.equal(parsed.value.connections, 10);
   assert.equal(parsed.value.timeout_ms, 10_000);
   assert.equal(parsed.value.method, "GET");
+});
+
+Deno.test("test_config carries the real header values and the secret_headers marks", () => {
+  const config = {
+    ...VALID.test_config,
+    headers: { Authorization: "Bearer s3cret", "X-My-Token": "tok3n" },
+    secret_headers: ["x-my-token"],
+  };
+  const parsed = parseMessage("test_config", encodeMessage("test_config", config));
+  assert.ok(parsed.ok);
+  assert.deepEqual(parsed.value.headers, config.headers, "the drivers get what they must send");
+  assert.deepEqual(parsed.value.secret_headers, ["x-my-token"]);
 });
 
 Deno.test("an avalanche with a throughput and a duration but no count is valid", () => {

@@ -22,6 +22,10 @@ Deno.test("taskCommand() runs a deno.json task's own command line directly", () 
     cmd: "/bin/deno",
     args: ["run", "--allow-net", "x/main.ts", "one"],
   });
+  assert.deepEqual(taskCommand(tasks, "a", "/bin/deno", ["one"], ["--allow-read=/d"]), {
+    cmd: "/bin/deno",
+    args: ["run", "--allow-read=/d", "--allow-net", "x/main.ts", "one"],
+  }, "grants go before the script, with the task's own");
   assert.throws(() => taskCommand(tasks, "b", "/bin/deno"), /does not start with "deno run"/);
   assert.throws(() => taskCommand(tasks, "c", "/bin/deno"), /not a plain command/);
   assert.throws(() => taskCommand(tasks, "zz", "/bin/deno"), /no "zz" task/);
@@ -46,6 +50,13 @@ Deno.test("buildPlan() starts target, orchestrator, then the drivers, from the r
   assert.deepEqual(plan[1]!.args.slice(-4), ["--port", "8100", "--data-dir", "/tmp/x"]);
   assert.ok(plan[1]!.args.includes("orchestrator/main.ts"));
   assert.deepEqual(plan[2]!.args.slice(-2), ["driver/main.ts", "one"]);
+  // The orchestrator's task reaches 127.0.0.1 and `.data` only: up grants what it chose.
+  const grants = plan[1]!.args.slice(0, plan[1]!.args.indexOf("orchestrator/main.ts"));
+  for (
+    const grant of ["--allow-net=127.0.0.1:9092", "--allow-read=/tmp/x", "--allow-write=/tmp/x"]
+  ) {
+    assert.ok(grants.includes(grant), `${grant} in ${grants}`);
+  }
   for (const p of plan) {
     assert.equal(p.cmd, "/bin/deno");
     assert.equal(p.args[0], "run");
