@@ -11,7 +11,7 @@
  * counted (`commands_refused` in /healthz).
  */
 import { canonicalJson } from "../shared/canonical_json.ts";
-import { type CommandKind, refusalOf, withoutSignature } from "../shared/command_signature.ts";
+import { type CommandKind, refusedCommand, withoutSignature } from "../shared/command_signature.ts";
 import type { FleetKey } from "../shared/fleet_key.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
@@ -123,13 +123,9 @@ export class CommandMirror {
 
   /** Whether a command may be mirrored; a refused one is logged with why, and counted. */
   #signed(kind: CommandKind, message: TestConfigMessage | TriggerMessage): boolean {
-    const reason = refusalOf(kind, message, this.#deps.fleetKey);
-    if (reason === undefined) return true;
-    this.#refuse(`refused a ${kind}: ${reason}`, {
-      test_id: "test_id" in message ? message.test_id : undefined,
-      trigger: "trigger" in message ? message.trigger : undefined,
-    });
-    return false;
+    const refused = refusedCommand(kind, message, this.#deps.fleetKey);
+    if (refused) this.#refuse(refused.why, refused.fields);
+    return refused === undefined;
   }
 
   #refuse(why: string, fields: Record<string, unknown>): void {

@@ -81,6 +81,29 @@ export function refusalOf<K extends CommandKind>(
     : "bad signature (forged, altered, or signed with another fleet key)";
 }
 
+/** A refused command, as it is logged: what was refused and why, and which test it named. */
+export interface RefusedCommand {
+  why: string;
+  fields: { test_id?: string; trigger?: string };
+}
+
+/** {@link refusalOf}, put as the one log line every receiver writes for a refused command. */
+export function refusedCommand<K extends CommandKind>(
+  kind: K,
+  message: MessageOf[K],
+  key: FleetKey | undefined,
+): RefusedCommand | undefined {
+  const reason = refusalOf(kind, message, key);
+  if (reason === undefined) return undefined;
+  return {
+    why: `refused a ${kind}: ${reason}`,
+    fields: {
+      test_id: "test_id" in message ? message.test_id : undefined,
+      trigger: "trigger" in message ? message.trigger : undefined,
+    },
+  };
+}
+
 /** String equality whose time does not say how many leading characters matched. */
 function constantTimeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
