@@ -36,7 +36,7 @@ const csvOnTerminal = (text: string) =>
   Deno.stdout.isTerminal() ? text.split("\r\n").map(stripControl).join("\r\n") : text;
 
 async function execute(command: Exclude<CliCommand, { kind: "help" }>): Promise<number> {
-  const token = await findClientToken(Deno.env.toObject());
+  const token = await findClientToken(lazyEnv((name) => Deno.env.get(name)));
   const api = createApiClient(command.orchestrator, { token });
   switch (command.kind) {
     case "run": {

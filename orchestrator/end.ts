@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   const deadline = Date.now() + config.timeoutMs;
   let token: string | undefined;
   try {
-    token = await findClientToken(Deno.env.toObject());
+    token = await findClientToken(lazyEnv((name) => Deno.env.get(name)));
   } catch (err) {
     say((err as Error).message);
     return 1;

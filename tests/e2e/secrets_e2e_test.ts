@@ -6,6 +6,7 @@
  * task) and both processes' logs, at debug level.
  */
 import assert from "node:assert/strict";
+import { AUTH, TEST_API_TOKEN } from "../support/api_json.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { taskCommand } from "../../up/plan.ts";
 import { Cluster } from "../support/cluster.ts";
@@ -73,7 +74,8 @@ Deno.test({
       }
 
       const base = cluster.base;
-      const get = async (path: string) => await (await fetch(`${base}${path}`)).text();
+      const get = async (path: string) =>
+        await (await fetch(`${base}${path}`, { headers: AUTH })).text();
       const api = {
         "GET /api/tests": await get("/api/tests"),
         "GET /api/tests/{id}": await get(`/api/tests/${id}`),
@@ -93,7 +95,9 @@ Deno.test({
 
       const loadtest = async (args: string[]) => {
         const command = taskCommand(denoJson.tasks, "loadtest", Deno.execPath(), args);
-        const child = cluster.group.spawnDeno(`loadtest ${args[0]}`, command.args);
+        const child = cluster.group.spawnDeno(`loadtest ${args[0]}`, command.args, {
+          SURGE_API_TOKEN: TEST_API_TOKEN,
+        });
         const { code } = await child.status;
         assert.equal(code, 0, child.output());
         return child.output();

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { taskCommand } from "../../up/plan.ts";
-import { api } from "../support/api_json.ts";
+import { api, TEST_API_TOKEN } from "../support/api_json.ts";
 import { testBrokers, uniquePrefix } from "../support/kafka.ts";
 import { eventually, freePort, ProcessGroup } from "../support/processes.ts";
 
@@ -80,7 +80,11 @@ Deno.test({
   async fn() {
     const group = new ProcessGroup();
     const brokers = testBrokers().join(",");
-    const env = { KAFKA_BROKERS: brokers, SURGE_TOPIC_PREFIX: uniquePrefix("perm") };
+    const env = {
+      KAFKA_BROKERS: brokers,
+      SURGE_TOPIC_PREFIX: uniquePrefix("perm"),
+      SURGE_API_TOKEN: TEST_API_TOKEN,
+    };
     // As `up` does: the test run's brokers are granted beside the task's own 127.0.0.1.
     const kafkaGrant = [`--allow-net=${brokers}`];
     const dataDir = `.data/permissions-test-${crypto.randomUUID().slice(0, 8)}`;
