@@ -36,6 +36,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const shots = await Deno.makeTempDir({ prefix: "surge-browser-" });
+    let passed = false;
     const cluster = await startCluster(2);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -192,12 +193,18 @@ Deno.test({
       );
       await page.screenshot({ path: `${shots}/dashboard-stopped.png`, fullPage: true });
       assert.deepEqual(pageErrors, []);
-      console.log(
-        `screenshots: ${shots}/login.png, dashboard-running.png, dashboard-finished.png, report.png, dashboard-stopped.png`,
-      );
+      passed = true;
     } finally {
       await browser.close();
       await cluster.stop();
+      // The screenshots are kept to look at when the test failed, or when asked for.
+      if (passed && Deno.env.get("SURGE_KEEP_SCREENSHOTS") !== "1") {
+        await Deno.remove(shots, { recursive: true }).catch(() => {});
+      } else {
+        console.log(
+          `screenshots: ${shots}/ (login, dashboard-running, -finished, -stopped, report)`,
+        );
+      }
     }
   },
 });
