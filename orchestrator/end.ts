@@ -116,8 +116,11 @@ async function main(): Promise<number> {
     try {
       heard = await stillHeard(api, ended);
       if (heard.length === 0) break;
-    } catch {
-      break; // the orchestrator went away: nothing left to wait for
+    } catch (err) {
+      // The orchestrator went away: nothing left to wait for, and nobody to say who left.
+      if (config.drivers === undefined) break;
+      say(`the orchestrator stopped answering (${why(err)}): cannot tell whether they left`);
+      return 1;
     }
     await sleep(250);
   }
