@@ -33,13 +33,19 @@ function why(err: unknown): string {
 }
 
 /**
- * The drivers of `ids` still heard from: not left or lost, and heartbeating within two of their
- * intervals.
+ * The drivers of `ids` still heard from: alive, and — unless `untilGone` — heartbeating within
+ * two of their intervals (before stopping the orchestrator, a quiet driver is as good as gone;
+ * `--driver` waits until the orchestrator shows it `left`, or `lost`).
  */
-async function stillHeard(api: ApiClient, ids: readonly string[]): Promise<string[]> {
+async function stillHeard(
+  api: ApiClient,
+  ids: readonly string[],
+  untilGone: boolean,
+): Promise<string[]> {
   const drivers = await api.drivers();
   return drivers.filter((d) =>
-    ids.includes(d.node_id) && d.status === "alive" && d.heartbeat_age_ms <= 2 * d.interval_ms
+    ids.includes(d.node_id) && d.status === "alive" &&
+    (untilGone || d.heartbeat_age_ms <= 2 * d.interval_ms)
   ).map((d) => d.node_id);
 }
 
@@ -114,7 +120,7 @@ async function main(): Promise<number> {
   let heard = ended;
   while (heard.length > 0 && Date.now() < deadline) {
     try {
-      heard = await stillHeard(api, ended);
+      heard = await stillHeard(api, ended, config.drivers !== undefined);
       if (heard.length === 0) break;
     } catch (err) {
       // The orchestrator went away: nothing left to wait for, and nobody to say who left.
@@ -157,7 +163,7 @@ async function reportSubset(
   timeoutMs: number,
 ): Promise<number> {
   if (heard.length > 0) {
-    say(`still heartbeating after ${timeoutMs} ms: ${heard.join(", ")}`);
+    say(`still alive after ${timeoutMs} ms: ${heard.join(", ")}`);
     return 1;
   }
   const drivers = await api.drivers().catch(() => []);
