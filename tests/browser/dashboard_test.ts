@@ -132,10 +132,16 @@ Deno.test({
         { timeout: 10_000 },
       );
       assert.equal(await page.locator("#charts canvas").count(), 2, "two uPlot charts");
-      const legend = await page.textContent("#charts");
-      for (const label of ["overall", "one", "two", "p50", "p90", "p99"]) {
-        assert.ok(legend?.includes(label), `chart legend has ${label}`);
-      }
+      // A driver's line appears with its first report: on a loaded machine "two" may report a
+      // moment after "one", so the legend is waited for, not read once.
+      const labels = ["overall", "one", "two", "p50", "p90", "p99"];
+      await page.waitForFunction(
+        (want) => want.every((l) => document.querySelector("#charts")?.textContent?.includes(l)),
+        labels,
+        { timeout: 10_000 },
+      ).catch(async () => {
+        assert.fail(`chart legend lacks one of ${labels}: ${await page.textContent("#charts")}`);
+      });
       const points = await page.evaluate(() =>
         // deno-lint-ignore no-explicit-any
         (globalThis as any).surgeDashboard.snapshot().current.timeseries.overall.length
