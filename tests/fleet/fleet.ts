@@ -20,6 +20,12 @@ const TARGET_PORT = 8080;
 /** Drivers d1, d2, … live at 198.18.0.(10 + n). */
 const DRIVER_OCTET_BASE = 10;
 
+/**
+ * Three JVMs share 2 cores with 11 Deno processes: C1 only, one compiler thread. Idle, the three
+ * nodes then took 44 % of a core instead of 85 % here, so the drivers' heartbeats keep time.
+ */
+const JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1";
+
 /** A driver of the fleet. */
 export interface FleetDriver {
   name: string;
@@ -83,9 +89,13 @@ export class Fleet {
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
     ]);
-    // The test run's KAFKA_BROKERS (its own broker) must not reach a node: with it, `deno task
-    // kafka` starts nothing and only creates topics there. Empty counts as unset.
-    const env = { KAFKA_BROKERS: "", SURGE_TOPIC_PREFIX: this.prefix };
+    const env = {
+      // The test run's KAFKA_BROKERS (its own broker) must not reach a node: with it, `deno task
+      // kafka` starts nothing and only creates topics there. Empty counts as unset.
+      KAFKA_BROKERS: "",
+      SURGE_TOPIC_PREFIX: this.prefix,
+      JAVA_TOOL_OPTIONS: JVM_OPTIONS,
+    };
     const child = this.lab.spawnDeno(host, `kafka-${nodeId}`, args, env);
     await child.waitForOutput(/^Kafka .* ready on /m, 180_000);
   }
@@ -122,9 +132,9 @@ export class Fleet {
   }
 
   /** Adds host `d<n>` at 198.18.0.(10 + n) and starts driver `d<n>` on it, one load worker. */
-  async startDriver(n: number, options: { wire?: boolean } = {}): Promise<FleetDriver> {
+  async startDriver(n: number): Promise<FleetDriver> {
     const name = `d${n}`;
-    const host = await this.lab.addHost(name, DRIVER_OCTET_BASE + n, options);
+    const host = await this.lab.addHost(name, DRIVER_OCTET_BASE + n);
     const { args } = taskCommand(denoJson.tasks, "driver", Deno.execPath(), [
       name,
       "--workers",
@@ -184,6 +194,14 @@ export class Fleet {
     const { test_id: id } = await this.api("POST", "/api/tests", body);
     await this.api("POST", `/api/tests/${id}/trigger`);
     return id;
+  }
+
+  /**
+   * Polls `check` until it returns a truthy value (see `eventually`); on a timeout the error
+   * carries the drivers' state and every process's last lines, to say why.
+   */
+  until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 60_000, intervalMs = 100) {
+    return this.#explained(eventually(what, check, timeoutMs, intervalMs));
   }
 
   /** Waits until test `id` has settled and returns its view. */

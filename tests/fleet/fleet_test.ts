@@ -1,6 +1,6 @@
 /**
  * The fleet lab's scenarios (issue 12), on one lab built once: 3 Kafka nodes, the orchestrator,
- * the target and 9 drivers (d9's link through the wire, for delay and loss), each on its own
+ * the target and 9 drivers, each on its own
  * network-namespace host (tests/support/netns_lab.ts), then in turn:
  *
  * - a test across all 9 drivers: merged totals equal the target's count; each driver is
@@ -20,7 +20,9 @@
  */
 import { Lab } from "../support/netns_lab.ts";
 import { Fleet } from "./fleet.ts";
-import { brokerKill, cableCut, slowLink } from "./faults.ts";
+import { brokerKill } from "./broker_kill.ts";
+import { cableCut } from "./cable_cut.ts";
+import { slowLink } from "./slow_link.ts";
 import { requireLab, skipLab } from "./lab_support.ts";
 import { acrossAll, joinAndLeave } from "./membership.ts";
 import { driverNames } from "./results.ts";
@@ -37,7 +39,7 @@ Deno.test({
     const lab = await Lab.open();
     try {
       const fleet = await Fleet.start(lab);
-      for (let n = 1; n <= 9; n++) await fleet.startDriver(n, { wire: n === 9 });
+      for (let n = 1; n <= 9; n++) await fleet.startDriver(n);
       const nine = driverNames(1, 9);
       await fleet.idle(nine, 180_000);
       fleet.say("9 drivers alive");

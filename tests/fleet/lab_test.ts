@@ -1,8 +1,8 @@
 /**
  * The fleet lab itself (tests/support/netns_lab.ts), for real: hosts reach each other and the
  * test process, and nothing else; the guard route is there while the lab is and gone after if
- * it was not there before; a pulled cable cuts a host off until it is plugged in again; the wire
- * delays and drops a host's frames; leftovers of a crashed lab are removed; after `close` no
+ * it was not there before; a pulled cable cuts a host off until it is plugged in again; an impaired
+ * link delays and drops a host's frames; leftovers of a crashed lab are removed; after `close` no
  * `sl-` namespace or link remains.
  */
 import assert from "node:assert/strict";
@@ -71,10 +71,10 @@ Deno.test({
       assert.ok(await guardRouted(), "no unreachable route while the lab exists");
       const a = await lab.addHost("a", 1);
       const b = await lab.addHost("b", 2);
-      const w = await lab.addHost("w", 3, { wire: true });
+      const w = await lab.addHost("w", 3);
       await Promise.all([serve(lab, b), serve(lab, w)]);
 
-      // Host to host, and the test process to a host, over the switch (and through the wire).
+      // Host to host, and the test process to a host, over the switch.
       assert.equal(await fetchFrom(lab, a, `http://${b.address}:${PORT}/`), "b");
       assert.equal(await fetchFrom(lab, a, `http://${w.address}:${PORT}/`), "w");
       assert.equal(await (await fetch(`http://${b.address}:${PORT}/`)).text(), "b");
@@ -103,7 +103,8 @@ Deno.test({
       await lab.linkUp(b);
       assert.equal(await (await fetch(`http://${b.address}:${PORT}/`)).text(), "b");
 
-      // The wire: 50 ms on every frame w sends (its SYN-ACK included), then all of them lost.
+      // Impaired: 50 ms on every frame w sends (its SYN-ACK included), then all of them lost;
+      // cleared, its frames take the kernel's path again.
       const before = Math.min(await connectMs(w.address), await connectMs(w.address));
       await lab.impair(w, { delayMs: 50, loss: 0 });
       const delayed = [
@@ -125,6 +126,8 @@ Deno.test({
       );
       await lab.impair(w, { delayMs: 0, loss: 0 });
       assert.equal(await (await fetch(`http://${w.address}:${PORT}/`)).text(), "w");
+      const after = Math.min(await connectMs(w.address), await connectMs(w.address));
+      assert.ok(after < 50, `connect took ${after} ms once cleared`);
     } finally {
       await lab.close();
     }

@@ -7,7 +7,6 @@ import { KafkaBus } from "../../shared/kafka.ts";
 import { createLogger } from "../../shared/log.ts";
 import { topicNames } from "../../shared/topics.ts";
 import type { Json } from "../support/api_json.ts";
-import { eventually } from "../support/processes.ts";
 import type { Fleet } from "./fleet.ts";
 import { assertComplete, avalanche } from "./results.ts";
 
@@ -78,7 +77,7 @@ export async function joinAndLeave(
   const status = await fleet.driver(leaver).process.status;
   assert.equal(status.code, 0, `${leaver} exit status`);
   fleet.say(`${leaver} ended alone and exited; waiting for the orchestrator to count it lost`);
-  await eventually(
+  await fleet.until(
     `${leaver} lost, the others alive`,
     async () => {
       const { drivers } = await fleet.api("GET", "/api/drivers");

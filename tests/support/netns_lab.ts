@@ -5,9 +5,12 @@
  *
  * - The switch is a bridge in a namespace of its own (`sl-switch`): deleting that namespace
  *   deletes the bridge and the switch end of every link, so nothing of it outlives the lab.
- * - Each host `sl-<name>` has `lo` and `eth0` (a veth to the switch, or a TAP pair through a
- *   userspace wire when it must be slowed down: see {@link LabHost.wire}), its address /24, and
+ * - Each host `sl-<name>` has `lo` and `eth0`, a veth to the switch, with its address /24, and
  *   no default route and no NAT: the only reachable addresses are the lab's and its own loopback.
+ * - A host's link can be slowed down and made lossy ({@link Lab.impair}): `tc … mirred` sends
+ *   what the host transmits through a userspace wire (tests/support/tap_wire.ts) back into its
+ *   switch port, since this kernel has no `sch_netem`. Cleared, the frames take the kernel's
+ *   path again.
  * - The test process runs in the root namespace, where other people's processes run too. It gets
  *   one veth on the switch with 198.18.0.254/24, so it speaks to the hosts with plain `fetch` and
  *   kafkajs, rather than running every client under `ip netns exec`. Before any address exists,
@@ -39,6 +42,8 @@ export const GUARD_ROUTE = "198.18.0.0/15";
 export const LAB_LOCK_FILE = "/tmp/surge-fleet-lab.lock";
 /** Another test run's lab may take this long (the fleet tests take about 6 minutes). */
 const LOCK_WAIT_MS = 15 * 60_000;
+/** A tc u32 filter that matches every frame (this kernel has no `matchall`). */
+const EVERY_FRAME = ["protocol", "all", "u32", "match", "u32", "0", "0"];
 
 /** One host of the lab. */
 export interface LabHost {
@@ -48,8 +53,8 @@ export interface LabHost {
   address: string;
   /** The switch's end of its link (a port of the bridge). */
   port: string;
-  /** The userspace wire its link runs through, for delay and loss; absent for a plain veth. */
-  wire?: { process: TestProcess; control: string; seq: number };
+  /** The userspace wire for its impairment, once {@link Lab.impair} made one. */
+  wire?: { process: TestProcess; control: string; seq: number; routed: boolean };
 }
 
 /** Why this machine cannot build a lab (not root, no iproute2, no namespaces), or undefined. */
@@ -159,11 +164,8 @@ export class Lab {
     await this.#cmd("link", "set", ROOT_LINK, "up");
   }
 
-  /**
-   * Adds host `name` (1–10 of a-z0-9) at 198.18.0.`octet` (1–253). With `wire`, its link runs
-   * through a userspace wire, so {@link impair} can delay and drop its frames.
-   */
-  async addHost(name: string, octet: number, options: { wire?: boolean } = {}): Promise<LabHost> {
+  /** Adds host `name` (1–10 of a-z0-9) at 198.18.0.`octet` (1–253). */
+  async addHost(name: string, octet: number): Promise<LabHost> {
     if (!/^[a-z0-9]{1,10}$/.test(name) || this.hosts.has(name)) {
       throw new TypeError(`bad or repeated lab host name: ${name}`);
     }
@@ -179,54 +181,46 @@ export class Lab {
     this.hosts.set(name, host);
     await this.#cmd("netns", "add", host.ns);
     await this.#cmd("-n", host.ns, "link", "set", "lo", "up");
-    if (options.wire) {
-      await this.#wire(host);
-    } else {
-      await this.#cmd(
-        "-n",
-        SWITCH,
-        "link",
-        "add",
-        host.port,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        host.ns,
-      );
-    }
+    await this.#cmd(
+      ...["-n", SWITCH, "link", "add", host.port, "type", "veth"],
+      ...["peer", "name", "eth0", "netns", host.ns],
+    );
     await this.#cmd("-n", host.ns, "addr", "add", `${host.address}/24`, "dev", "eth0");
     await this.#cmd("-n", host.ns, "link", "set", "eth0", "up");
     await this.#cmd("-n", SWITCH, "link", "set", host.port, "master", BRIDGE, "up");
     return host;
   }
 
-  /** Starts the host's wire in the switch's namespace and moves its host end to the host. */
-  async #wire(host: LabHost): Promise<void> {
+  /**
+   * Starts the host's wire in the switch's namespace: its in-device goes to the host, its
+   * out-device feeds the host's switch port (tc ingress, mirred). The host's egress is sent to the
+   * wire only while impaired ({@link impair}).
+   */
+  async #wire(host: LabHost): Promise<NonNullable<LabHost["wire"]>> {
     const dir = await this.tempDir(`wire-${host.name}`);
     const control = `${dir}/impairment.json`;
-    const hostTap = `w-${host.name}`;
+    const [into, out] = [`w-${host.name}`, `t-${host.name}`];
     const args = [
-      "run",
-      "--allow-ffi",
-      `--allow-read=${control}`,
-      "tests/support/tap_wire.ts",
-      hostTap,
-      host.port,
-      control,
+      ...["run", "--allow-ffi", `--allow-read=${control}`, "tests/support/tap_wire.ts"],
+      ...[into, out, control],
     ];
     const process = this.group.spawnDeno(`wire-${host.name}`, args, {}, [
-      this.#ip,
-      "netns",
-      "exec",
-      SWITCH,
+      ...[this.#ip, "netns", "exec", SWITCH],
     ]);
-    host.wire = { process, control, seq: 0 };
+    host.wire = { process, control, seq: 0, routed: false };
     await process.waitForOutput(/^ready /m, 30_000);
-    await this.#cmd("-n", SWITCH, "link", "set", hostTap, "netns", host.ns);
-    await this.#cmd("-n", host.ns, "link", "set", hostTap, "name", "eth0");
+    await this.#cmd("-n", SWITCH, "link", "set", into, "netns", host.ns);
+    await this.#cmd("-n", host.ns, "link", "set", into, "up");
+    await this.#cmd("-n", SWITCH, "link", "set", out, "up");
+    await this.#tc(SWITCH, "qdisc", "add", "dev", out, "clsact");
+    await this.#tc(SWITCH, ...["filter", "add", "dev", out, "ingress", ...EVERY_FRAME], ...[
+      ...["action", "mirred", "ingress", "redirect", "dev", host.port],
+    ]);
+    return host.wire;
+  }
+
+  async #tc(ns: string, ...args: string[]): Promise<void> {
+    await run(await toolPath("tc"), ["-n", ns, ...args]);
   }
 
   /** Starts `deno <args>` on `host` (under `ip netns exec`), tracked until {@link close}. */
@@ -256,15 +250,26 @@ export class Lab {
 
   /**
    * Delays and drops the frames `host` sends, as `tc qdisc add dev eth0 root netem delay D loss
-   * P` on the host would; {@link CLEAR} lifts it. Resolves once the wire applies it.
+   * P` on the host would; {@link CLEAR} lifts it. Resolves once it is in force.
    */
   async impair(host: LabHost, impairment: Impairment): Promise<void> {
-    const wire = host.wire;
-    if (!wire) throw new TypeError(`lab host ${host.name} has no wire: add it with { wire: true }`);
+    const wire = host.wire ?? await this.#wire(host);
+    const clear = impairment.delayMs === 0 && impairment.loss === 0;
+    if (clear && wire.routed) {
+      await this.#tc(host.ns, "qdisc", "del", "dev", "eth0", "clsact");
+      wire.routed = false;
+    }
     const seq = ++wire.seq;
     await Deno.writeTextFile(wire.control, JSON.stringify({ seq, ...impairment }));
     wire.process.kill("SIGUSR1");
     await wire.process.waitForOutput(new RegExp(`^applied ${seq} `, "m"), 10_000);
+    if (!clear && !wire.routed) {
+      await this.#tc(host.ns, "qdisc", "add", "dev", "eth0", "clsact");
+      await this.#tc(host.ns, ...["filter", "add", "dev", "eth0", "egress", ...EVERY_FRAME], ...[
+        ...["action", "mirred", "egress", "redirect", "dev", `w-${host.name}`],
+      ]);
+      wire.routed = true;
+    }
   }
 
   /** A temp dir removed by {@link close}. */
@@ -274,14 +279,17 @@ export class Lab {
     return dir;
   }
 
+  /** The processes running in namespace `ns` (a host's: `host.ns`), whoever started them. */
+  async pids(ns: string): Promise<number[]> {
+    const out = await tryRun(this.#ip, ["netns", "pids", ns]);
+    return out.stdout.split(/\s+/).filter((p) => p !== "").map(Number);
+  }
+
   /** SIGKILLs every process in `namespaces` (JVMs under a guard included) and waits them out. */
   async #killIn(namespaces: string[]): Promise<void> {
     for (let round = 0; round < 100; round++) {
       const pids: number[] = [];
-      for (const ns of namespaces) {
-        const out = await tryRun(this.#ip, ["netns", "pids", ns]);
-        pids.push(...out.stdout.split(/\s+/).filter((p) => p !== "").map(Number));
-      }
+      for (const ns of namespaces) pids.push(...await this.pids(ns));
       if (pids.length === 0) return;
       for (const pid of pids) {
         try {

@@ -1,12 +1,13 @@
 /**
- * A process: a userspace wire between two TAP devices, for the fleet lab's delay and loss on
+ * A process: a userspace wire that delays and drops frames, for the fleet lab's slow links on
  * kernels built without `sch_netem` (`tc qdisc … netem` answers "Specified qdisc kind is
- * unknown"). `deno run --allow-ffi --allow-read=<control> tap_wire.ts <host-tap> <switch-tap>
- * <control>` creates both devices in its own network namespace (the lab moves the first into
- * the host's namespace and bridges the second) and copies every Ethernet frame across. Frames the
- * host sends go through a {@link DelayLine}, as `tc qdisc add dev <host's veth> root netem` would
- * impair its egress; frames to the host pass straight. On SIGUSR1 it reads the impairment from
- * the control file (`{"seq", "delayMs", "loss"}`) and prints `applied <seq> …` once in force.
+ * unknown"). `deno run --allow-ffi --allow-read=<control> tap_wire.ts <in-tap> <out-tap>
+ * <control>` creates two TAP devices in its network namespace and copies every Ethernet frame
+ * that arrives on the first to the second through a {@link DelayLine}. The lab moves the first
+ * into a host's namespace and sends the host's egress there with `tc … mirred`, and feeds the
+ * second into the switch port of the host's link, so only that direction is impaired, as `tc
+ * qdisc add dev eth0 root netem` on the host would. On SIGUSR1 it reads the impairment from the
+ * control file (`{"seq", "delayMs", "loss"}`) and prints `applied <seq> …` once in force.
  *
  * libc through FFI, since Deno has no ioctl: open /dev/net/tun, TUNSETIFF with IFF_TAP |
  * IFF_NO_PI, then read and write whole frames; each blocking read runs on Deno's blocking
@@ -53,44 +54,40 @@ function write(fd: number, frame: Uint8Array): void {
   libc.symbols.write(fd, frame, BigInt(frame.length));
 }
 
-/** Copies frames from `from` to `to` for ever, through `line` when given. */
-async function pump(from: number, to: number, line?: DelayLine<Uint8Array>): Promise<void> {
+/** Copies frames from `from` to `to` for ever, through `line`. */
+async function pump(from: number, to: number, line: DelayLine<Uint8Array>): Promise<void> {
   const buffer = new Uint8Array(MAX_FRAME);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
     timer = undefined;
-    for (const frame of line!.take(performance.now())) write(to, frame);
-    const next = line!.nextIn(performance.now());
+    for (const frame of line.take(performance.now())) write(to, frame);
+    const next = line.nextIn(performance.now());
     if (next !== undefined) timer = setTimeout(flush, next);
   };
   for (;;) {
     const n = Number(await libc.symbols.read(from, buffer, BigInt(buffer.length)));
     if (n < 0) throw new Error(`reading a frame failed (errno ${errno()})`);
     const frame = buffer.slice(0, n);
-    if (line === undefined) {
-      write(to, frame);
-    } else if (line.push(frame, performance.now(), impairment) && timer === undefined) {
-      flush();
-    }
+    if (line.push(frame, performance.now(), impairment) && timer === undefined) flush();
   }
 }
 
 let impairment: Impairment = CLEAR;
-const [hostTap, switchTap, control] = Deno.args;
-if (hostTap === undefined || switchTap === undefined || control === undefined) {
-  console.error("usage: tap_wire.ts <host-tap> <switch-tap> <control-file>");
+const [inTap, outTap, control] = Deno.args;
+if (inTap === undefined || outTap === undefined || control === undefined) {
+  console.error("usage: tap_wire.ts <in-tap> <out-tap> <control-file>");
   Deno.exit(2);
 }
-const host = openTap(hostTap);
-const toSwitch = openTap(switchTap);
-const egress = new DelayLine<Uint8Array>();
+const from = openTap(inTap);
+const to = openTap(outTap);
+const line = new DelayLine<Uint8Array>();
 Deno.addSignalListener("SIGUSR1", () => {
   const asked = JSON.parse(Deno.readTextFileSync(control));
   impairment = { delayMs: Number(asked.delayMs), loss: Number(asked.loss) };
   console.log(
     `applied ${asked.seq} delay_ms=${impairment.delayMs} loss=${impairment.loss} ` +
-      `(so far ${egress.offered} frames from the host, ${egress.dropped} dropped)`,
+      `(so far ${line.offered} frames, ${line.dropped} dropped)`,
   );
 });
-console.log(`ready ${hostTap} ${switchTap}`);
-await Promise.all([pump(host, toSwitch, egress), pump(toSwitch, host)]);
+console.log(`ready ${inTap} ${outTap}`);
+await pump(from, to, line);
