@@ -1,37 +1,40 @@
 /**
- * The server.properties of the local broker: a single combined broker+controller KRaft node on
- * loopback, in plaintext or, with SASL, with every listener authenticated and an authorizer that
- * refuses whatever its ACLs do not allow (kafka/acls.ts).
+ * The server.properties of one node surge starts: a combined broker+controller KRaft node, alone
+ * on loopback or one voter of a cluster (kafka/cluster_layout.ts), in plaintext or, with SASL,
+ * with every listener authenticated and an authorizer that refuses whatever its ACLs do not allow
+ * (kafka/acls.ts).
  */
-
-/** Ports of one broker: clients connect to `port`, the KRaft controller listens on `controllerPort`. */
-export interface BrokerPorts {
-  port: number;
-  controllerPort: number;
-}
+import { replicationFor } from "../shared/ensure_topics.ts";
+import { endpointText, type NodeLayout, votersText } from "./cluster_layout.ts";
 
 /** What a SASL broker needs to know: its own (the admin's) password. */
 export interface BrokerSasl {
   adminPassword: string;
 }
 
-/** Settings of every local broker, plaintext or SASL. */
-function commonProperties(controllerPort: number, logDir: string): string[] {
+/**
+ * Settings of every node, plaintext or SASL. Kafka's own topics (group offsets above all: a
+ * consumer group is only as available as its coordinator's partition) are replicated like
+ * surge's, so a 3-node cluster survives losing any one node.
+ */
+function commonProperties(node: NodeLayout, logDir: string): string[] {
+  const { factor, minInsync } = replicationFor(node.voters.length);
   return [
     "process.roles=broker,controller",
-    "node.id=1",
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `node.id=${node.nodeId}`,
+    `controller.quorum.voters=${votersText(node.voters)}`,
     "controller.listener.names=CONTROLLER",
     `log.dirs=${logDir}`,
     "num.partitions=1",
-    "default.replication.factor=1",
-    "offsets.topic.replication.factor=1",
+    `default.replication.factor=${factor}`,
+    `min.insync.replicas=${minInsync}`,
+    `offsets.topic.replication.factor=${factor}`,
     "offsets.topic.num.partitions=4",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "share.coordinator.state.topic.replication.factor=1",
-    "share.coordinator.state.topic.min.isr=1",
-    // A dev broker has one member per group; waiting for more only slows every consumer start.
+    `transaction.state.log.replication.factor=${factor}`,
+    `transaction.state.log.min.isr=${minInsync}`,
+    `share.coordinator.state.topic.replication.factor=${factor}`,
+    `share.coordinator.state.topic.min.isr=${minInsync}`,
+    // A group here has a member per process; waiting for more only slows every consumer start.
     "group.initial.rebalance.delay.ms=0",
     // surge creates its topics explicitly; a misspelt topic must fail, not appear empty.
     "auto.create.topics.enable=false",
@@ -46,11 +49,12 @@ function commonProperties(controllerPort: number, logDir: string): string[] {
  * PLAIN with the admin as its only user: nothing on this machine reaches the controller, where
  * ACLs can be changed, without the admin's password. The broker itself is the admin on both.
  */
-function saslProperties(port: number, controllerPort: number, sasl: BrokerSasl): string[] {
+function saslProperties(node: NodeLayout, sasl: BrokerSasl): string[] {
   const password = sasl.adminPassword;
   return [
-    `listeners=SASL_PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=SASL_PLAINTEXT://${endpointText(node.listen)},` +
+    `CONTROLLER://${endpointText(node.controller)}`,
+    `advertised.listeners=SASL_PLAINTEXT://${endpointText(node.advertise)}`,
     "inter.broker.listener.name=SASL_PLAINTEXT",
     "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
     "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
@@ -70,14 +74,14 @@ function saslProperties(port: number, controllerPort: number, sasl: BrokerSasl):
   ];
 }
 
-/** The server.properties of a single combined broker+controller node; SASL when `sasl` is given. */
-export function brokerProperties(ports: BrokerPorts, logDir: string, sasl?: BrokerSasl): string {
-  const { port, controllerPort } = ports;
-  const listeners = sasl ? saslProperties(port, controllerPort, sasl) : [
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+/** The server.properties of one combined broker+controller node; SASL when `sasl` is given. */
+export function brokerProperties(node: NodeLayout, logDir: string, sasl?: BrokerSasl): string {
+  const listeners = sasl ? saslProperties(node, sasl) : [
+    `listeners=PLAINTEXT://${endpointText(node.listen)},` +
+    `CONTROLLER://${endpointText(node.controller)}`,
+    `advertised.listeners=PLAINTEXT://${endpointText(node.advertise)}`,
     "inter.broker.listener.name=PLAINTEXT",
     "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
   ];
-  return [...commonProperties(controllerPort, logDir), ...listeners, ""].join("\n");
+  return [...commonProperties(node, logDir), ...listeners, ""].join("\n");
 }

@@ -8,24 +8,31 @@ import { silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
 import type { KafkaClientAccess } from "../shared/kafka_client_options.ts";
 
 /**
- * Waits until the broker answers Kafka clients (not just TCP), or throws after `timeoutMs`;
- * `access` is how to reach it (the admin's credentials on a SASL broker).
+ * Waits until the broker answers Kafka clients (not just TCP) and its cluster has at least
+ * `expected` brokers, or throws after `timeoutMs`; `access` is how to reach it (the admin's
+ * credentials on a SASL broker).
  */
 export async function waitForKafka(
   brokers: string[],
   timeoutMs: number,
   access: KafkaClientAccess = {},
+  expected = 1,
 ): Promise<void> {
   silenceKafkajsTimerWarnings();
-  await pollUntil(() => kafkaAnswers(brokers, access), {
-    what: `Kafka at ${brokers.join(",")} to become ready`,
+  const what = expected > 1 ? ` and ${expected} brokers in its cluster` : "";
+  await pollUntil(() => kafkaAnswers(brokers, access, expected), {
+    what: `Kafka at ${brokers.join(",")} to become ready${what}`,
     timeoutMs,
     intervalMs: 500,
   });
 }
 
-/** One try: true once the cluster has a broker and a controller; throws what kafkajs threw. */
-async function kafkaAnswers(brokers: string[], access: KafkaClientAccess): Promise<boolean> {
+/** One try: true once the cluster has `expected` brokers and a controller; throws what kafkajs threw. */
+async function kafkaAnswers(
+  brokers: string[],
+  access: KafkaClientAccess,
+  expected: number,
+): Promise<boolean> {
   const admin = new Kafka({
     ...access,
     clientId: "surge-wait",
@@ -37,7 +44,7 @@ async function kafkaAnswers(brokers: string[], access: KafkaClientAccess): Promi
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    return cluster.brokers.length >= expected && cluster.controller !== null;
   } finally {
     await admin.disconnect().catch(() => {});
   }

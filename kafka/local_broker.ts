@@ -1,8 +1,9 @@
 /**
- * A single-node KRaft Apache Kafka broker for development and tests, built from jars that Maven
- * resolves from Maven Central (no Docker, no tarball). Used by `deno task kafka`, `deno task test`
- * and `deno task up`. Functions here take every path and port as arguments; only the callers'
- * `main.ts`/runner decide them.
+ * One KRaft Apache Kafka node (broker and controller) for development, tests and real hosts,
+ * built from jars that Maven resolves from Maven Central (no Docker, no tarball): alone on
+ * loopback, or one voter of a cluster (kafka/cluster_layout.ts; kafka/local_cluster.ts starts a
+ * whole one on one machine). Used by `deno task kafka`, `deno task test` and `deno task up`.
+ * Functions here take every path and address as arguments; only the callers decide them.
  */
 import { ensureTopics } from "../shared/ensure_topics.ts";
 import { canBind } from "../shared/probe.ts";
@@ -11,8 +12,9 @@ import type { KafkaClientAccess } from "../shared/kafka_client_options.ts";
 import { topicNames } from "../shared/topics.ts";
 import { Kafka, logLevel } from "kafkajs";
 import { applyAcls, surgeAclGrants } from "./acls.ts";
-import { type BrokerPorts, brokerProperties } from "./broker_properties.ts";
+import { brokerProperties } from "./broker_properties.ts";
 import { waitForKafka, warmGroupCoordinator } from "./broker_ready.ts";
+import { clusterIdFor, endpointText, type NodeLayout } from "./cluster_layout.ts";
 import {
   type BrokerPaths,
   ensureKafkaJars,
@@ -58,14 +60,19 @@ export interface LocalBroker {
 }
 
 /** Options for {@link startLocalBroker}. */
-export interface StartOptions extends BrokerPorts {
+export interface StartOptions {
+  /** Where the node listens, what it advertises, and its cluster's voters. */
+  node: NodeLayout;
   paths: BrokerPaths;
   /** Delete the data directory first. */
   wipe?: boolean;
   version?: string;
   heap?: string;
   log?: (line: string) => void;
-  /** Create surge's topics with this prefix once the broker is up (and their ACLs, with SASL). */
+  /**
+   * Create surge's topics with this prefix once every voter of the cluster is a broker (and
+   * their ACLs, with SASL).
+   */
   topicPrefix?: string;
   /**
    * Authenticate every client with SCRAM (users admin, orchestrator, driver; kafka/sasl_users.ts)
@@ -82,12 +89,12 @@ interface JavaSetup {
 }
 
 /**
- * Starts a broker and resolves once it accepts clients and the topics exist. The JVM runs under a
- * tiny shell guard that kills it when our stdin closes, so even a SIGKILLed parent leaves no
- * orphan JVM behind.
+ * Starts a node and resolves once it accepts clients, every voter of its cluster is a broker and
+ * the topics exist. The JVM runs under a tiny shell guard that kills it when our stdin closes, so
+ * even a SIGKILLed parent leaves no orphan JVM behind.
  */
 export async function startLocalBroker(options: StartOptions): Promise<LocalBroker> {
-  requirePortsFree(options);
+  requirePortsFree(options.node);
   await requireTool("java");
   const log = options.log ?? (() => {});
   const libs = await ensureKafkaJars(options.paths, options.version ?? KAFKA_VERSION, log);
@@ -101,7 +108,7 @@ export async function startLocalBroker(options: StartOptions): Promise<LocalBrok
     : {};
   const broker = await spawnGuarded(options, java, config, access);
   try {
-    await waitReady(broker, options.readyTimeoutMs ?? 90_000);
+    await waitReady(broker, options.node.voters.length, options.readyTimeoutMs ?? 90_000);
     const kafka = new Kafka({ ...access, brokers: broker.brokers, logLevel: logLevel.NOTHING });
     if (options.topicPrefix !== undefined) {
       await ensureTopics(kafka.admin(), topicNames(options.topicPrefix));
@@ -115,11 +122,14 @@ export async function startLocalBroker(options: StartOptions): Promise<LocalBrok
   return broker;
 }
 
-/** Both ports must be free before a JVM is started only to fail on one of them. */
-function requirePortsFree(ports: BrokerPorts): void {
-  for (const [what, port] of [["client", ports.port], ["controller", ports.controllerPort]]) {
-    if (!canBind(Number(port))) {
-      throw new Error(`Kafka's ${what} port ${port} on 127.0.0.1 is in use: choose another port`);
+/** Both listeners must be free before a JVM is started only to fail on one of them. */
+function requirePortsFree(node: NodeLayout): void {
+  for (const [what, end] of [["client", node.listen], ["controller", node.controller]] as const) {
+    if (!canBind(end.port, end.host.replace(/^\[|\]$/g, ""))) {
+      throw new Error(
+        `Kafka's ${what} address ${endpointText(end)} is in use or not this host's: ` +
+          "choose another port or address",
+      );
     }
   }
 }
@@ -145,7 +155,7 @@ async function prepareStorage(
     : undefined;
   const config = `${dataDir}/server.properties`;
   const sasl = passwords && { adminPassword: passwords.admin };
-  await Deno.writeTextFile(config, brokerProperties(options, `${dataDir}/logs`, sasl), {
+  await Deno.writeTextFile(config, brokerProperties(options.node, `${dataDir}/logs`, sasl), {
     mode: 0o600,
   });
   await Deno.chmod(config, 0o600);
@@ -158,7 +168,8 @@ async function prepareStorage(
       "kafka.tools.StorageTool",
       "format",
       "-t",
-      randomClusterId(),
+      // Every voter must format with the same id; a lone node may take any.
+      options.node.voters.length > 1 ? await clusterIdFor(options.node.voters) : randomClusterId(),
       "-c",
       config,
       ...(passwords ? addScramArgs(passwords) : []),
@@ -239,7 +250,7 @@ async function spawnGuarded(
     ? Object.fromEntries(SASL_USERS.map((u) => [u, passwordFile(options.paths.dataDir, u)]))
     : undefined;
   return {
-    brokers: [`127.0.0.1:${options.port}`],
+    brokers: [endpointText(options.node.advertise)],
     access,
     ...(passwordFiles && { passwordFiles: passwordFiles as Record<SaslUser, string> }),
     logFile,
@@ -248,11 +259,14 @@ async function spawnGuarded(
   };
 }
 
-/** Waits until the broker answers clients; fails at once, pointing at its log, if it exits. */
-async function waitReady(broker: LocalBroker, timeoutMs: number): Promise<void> {
+/**
+ * Waits until the node answers clients and its cluster has `brokers` brokers; fails at once,
+ * pointing at its log, if it exits.
+ */
+async function waitReady(broker: LocalBroker, brokers: number, timeoutMs: number): Promise<void> {
   const died = broker.exited.then((code) => {
     throw new Error(`Kafka exited during start-up (code ${code}); see ${broker.logFile}`);
   });
   died.catch(() => {}); // only the race below cares; a later exit is the caller's business
-  await Promise.race([waitForKafka(broker.brokers, timeoutMs, broker.access), died]);
+  await Promise.race([waitForKafka(broker.brokers, timeoutMs, broker.access, brokers), died]);
 }

@@ -1,12 +1,14 @@
 /**
- * `deno task kafka`: runs a local single-node Kafka broker in the foreground with surge's topics,
- * until Ctrl-C or SIGTERM; with `--sasl`, with SCRAM users and ACLs. With KAFKA_BROKERS set, only
- * creates the topics (and with `--sasl` their ACLs) on that cluster.
+ * `deno task kafka`: runs Kafka in the foreground with surge's topics, until Ctrl-C or SIGTERM —
+ * a single node on loopback, a `--nodes N` cluster on this machine, or one node of a cluster
+ * spread over hosts (`--node-id`); with `--sasl`, with SCRAM users and ACLs. With KAFKA_BROKERS
+ * set, only creates the topics (and with `--sasl` their ACLs) on that cluster.
  */
 import { applyAcls, surgeAclGrants } from "./acls.ts";
 import { KAFKA_USAGE, type KafkaTaskConfig, parseKafkaConfig } from "./config.ts";
 import { defaultPaths, ensureKafkaJars, KAFKA_VERSION } from "./jars.ts";
-import { type LocalBroker, startLocalBroker } from "./local_broker.ts";
+import { endpointText, type NodeLayout } from "./cluster_layout.ts";
+import { type LocalCluster, startLocalCluster } from "./local_cluster.ts";
 import { LOCAL_SASL_MECHANISM, SASL_USERS, type SaslUser } from "./sasl_users.ts";
 import { lazyEnv } from "../shared/cli_args.ts";
 import { isListening } from "../shared/probe.ts";
@@ -25,55 +27,73 @@ async function main(): Promise<number> {
     () => parseKafkaConfig(lazyEnv((name) => Deno.env.get(name)), Deno.args),
   );
   if (config.fetchOnly) {
-    const libs = await ensureKafkaJars(defaultPaths(config.port), KAFKA_VERSION, say);
+    const paths = defaultPaths(config.nodes[0]!.listen.port);
+    const libs = await ensureKafkaJars(paths, KAFKA_VERSION, say);
     console.log(`Kafka ${KAFKA_VERSION} jars are in ${libs}`);
     return 0;
   }
   const topics = topicNames(config.topicPrefix);
   if (config.external) return await prepareExternal(config, config.external);
-  for (const port of [config.port, config.controllerPort]) {
-    if (await isListening(port)) {
-      say(
-        `Port ${port} on 127.0.0.1 is already in use (is a broker already running?). Use --port.`,
-      );
-      return 1;
+  for (const node of config.nodes) {
+    for (const end of [node.listen, node.controller]) {
+      const host = end.host === "0.0.0.0" || end.host === "[::]" ? "127.0.0.1" : end.host;
+      if (await isListening(end.port, host.replace(/^\[|\]$/g, ""))) {
+        say(
+          `${endpointText(end)} is already in use (is a broker already running?). ` +
+            "Use another --port or --listen.",
+        );
+        return 1;
+      }
     }
   }
-  const paths = defaultPaths(config.port);
+  const pathsOf = (node: NodeLayout) => {
+    const paths = defaultPaths(node.listen.port);
+    if (config.dataDir === undefined) return paths;
+    const many = config.nodes.length > 1;
+    return { ...paths, dataDir: many ? `${config.dataDir}/node-${node.nodeId}` : config.dataDir };
+  };
   const started = Date.now();
-  const broker = await startLocalBroker({
-    port: config.port,
-    controllerPort: config.controllerPort,
-    paths,
+  const cluster = await startLocalCluster({
+    nodes: config.nodes,
+    pathsOf,
     wipe: config.wipe,
     topicPrefix: config.topicPrefix,
     sasl: config.sasl,
+    heap: config.nodes.length > 1 ? "512m" : undefined,
     log: say,
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const secured = config.sasl ? " with SASL/SCRAM-SHA-512 and ACLs" : "";
+  const voters = config.nodes[0]!.voters.length;
+  const what = config.nodes.length > 1
+    ? `a ${config.nodes.length}-node cluster`
+    : voters > 1
+    ? `node ${config.nodes[0]!.nodeId} of a ${voters}-node cluster`
+    : "a single node";
   console.log(
-    `Kafka ${KAFKA_VERSION} ready on ${broker.brokers.join(",")}${secured} in ${seconds}s ` +
-      `(topics: ${
-        Object.values(topics).join(", ")
-      }; data: ${paths.dataDir}; log: ${broker.logFile}). Ctrl-C stops it.`,
+    `Kafka ${KAFKA_VERSION} ready on ${cluster.brokers.join(",")} (${what})${secured} in ` +
+      `${seconds}s (topics: ${Object.values(topics).join(", ")}; data: ${
+        config.nodes.map((n) => pathsOf(n).dataDir).join(", ")
+      }; log: ${cluster.nodes.map((n) => n.logFile).join(", ")}). Ctrl-C stops it.`,
   );
-  if (broker.passwordFiles) console.log(connectLines(broker, broker.passwordFiles));
+  if (cluster.passwordFiles) console.log(connectLines(cluster, cluster.passwordFiles));
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
     say("stopping...");
-    broker.stop().then(() => {
+    cluster.stop().then(() => {
       say("stopped");
       Deno.exit(0);
     });
   };
   Deno.addSignalListener("SIGINT", shutdown);
   Deno.addSignalListener("SIGTERM", shutdown);
-  const code = await broker.exited;
+  const { nodeId, code } = await cluster.exited;
   if (!stopping) {
-    say(`broker exited unexpectedly with code ${code}; see ${broker.logFile}`);
+    // One node gone: stop the rest rather than leave a cluster nobody watches.
+    say(`node ${nodeId} exited unexpectedly with code ${code}; see its broker.log; stopping`);
+    await cluster.stop();
     return 1;
   }
   return 0;
@@ -98,14 +118,14 @@ async function prepareExternal(config: KafkaTaskConfig, brokers: string[]): Prom
 }
 
 /** Who connects as which user, as environment lines; the passwords stay in their files. */
-function connectLines(broker: LocalBroker, files: Record<SaslUser, string>): string {
+function connectLines(cluster: LocalCluster, files: Record<SaslUser, string>): string {
   const roles: Record<SaslUser, string> = {
     orchestrator: "the orchestrator and `deno task end`",
     driver: "drivers",
     admin: "admin (topics, ACLs; everything)",
   };
   const lines = SASL_USERS.map((user) =>
-    `  ${roles[user]}:\n    KAFKA_BROKERS=${broker.brokers.join(",")} ` +
+    `  ${roles[user]}:\n    KAFKA_BROKERS=${cluster.brokers.join(",")} ` +
     `KAFKA_SASL_MECHANISM=${LOCAL_SASL_MECHANISM} KAFKA_SASL_USERNAME=${user} ` +
     `KAFKA_SASL_PASSWORD_FILE=${files[user]}`
   );

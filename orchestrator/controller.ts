@@ -169,6 +169,7 @@ export class Controller {
         groupId: options.metricsGroupId,
         kinds: ["metrics", "test_config", "trigger"],
         fromBeginning: false,
+        resumeEveryPartition: true,
         onMessage,
       }),
     );

@@ -23,6 +23,14 @@ export interface SubscribeOptions {
   /** Replay the topics from the start (true) or only see messages produced from now on. */
   fromBeginning: boolean;
   /**
+   * With `fromBeginning` false: on a topic where the group has committed an offset, a partition
+   * it has no offset for is read from its beginning instead of its end. A group commits only what
+   * it consumed, so a partition that was empty whenever this group read it (one of the metrics
+   * topic's, METRICS_PARTITIONS) would otherwise drop whatever arrived there while the process
+   * was down. A new group still starts at the end. MemoryBus has one log and ignores this.
+   */
+  resumeEveryPartition?: boolean;
+  /**
    * Called once per valid message, in order per topic; a throw is logged and the message skipped,
    * except a transient one ({@link isTransient}): KafkaBus then calls again after a pause, and
    * does not acknowledge the message until a call succeeds (MemoryBus only records it).

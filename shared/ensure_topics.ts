@@ -4,7 +4,7 @@
  * them once (`deno task kafka`), and a component that finds them all needs no CREATE right.
  */
 import type { Admin } from "kafkajs";
-import { TOPIC_KINDS, type TopicNames } from "./topics.ts";
+import { TOPIC_KINDS, type TopicKind, type TopicNames } from "./topics.ts";
 
 /**
  * The broker stamps each message with its own clock on append. With the default (the producer's
@@ -12,7 +12,37 @@ import { TOPIC_KINDS, type TopicNames } from "./topics.ts";
  * (`log.message.timestamp.after.max.ms`), so a driver whose clock ran 2 h fast could not even
  * register. surge reads only the timestamps inside its messages, which tolerate a day.
  */
-const TOPIC_CONFIG = [{ name: "message.timestamp.type", value: "LogAppendTime" }];
+const TIMESTAMP_CONFIG = { name: "message.timestamp.type", value: "LogAppendTime" };
+
+/**
+ * Partitions of the metrics topic. Metrics are keyed by node id, so each driver's reports stay in
+ * order on one partition, while a fleet's reports spread over every broker's leaders instead of
+ * funnelling through one. Every other topic has one partition: their order is the protocol.
+ */
+export const METRICS_PARTITIONS = 6;
+
+/**
+ * How topics are replicated on a cluster of `brokers`: 3 copies where there are 3, and a write
+ * counts (producers use acks=all) once 2 have it, so one broker may die without losing an
+ * acknowledged message or refusing writes. Smaller clusters keep what they can.
+ */
+export function replicationFor(brokers: number): { factor: number; minInsync: number } {
+  const factor = Math.max(1, Math.min(3, brokers));
+  return { factor, minInsync: factor >= 3 ? 2 : 1 };
+}
+
+/** The partitions topic `kind` is created with ({@link METRICS_PARTITIONS}). */
+export function partitionsOf(kind: TopicKind | "orchestrators"): number {
+  return kind === "metrics" ? METRICS_PARTITIONS : 1;
+}
+
+/** Whether kafkajs's error says only that the topics exist (another process made them first). */
+function isAlreadyExists(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === "TOPIC_ALREADY_EXISTS") return true;
+  const errors = (err as { errors?: unknown } | null)?.errors;
+  return Array.isArray(errors) && errors.length > 0 && errors.every(isAlreadyExists);
+}
 
 /** Whether kafkajs's error (or any of an aggregate's) is the broker refusing by its ACLs. */
 export function isAuthorizationError(err: unknown): boolean {
@@ -23,16 +53,13 @@ export function isAuthorizationError(err: unknown): boolean {
 }
 
 /**
- * Creates any of `topics` that do not exist yet, with replication factor 1 and the broker's
- * clock on every message ({@link TOPIC_CONFIG}); the election topic always has one partition (its
- * owner is the active orchestrator). When the cluster's ACLs forbid it, the error says which
- * topics are missing and who can create them, instead of kafkajs's bare code.
+ * Creates any of `topics` that do not exist yet, replicated to fit the cluster's brokers
+ * ({@link replicationFor}), partitioned by {@link partitionsOf}, with the broker's clock on every
+ * message ({@link TIMESTAMP_CONFIG}). Another process creating them at the same moment is fine.
+ * When the cluster's ACLs forbid it, the error says which topics are missing and who can create
+ * them, instead of kafkajs's bare code.
  */
-export async function ensureTopics(
-  admin: Admin,
-  topics: TopicNames,
-  partitions = 1,
-): Promise<void> {
+export async function ensureTopics(admin: Admin, topics: TopicNames): Promise<void> {
   await admin.connect();
   try {
     // Under ACLs the list holds only the topics this user may describe.
@@ -42,16 +69,20 @@ export async function ensureTopics(
     );
     if (missing.length === 0) return;
     try {
+      const { brokers } = await admin.describeCluster();
+      const { factor, minInsync } = replicationFor(brokers.length);
+      const minInsyncConfig = { name: "min.insync.replicas", value: String(minInsync) };
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((kind) => ({
           topic: topics[kind],
-          numPartitions: kind === "orchestrators" ? 1 : partitions,
-          replicationFactor: 1,
-          configEntries: TOPIC_CONFIG,
+          numPartitions: partitionsOf(kind),
+          replicationFactor: factor,
+          configEntries: [TIMESTAMP_CONFIG, minInsyncConfig],
         })),
       });
     } catch (err) {
+      if (isAlreadyExists(err)) return;
       if (!isAuthorizationError(err)) throw err;
       const names = missing.map((kind) => topics[kind]).join(", ");
       throw new Error(

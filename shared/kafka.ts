@@ -134,8 +134,8 @@ export class KafkaBus implements MessageBus {
   }
 
   /** Creates the five topics if they do not exist (kafkajs would otherwise auto-create typos). */
-  async ensureTopics(partitions = 1): Promise<void> {
-    await ensureTopics(this.kafka.admin(), this.#options.topics, partitions);
+  async ensureTopics(): Promise<void> {
+    await ensureTopics(this.kafka.admin(), this.#options.topics);
   }
 
   #producerReady(): Promise<Producer> {
@@ -160,13 +160,24 @@ export class KafkaBus implements MessageBus {
   async publish<K extends TopicKind>(kind: K, message: InputOf[K], key?: string): Promise<void> {
     const value = encodeMessage(kind, message);
     const producer = await this.#producerReady();
-    await producer.send({ topic: this.#options.topics[kind], messages: [{ key, value }] });
+    // acks=all: the send succeeds once every in-sync replica has the message (at least
+    // min.insync.replicas of them), so losing the partition's leader cannot lose it.
+    await producer.send({
+      topic: this.#options.topics[kind],
+      acks: -1,
+      messages: [{ key, value }],
+    });
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const topics = options.kinds.map((kind) => this.#options.topics[kind]);
+    const resumeTopics = !options.fromBeginning && options.resumeEveryPartition
+      ? await this.#committedTopics(options.groupId, topics)
+      : [];
     // What is on the topics now is "old" to this subscription (see Delivered.old).
-    const ends = options.fromBeginning ? await this.#endOffsets(topics) : new Map();
+    const ends = options.fromBeginning || resumeTopics.length > 0
+      ? await this.#endOffsets(topics)
+      : new Map();
     // Aborted on close: it ends a message's redelivery (redelivery.ts).
     const stop = new AbortController();
     const subscription = new KafkaSubscription({
@@ -180,6 +191,7 @@ export class KafkaBus implements MessageBus {
         }),
       topics,
       fromBeginning: options.fromBeginning,
+      resumeTopics,
       eachMessage: ({ topic, partition, message, heartbeat }) =>
         this.#deliver(options, { topic, partition, message, heartbeat, ends, stop: stop.signal }),
       link: this.#link,
@@ -251,6 +263,19 @@ export class KafkaBus implements MessageBus {
         offset: message.offset,
         error: err instanceof Error ? err.message : String(err),
       });
+    }
+  }
+
+  /** Those of `topics` on which `groupId` has committed an offset for some partition. */
+  async #committedTopics(groupId: string, topics: readonly string[]): Promise<string[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      return offsets.filter((t) => t.partitions.some((p) => Number(p.offset) >= 0))
+        .map((t) => t.topic);
+    } finally {
+      await admin.disconnect();
     }
   }
 

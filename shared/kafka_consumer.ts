@@ -24,6 +24,11 @@ export interface KafkaSubscriptionDeps {
   create: () => Consumer;
   topics: string[];
   fromBeginning: boolean;
+  /**
+   * Of `topics`, those whose partitions without an offset of this group are read from their
+   * beginning whatever `fromBeginning` says (SubscribeOptions.resumeEveryPartition).
+   */
+  resumeTopics?: readonly string[];
   eachMessage: EachMessageHandler;
   link: LinkMonitor;
   logger: Logger;
@@ -109,10 +114,12 @@ export class KafkaSubscription implements Subscription {
 
   async #run(consumer: Consumer): Promise<void> {
     await consumer.connect();
-    await consumer.subscribe({
-      topics: this.#deps.topics,
-      fromBeginning: this.#deps.fromBeginning,
-    });
+    const resume = this.#deps.resumeTopics ?? [];
+    const rest = this.#deps.topics.filter((topic) => !resume.includes(topic));
+    if (rest.length > 0) {
+      await consumer.subscribe({ topics: rest, fromBeginning: this.#deps.fromBeginning });
+    }
+    if (resume.length > 0) await consumer.subscribe({ topics: [...resume], fromBeginning: true });
     await consumer.run({ eachMessage: this.#deps.eachMessage });
   }
 

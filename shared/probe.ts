@@ -3,10 +3,13 @@
  * repeated by `pollUntil`, for waiting until a process is ready.
  */
 
-/** True when `port` on 127.0.0.1 can be bound right now (nothing else holds it). */
-export function canBind(port: number): boolean {
+/**
+ * True when `port` on `hostname` (default 127.0.0.1) can be bound right now: nothing else holds
+ * it, and the address is this host's.
+ */
+export function canBind(port: number, hostname = "127.0.0.1"): boolean {
   try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    Deno.listen({ hostname, port }).close();
     return true;
   } catch {
     return false;

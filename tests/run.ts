@@ -8,6 +8,7 @@ import { startLocalBroker } from "../kafka/local_broker.ts";
 import { isListening } from "../shared/probe.ts";
 import { killQuietly } from "../shared/process.ts";
 import { StallWatchdog } from "./support/stall_watchdog.ts";
+import { singleNodeLayout } from "../kafka/cluster_layout.ts";
 
 const say = (line: string) => console.error(`[test] ${line}`);
 const DEV_PORT = 9092;
@@ -31,8 +32,7 @@ async function main(): Promise<number> {
     const started = Date.now();
     say(`starting a Kafka broker on 127.0.0.1:${TEST_PORT} for this run...`);
     const broker = await startLocalBroker({
-      port: TEST_PORT,
-      controllerPort: TEST_PORT + 1,
+      node: singleNodeLayout(TEST_PORT),
       paths: { ...defaultPaths(TEST_PORT), dataDir },
       wipe: true,
       heap: "768m",

@@ -17,6 +17,7 @@ import { parseUpConfig, UP_USAGE, type UpConfig } from "./config.ts";
 import { runDemo } from "./demo.ts";
 import { buildPlan, type ProcessSpec } from "./plan.ts";
 import { prefixOf } from "./prefix.ts";
+import { singleNodeLayout } from "../kafka/cluster_layout.ts";
 
 const encoder = new TextEncoder();
 const write = (text: string) => {
@@ -115,8 +116,7 @@ async function startKafka(config: UpConfig, cluster: Cluster, signal: AbortSigna
     `${kafkaPrefix}starting Kafka on 127.0.0.1:${config.kafkaPort} (the first run fetches its jars with Maven)...`,
   );
   const broker = await startLocalBroker({
-    port: config.kafkaPort,
-    controllerPort: config.kafkaPort + 1,
+    node: singleNodeLayout(config.kafkaPort),
     paths: defaultPaths(config.kafkaPort),
     topicPrefix: config.topicPrefix,
     log: (line) => say(`${kafkaPrefix}${line}`),

@@ -17,6 +17,7 @@ import { uniquePrefix } from "../support/kafka.ts";
 import { eventually, freePortPair, ProcessGroup } from "../support/processes.ts";
 import { api, type Json } from "../support/api_json.ts";
 import { startOrchestrator } from "../support/cluster.ts";
+import { singleNodeLayout } from "../../kafka/cluster_layout.ts";
 
 const RATE = 100; // requests/s per driver
 const DURATION_S = 25;
@@ -77,8 +78,7 @@ Deno.test({
     const orchestratorDir = await Deno.makeTempDir({ prefix: "surge-outage-orch-" });
     const startBroker = (wipe: boolean) =>
       startLocalBroker({
-        port,
-        controllerPort: port + 1,
+        node: singleNodeLayout(port),
         paths: { ...defaultPaths(port), dataDir: kafkaDir },
         wipe,
         heap: "512m",

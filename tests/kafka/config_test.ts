@@ -3,11 +3,12 @@ import { parseKafkaConfig } from "../../kafka/config.ts";
 import { brokerProperties } from "../../kafka/broker_properties.ts";
 import { randomClusterId } from "../../kafka/local_broker.ts";
 import { HELP } from "../../shared/usage_error.ts";
+import { localClusterLayout, singleNodeLayout } from "../../kafka/cluster_layout.ts";
 
 Deno.test("parseKafkaConfig(): defaults, env, flags", () => {
   const defaults = {
-    port: 9092,
-    controllerPort: 9093,
+    nodes: [singleNodeLayout(9092, 9093)],
+    dataDir: undefined,
     wipe: false,
     fetchOnly: false,
     topicPrefix: "",
@@ -20,8 +21,7 @@ Deno.test("parseKafkaConfig(): defaults, env, flags", () => {
     [{}, [], defaults],
     [{ KAFKA_PORT: "9200", SURGE_TOPIC_PREFIX: "me." }, ["--wipe"], {
       ...defaults,
-      port: 9200,
-      controllerPort: 9201,
+      nodes: [singleNodeLayout(9200, 9201)],
       wipe: true,
       topicPrefix: "me.",
     }],
@@ -32,7 +32,32 @@ Deno.test("parseKafkaConfig(): defaults, env, flags", () => {
       "--prefix",
       "you.",
       "--fetch",
-    ], { ...defaults, port: 9300, controllerPort: 9400, topicPrefix: "you.", fetchOnly: true }],
+    ], {
+      ...defaults,
+      nodes: [singleNodeLayout(9300, 9400)],
+      topicPrefix: "you.",
+      fetchOnly: true,
+    }],
+    [{}, ["--nodes", "3", "--port", "9500", "--data-dir", "/d"], {
+      ...defaults,
+      nodes: localClusterLayout(9500, 3),
+      dataDir: "/d",
+    }],
+    [{}, [
+      "--node-id=2",
+      "--listen=0.0.0.0:9092",
+      "--advertise=h2.example:9092",
+      "--controllers=1@h1.example:9093,2@h2.example:9093,3@h3.example:9093",
+    ], {
+      ...defaults,
+      nodes: [{
+        nodeId: 2,
+        listen: { host: "0.0.0.0", port: 9092 },
+        advertise: { host: "h2.example", port: 9092 },
+        controller: { host: "0.0.0.0", port: 9093 },
+        voters: [1, 2, 3].map((id) => ({ id, host: `h${id}.example`, port: 9093 })),
+      }],
+    }],
     [{ KAFKA_BROKERS: "127.0.0.1:1234" }, [], { ...defaults, external: ["127.0.0.1:1234"] }],
     // Blank counts as unset, as everywhere: start a local broker.
     [{ KAFKA_BROKERS: " " }, [], defaults],
@@ -86,6 +111,36 @@ Deno.test("parseKafkaConfig() reports every problem at once", () => {
       "SURGE_KAFKA_DRIVER_PASSWORD only applies to a broker started here, not to KAFKA_BROKERS",
       "SURGE_KAFKA_DRIVER_PASSWORD must be 12 to 200 of A-Z a-z 0-9 . _ ~ - (it is not shown here)",
     ]],
+    [{}, ["--nodes", "9", "--controller-port", "9"], [
+      "--controller-port does not go with --nodes (controllers are port + 1, + 3, ...)",
+      '--nodes must be a whole number from 1 to 5, got "9"',
+    ]],
+    [{}, ["--listen", "0.0.0.0:9092", "--port", "1"], [
+      "--node-id is required with --listen",
+      "--controllers is required with --listen",
+      "--port does not go with --listen",
+    ]],
+    [{}, ["--node-id", "4", "--listen", "10.0.0.4:9092", "--controllers", "1@h:9093,2@h:9093"], [
+      '--controllers lists h:9093 twice, got "1@h:9093,2@h:9093"',
+    ]],
+    [{}, ["--node-id", "4", "--listen", "10.0.0.4:9092", "--controllers", "1@a:9093,2@b:9093"], [
+      "--node-id 4 is not in --controllers (1, 2)",
+    ]],
+    [{}, ["--node-id", "1", "--listen", "0.0.0.0:9092", "--controllers", "1@a:9093"], [
+      "--listen 0.0.0.0:9092 is a wildcard: give --advertise",
+    ]],
+    [{ SURGE_KAFKA_ADMIN_PASSWORD: "correct-horse-battery" }, [
+      "--sasl",
+      "--node-id=1",
+      "--listen=10.0.0.1:9092",
+      "--controllers=1@10.0.0.1:9093,2@10.0.0.2:9093",
+    ], [
+      "SURGE_KAFKA_ORCHESTRATOR_PASSWORD is required with --sasl and --node-id (the same on every node)",
+      "SURGE_KAFKA_DRIVER_PASSWORD is required with --sasl and --node-id (the same on every node)",
+    ]],
+    [{ KAFKA_BROKERS: "h:1" }, ["--nodes", "3"], [
+      "KAFKA_BROKERS names an existing cluster: --nodes starts no broker",
+    ]],
     [{ KAFKA_PORT: "x" }, ["--prefix", "a/b"], [
       'KAFKA_PORT must be a port number 1-65535, got "x"',
       '--prefix is not usable: Invalid topic prefix "a/b": use at most 100 of A-Z a-z 0-9 . _ -',
@@ -96,7 +151,7 @@ Deno.test("parseKafkaConfig() reports every problem at once", () => {
   }
 });
 Deno.test("broker properties: single KRaft node on loopback with dev-friendly settings", () => {
-  const props = brokerProperties({ port: 9092, controllerPort: 9093 }, "/tmp/x");
+  const props = brokerProperties(singleNodeLayout(9092), "/tmp/x");
   for (
     const line of [
       "process.roles=broker,controller",

@@ -20,6 +20,7 @@ import { type TopicKind, topicNames } from "../../shared/topics.ts";
 import { type Json } from "../support/api_json.ts";
 import { Cluster } from "../support/cluster.ts";
 import { freePortPair } from "../support/processes.ts";
+import { singleNodeLayout } from "../../kafka/cluster_layout.ts";
 
 const PER_DRIVER = 200;
 /**
@@ -94,8 +95,7 @@ Deno.test({
       const label = "sasl";
       cluster = await Cluster.create(label, { brokers: [`127.0.0.1:${port}`] });
       broker = await startLocalBroker({
-        port,
-        controllerPort: port + 1,
+        node: singleNodeLayout(port),
         paths: { ...defaultPaths(port), dataDir: kafkaDir },
         wipe: true,
         heap: "512m",

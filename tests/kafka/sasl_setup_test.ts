@@ -9,9 +9,10 @@ import {
   settlePasswords,
 } from "../../kafka/sasl_users.ts";
 import { TOPIC_KINDS, topicNames } from "../../shared/topics.ts";
+import { singleNodeLayout } from "../../kafka/cluster_layout.ts";
 
 Deno.test("a SASL broker authenticates every listener and denies what no ACL allows", () => {
-  const lines = brokerProperties({ port: 9092, controllerPort: 9093 }, "/tmp/x", {
+  const lines = brokerProperties(singleNodeLayout(9092), "/tmp/x", {
     adminPassword: "pw-0123456789",
   }).split("\n");
   for (

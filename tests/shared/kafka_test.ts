@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Partitioners } from "kafkajs";
 import type { Delivered } from "../../shared/bus.ts";
+import { METRICS_PARTITIONS } from "../../shared/ensure_topics.ts";
 import { TOPIC_KINDS } from "../../shared/topics.ts";
 import { createTestBus } from "../support/kafka.ts";
 import { eventually } from "../support/processes.ts";
@@ -194,3 +195,48 @@ kafkaTest("the link is up once subscribed and stays up while the consumers poll"
   }
   assert.equal(bus.link().connected, false, "closed: nothing is heard");
 });
+
+kafkaTest(
+  "metrics spread over partitions by node id; a partition first used while the group was away is read in full",
+  async () => {
+    const { bus, topics } = await createTestBus("kafka-partitions");
+    const groupId = `resume-${crypto.randomUUID()}`;
+    const nodes = Array.from({ length: 24 }, (_, i) => `node-${i}`);
+    const metrics = (node_id: string) => ({ ...VALID.metrics, node_id });
+    const received: string[] = [];
+    const subscribe = (fromBeginning: boolean) =>
+      bus.subscribe({
+        groupId,
+        kinds: ["metrics"],
+        fromBeginning,
+        resumeEveryPartition: true,
+        onMessage: (d) => void (d.kind === "metrics" && received.push(d.message.node_id)),
+      });
+    try {
+      const metadata = await (async () => {
+        const admin = bus.kafka.admin();
+        await admin.connect();
+        try {
+          return await admin.fetchTopicMetadata({ topics: [topics.metrics] });
+        } finally {
+          await admin.disconnect();
+        }
+      })();
+      assert.equal(metadata.topics[0]!.partitions.length, METRICS_PARTITIONS);
+      // The group consumes one node's report (from the beginning: subscribing at the end could
+      // miss it), so it has an offset on one partition only.
+      let sub = await subscribe(true);
+      await bus.publish("metrics", metrics(nodes[0]!), nodes[0]);
+      await eventually("the first report", () => received.length === 1, 20_000);
+      await sub.close();
+      // Away: 23 more nodes report; keyed by node id, they land on every partition.
+      for (const node of nodes.slice(1)) await bus.publish("metrics", metrics(node), node);
+      sub = await subscribe(false);
+      await eventually("every report sent while away", () => received.length >= 24, 20_000);
+      await sub.close();
+      assert.deepEqual([...received].sort(), [...nodes].sort());
+    } finally {
+      await bus.close();
+    }
+  },
+);
