@@ -16,20 +16,20 @@ const LOST_AFTER_MS = 3 * 1_000 + 100;
  * itself runs every 50 ms.
  */
 const LOST_SLACK_MS = 1_000;
-const COUNT = 300;
+const COUNT = 500;
 const CONNECTIONS = 2;
 
 /**
- * Pulls `victim`'s cable once it has answered 50 requests of a 6 s Tsunami (50/s) on `names`;
+ * Pulls `victim`'s cable once it has answered 50 requests of a 10 s Tsunami (50/s) on `names`;
  * plugs it in again once the test has settled (a driver back while the test runs would be
  * counted on again).
  */
 export async function cableCut(fleet: Fleet, names: string[], victim: string): Promise<void> {
-  // The 10 s window bounds the victim's part: its connects time out (1 s) while it is cut off.
+  // The 14 s window bounds the victim's part: its connects time out (1 s) while it is cut off.
   const body = tsunami(fleet.targetUrl, 20, COUNT, {
     connections: CONNECTIONS,
     timeoutMs: 1_000,
-    durationS: 10,
+    durationS: 14,
   });
   const host = fleet.driver(victim).host;
   await fleet.idle(names);

@@ -173,11 +173,17 @@ export class Fleet {
     return (await res.json()).requests_received;
   }
 
-  /** Waits until drivers `names` are alive and idle. */
+  /**
+   * Waits until the orchestrator hears Kafka and commands the fleet (after a long silence on a
+   * busy machine it may have to win its election group back) and drivers `names` are alive and
+   * idle; returns the drivers.
+   */
   idle(names: string[], timeoutMs = 90_000): Promise<Json> {
-    return this.#explained(eventually(
+    return this.until(
       `drivers ${names} alive and idle`,
       async () => {
+        const health = await (await fetch(`${this.base}/healthz`)).json();
+        if (!health.ok || health.role !== "active") return false;
         const { drivers } = await this.api("GET", "/api/drivers");
         const ready = names.every((id) =>
           drivers.some((d: Json) => d.node_id === id && d.status === "alive" && d.test_id === null)
@@ -186,7 +192,7 @@ export class Fleet {
       },
       timeoutMs,
       250,
-    ));
+    );
   }
 
   /** Creates a test from `body`, triggers it on every alive driver and returns its id. */

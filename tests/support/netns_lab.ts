@@ -7,10 +7,8 @@
  *   deletes the bridge and the switch end of every link, so nothing of it outlives the lab.
  * - Each host `sl-<name>` has `lo` and `eth0`, a veth to the switch, with its address /24, and
  *   no default route and no NAT: the only reachable addresses are the lab's and its own loopback.
- * - A host's link can be slowed down and made lossy ({@link Lab.impair}): `tc … mirred` sends
- *   what the host transmits through a userspace wire (tests/support/tap_wire.ts) back into its
- *   switch port, since this kernel has no `sch_netem`. Cleared, the frames take the kernel's
- *   path again.
+ * - A host's link can be slowed down and made lossy ({@link Lab.impair}) by a userspace wire,
+ *   since this kernel has no `sch_netem` (tests/support/lab_wire.ts).
  * - The test process runs in the root namespace, where other people's processes run too. It gets
  *   one veth on the switch with 198.18.0.254/24, so it speaks to the hosts with plain `fetch` and
  *   kafkajs, rather than running every client under `ip netns exec`. Before any address exists,
@@ -25,6 +23,7 @@ import { ProcessGroup, type TestProcess } from "./processes.ts";
 import { run, toolPath, tryRun } from "./ip_tools.ts";
 import { LabLock, type LabLockState } from "./lab_lock.ts";
 import type { Impairment } from "./delay_line.ts";
+import { LabWire } from "./lab_wire.ts";
 import { sleep } from "../../shared/async.ts";
 
 const PREFIX = "sl-";
@@ -42,8 +41,6 @@ export const GUARD_ROUTE = "198.18.0.0/15";
 export const LAB_LOCK_FILE = "/tmp/surge-fleet-lab.lock";
 /** Another test run's lab may take this long (the fleet tests take about 6 minutes). */
 const LOCK_WAIT_MS = 15 * 60_000;
-/** A tc u32 filter that matches every frame (this kernel has no `matchall`). */
-const EVERY_FRAME = ["protocol", "all", "u32", "match", "u32", "0", "0"];
 
 /** One host of the lab. */
 export interface LabHost {
@@ -53,8 +50,8 @@ export interface LabHost {
   address: string;
   /** The switch's end of its link (a port of the bridge). */
   port: string;
-  /** The userspace wire for its impairment, once {@link Lab.impair} made one. */
-  wire?: { process: TestProcess; control: string; seq: number; routed: boolean };
+  /** The wire for its impairment, once {@link Lab.impair} made one. */
+  wire?: LabWire;
 }
 
 /** Why this machine cannot build a lab (not root, no iproute2, no namespaces), or undefined. */
@@ -191,38 +188,6 @@ export class Lab {
     return host;
   }
 
-  /**
-   * Starts the host's wire in the switch's namespace: its in-device goes to the host, its
-   * out-device feeds the host's switch port (tc ingress, mirred). The host's egress is sent to the
-   * wire only while impaired ({@link impair}).
-   */
-  async #wire(host: LabHost): Promise<NonNullable<LabHost["wire"]>> {
-    const dir = await this.tempDir(`wire-${host.name}`);
-    const control = `${dir}/impairment.json`;
-    const [into, out] = [`w-${host.name}`, `t-${host.name}`];
-    const args = [
-      ...["run", "--allow-ffi", `--allow-read=${control}`, "tests/support/tap_wire.ts"],
-      ...[into, out, control],
-    ];
-    const process = this.group.spawnDeno(`wire-${host.name}`, args, {}, [
-      ...[this.#ip, "netns", "exec", SWITCH],
-    ]);
-    host.wire = { process, control, seq: 0, routed: false };
-    await process.waitForOutput(/^ready /m, 30_000);
-    await this.#cmd("-n", SWITCH, "link", "set", into, "netns", host.ns);
-    await this.#cmd("-n", host.ns, "link", "set", into, "up");
-    await this.#cmd("-n", SWITCH, "link", "set", out, "up");
-    await this.#tc(SWITCH, "qdisc", "add", "dev", out, "clsact");
-    await this.#tc(SWITCH, ...["filter", "add", "dev", out, "ingress", ...EVERY_FRAME], ...[
-      ...["action", "mirred", "ingress", "redirect", "dev", host.port],
-    ]);
-    return host.wire;
-  }
-
-  async #tc(ns: string, ...args: string[]): Promise<void> {
-    await run(await toolPath("tc"), ["-n", ns, ...args]);
-  }
-
   /** Starts `deno <args>` on `host` (under `ip netns exec`), tracked until {@link close}. */
   spawnDeno(
     host: LabHost,
@@ -250,26 +215,19 @@ export class Lab {
 
   /**
    * Delays and drops the frames `host` sends, as `tc qdisc add dev eth0 root netem delay D loss
-   * P` on the host would; {@link CLEAR} lifts it. Resolves once it is in force.
+   * P` on the host would (tests/support/lab_wire.ts); {@link CLEAR} lifts it. Resolves once it
+   * is in force.
    */
   async impair(host: LabHost, impairment: Impairment): Promise<void> {
-    const wire = host.wire ?? await this.#wire(host);
-    const clear = impairment.delayMs === 0 && impairment.loss === 0;
-    if (clear && wire.routed) {
-      await this.#tc(host.ns, "qdisc", "del", "dev", "eth0", "clsact");
-      wire.routed = false;
-    }
-    const seq = ++wire.seq;
-    await Deno.writeTextFile(wire.control, JSON.stringify({ seq, ...impairment }));
-    wire.process.kill("SIGUSR1");
-    await wire.process.waitForOutput(new RegExp(`^applied ${seq} `, "m"), 10_000);
-    if (!clear && !wire.routed) {
-      await this.#tc(host.ns, "qdisc", "add", "dev", "eth0", "clsact");
-      await this.#tc(host.ns, ...["filter", "add", "dev", "eth0", "egress", ...EVERY_FRAME], ...[
-        ...["action", "mirred", "egress", "redirect", "dev", `w-${host.name}`],
-      ]);
-      wire.routed = true;
-    }
+    host.wire ??= await LabWire.start({
+      host,
+      switchNs: SWITCH,
+      dir: await this.tempDir(`wire-${host.name}`),
+      ip: (...args) => this.#cmd(...args),
+      spawn: (name, ns, args) =>
+        this.group.spawnDeno(name, args, {}, [this.#ip, "netns", "exec", ns]),
+    });
+    await host.wire.set(impairment);
   }
 
   /** A temp dir removed by {@link close}. */

@@ -6,7 +6,7 @@
  * that arrives on the first to the second through a {@link DelayLine}. The lab moves the first
  * into a host's namespace and sends the host's egress there with `tc … mirred`, and feeds the
  * second into the switch port of the host's link, so only that direction is impaired, as `tc
- * qdisc add dev eth0 root netem` on the host would. On SIGUSR1 it reads the impairment from the
+ * qdisc add dev eth0 root netem` on the host would. On SIGHUP it reads the impairment from the
  * control file (`{"seq", "delayMs", "loss"}`) and prints `applied <seq> …` once in force.
  *
  * libc through FFI, since Deno has no ioctl: open /dev/net/tun, TUNSETIFF with IFF_TAP |
@@ -81,7 +81,8 @@ if (inTap === undefined || outTap === undefined || control === undefined) {
 const from = openTap(inTap);
 const to = openTap(outTap);
 const line = new DelayLine<Uint8Array>();
-Deno.addSignalListener("SIGUSR1", () => {
+// Not SIGUSR1: Deno opens its inspector on 127.0.0.1:9229 when it gets that one.
+Deno.addSignalListener("SIGHUP", () => {
   const asked = JSON.parse(Deno.readTextFileSync(control));
   impairment = { delayMs: Number(asked.delayMs), loss: Number(asked.loss) };
   console.log(
