@@ -155,6 +155,11 @@ export class Fleet {
     throw new Error(`no kafka.Kafka JVM runs on ${host.name}`);
   }
 
+  /** The drivers whose process runs, in the order they were started. */
+  members(): string[] {
+    return [...this.drivers.values()].filter((d) => !d.process.done()).map((d) => d.name);
+  }
+
   /** The driver named `name`; throws for one never started. */
   driver(name: string): FleetDriver {
     const driver = this.drivers.get(name);
