@@ -180,8 +180,8 @@ export class Fleet {
 
   /**
    * Waits until the orchestrator hears Kafka and commands the fleet (after a long silence on a
-   * busy machine it may have to win its election group back) and drivers `names` are alive and
-   * idle; returns the drivers.
+   * busy machine it may have to win its election group back), no test is open, and drivers
+   * `names` are alive and idle; returns the drivers.
    */
   idle(names: string[], timeoutMs = 90_000): Promise<Json> {
     return this.until(
@@ -189,6 +189,9 @@ export class Fleet {
       async () => {
         const health = await (await fetch(`${this.base}/healthz`)).json();
         if (!health.ok || health.role !== "active") return false;
+        // A test that a failed scenario left open would refuse the next trigger.
+        const { tests } = await this.api("GET", "/api/tests");
+        if (tests.some((t: Json) => t.state !== "created" && !t.settled)) return false;
         const { drivers } = await this.api("GET", "/api/drivers");
         const ready = names.every((id) =>
           drivers.some((d: Json) => d.node_id === id && d.status === "alive" && d.test_id === null)
