@@ -21,10 +21,12 @@ const TARGET_PORT = 8080;
 const DRIVER_OCTET_BASE = 10;
 
 /**
- * Three JVMs share 2 cores with 11 Deno processes: C1 only, one compiler thread. Idle, the three
- * nodes then took 44 % of a core instead of 85 % here, so the drivers' heartbeats keep time.
+ * Three JVMs share 2 cores with 12 Deno processes: C1 only, one compiler thread, one GC thread
+ * each. Idle, the three nodes then took 44 % of a core instead of 85 % here (C1 alone), so the
+ * drivers' heartbeats keep time.
  */
-const JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1";
+const JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ParallelGCThreads=1 " +
+  "-XX:ConcGCThreads=1";
 
 /** A driver of the fleet. */
 export interface FleetDriver {
