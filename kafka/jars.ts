@@ -29,6 +29,16 @@ export function defaultPaths(port: number): BrokerPaths {
   };
 }
 
+/**
+ * Default paths of the node on `port` of a cluster of `nodes` on this machine. A lone node keeps
+ * {@link defaultPaths}; a cluster's nodes get folders of their own, since a storage formatted
+ * for one cluster cannot join another.
+ */
+export function nodePaths(port: number, nodes: number): BrokerPaths {
+  const paths = defaultPaths(port);
+  return nodes === 1 ? paths : { ...paths, dataDir: `${paths.dataDir}-of-${nodes}` };
+}
+
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);

@@ -24,8 +24,10 @@ export interface LocalCluster {
   access: KafkaClientAccess;
   /** On a SASL cluster: each user's password file (node 1's; every node has the same ones). */
   passwordFiles?: Record<SaslUser, string>;
-  /** Resolves when the first node exits, with its node id and exit code. */
-  exited: Promise<{ nodeId: number; code: number }>;
+  /** Resolves when the last node has exited, with the exit code of each (by node id). */
+  exited: Promise<Map<number, number>>;
+  /** Called when a node exits while others still run (a node killed to test failover). */
+  onNodeExit(listener: (nodeId: number, code: number) => void): void;
   /** Stops every node (each gracefully, then forcibly after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -51,8 +53,13 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
   const sasl = options.sasl && {
     passwords: await sharedPasswords(pathsOf(nodes[0]!).dataDir, options.sasl.passwords ?? {}),
   };
+  // Several JVMs starting at once on a small machine take a while; a lone node keeps its 90 s.
+  const readyTimeoutMs = options.readyTimeoutMs ??
+    (nodes[0]!.voters.length > 1 ? 180_000 : undefined);
   const started = await Promise.allSettled(
-    nodes.map((node) => startLocalBroker({ ...common, sasl, node, paths: pathsOf(node) })),
+    nodes.map((node) =>
+      startLocalBroker({ ...common, readyTimeoutMs, sasl, node, paths: pathsOf(node) })
+    ),
   );
   const running = started.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
   const stop = async (graceMs?: number) => {
@@ -81,9 +88,12 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     nodes: running,
     access: first.access,
     ...(first.passwordFiles && { passwordFiles: first.passwordFiles }),
-    exited: Promise.race(
-      running.map((b, i) => b.exited.then((code) => ({ nodeId: nodes[i]!.nodeId, code }))),
+    exited: Promise.all(running.map((b) => b.exited)).then((codes) =>
+      new Map(codes.map((code, i) => [nodes[i]!.nodeId, code]))
     ),
+    onNodeExit: (listener) => {
+      running.forEach((b, i) => b.exited.then((code) => listener(nodes[i]!.nodeId, code)));
+    },
     stop,
   };
 }

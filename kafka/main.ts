@@ -6,7 +6,7 @@
  */
 import { applyAcls, surgeAclGrants } from "./acls.ts";
 import { KAFKA_USAGE, type KafkaTaskConfig, parseKafkaConfig } from "./config.ts";
-import { defaultPaths, ensureKafkaJars, KAFKA_VERSION } from "./jars.ts";
+import { defaultPaths, ensureKafkaJars, KAFKA_VERSION, nodePaths } from "./jars.ts";
 import { endpointText, type NodeLayout } from "./cluster_layout.ts";
 import { type LocalCluster, startLocalCluster } from "./local_cluster.ts";
 import { LOCAL_SASL_MECHANISM, SASL_USERS, type SaslUser } from "./sasl_users.ts";
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     }
   }
   const pathsOf = (node: NodeLayout) => {
-    const paths = defaultPaths(node.listen.port);
+    const paths = nodePaths(node.listen.port, config.nodes[0]!.voters.length);
     if (config.dataDir === undefined) return paths;
     const many = config.nodes.length > 1;
     return { ...paths, dataDir: many ? `${config.dataDir}/node-${node.nodeId}` : config.dataDir };
@@ -89,14 +89,13 @@ async function main(): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", shutdown);
   Deno.addSignalListener("SIGTERM", shutdown);
-  const { nodeId, code } = await cluster.exited;
-  if (!stopping) {
-    // One node gone: stop the rest rather than leave a cluster nobody watches.
-    say(`node ${nodeId} exited unexpectedly with code ${code}; see its broker.log; stopping`);
-    await cluster.stop();
-    return 1;
-  }
-  return 0;
+  // A node of a local cluster may die (or be killed to watch the others take over): the rest
+  // keep serving, and the task ends with the last one.
+  cluster.onNodeExit((nodeId, code) => {
+    if (!stopping) say(`node ${nodeId} exited unexpectedly with code ${code}; see its broker.log`);
+  });
+  await cluster.exited;
+  return stopping ? 0 : 1;
 }
 
 /**

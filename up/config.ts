@@ -10,10 +10,13 @@ import {
 } from "../shared/config.ts";
 import { kafkaAccessSchema, usesAccess } from "../shared/kafka_access.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
+import { MAX_LOCAL_NODES } from "../kafka/cluster_layout.ts";
 
 /** What `deno task up` was asked to start. */
 export interface UpConfig {
   drivers: number;
+  /** Kafka nodes to start on loopback (ports kafkaPort, kafkaPort + 2, ...). */
+  brokers: number;
   /** Load workers per driver; undefined lets each driver pick (its number of cores). */
   workers?: number;
   demo: boolean;
@@ -28,17 +31,20 @@ export interface UpConfig {
 }
 
 /** Usage text. */
-export const UP_USAGE = `Usage: deno task up [--drivers N] [--demo] [options]
+export const UP_USAGE = `Usage: deno task up [--drivers N] [--brokers N] [--demo] [options]
 
-Starts a whole local surge cluster in the foreground: a Kafka broker (unless KAFKA_BROKERS is
-set), the target on 127.0.0.1:8080, the orchestrator with its dashboard on 127.0.0.1:8000 and N
+Starts a whole local surge cluster in the foreground: Kafka (unless KAFKA_BROKERS is set), the
+target on 127.0.0.1:8080, the orchestrator with its dashboard on 127.0.0.1:8000 and N
 drivers named one, two, three, ... Ctrl-C stops everything.
   --drivers N         number of drivers (default 2, at most 20)
+  --brokers N         Kafka nodes (default 1, at most ${MAX_LOCAL_NODES}): with 3, topics are replicated 3
+                      times and survive losing one node (as 'deno task kafka --nodes 3')
   --workers N         load workers per driver (default: the number of cores)
   --demo              then run a short Avalanche and a short Tsunami test and print their results
   --port N            orchestrator and dashboard port (default 8000)
   --target-port N     target port (default 8080)
-  --kafka-port N      port of the local Kafka broker (default 9092; KAFKA_PORT)
+  --kafka-port N      port of the (first) local Kafka node (default 9092; KAFKA_PORT); node i
+                      uses kafka-port + 2(i-1) for clients and the port after it for KRaft
   --data-dir DIR      the orchestrator's data dir (default .data/orchestrator); the API token it
                       generates on its first start is kept there, in api_token
 Environment: KAFKA_BROKERS (use that cluster, start no broker), SURGE_TOPIC_PREFIX,
@@ -48,6 +54,7 @@ KAFKA_SSL* and KAFKA_SASL* too (every component then connects as that one user).
 
 const schema = z.object({
   drivers: wholeNumberText(1, 20),
+  brokers: wholeNumberText(1, MAX_LOCAL_NODES),
   workers: wholeNumberText(1, 256).optional(),
   orchestratorPort: portText,
   targetPort: portText,
@@ -65,12 +72,20 @@ const schema = z.object({
         "plaintext (start a SASL one with `deno task kafka --sasl` and set KAFKA_BROKERS)",
     });
   }
+  if (c.externalBrokers && c.brokers > 1) {
+    ctx.addIssue({
+      code: "custom",
+      message: "--brokers starts Kafka nodes, but KAFKA_BROKERS names a cluster to use instead",
+    });
+  }
   const ports: [string, number][] = [["--port", c.orchestratorPort], [
     "--target-port",
     c.targetPort,
   ]];
   if (!c.externalBrokers) {
-    ports.push(["--kafka-port", c.kafkaPort], ["--kafka-port + 1", c.kafkaPort + 1]);
+    for (let i = 0; i < 2 * c.brokers; i++) {
+      ports.push([i === 0 ? "--kafka-port" : `--kafka-port + ${i}`, c.kafkaPort + i]);
+    }
   }
   ports.forEach(([name, port], i) => {
     for (const [other, otherPort] of ports.slice(i + 1)) {
@@ -85,6 +100,7 @@ const schema = z.object({
 export function parseUpConfig(env: Env, args: readonly string[]): UpConfig | Help {
   const { help, values, problems } = readArgs(args, {
     drivers: { type: "string" },
+    brokers: { type: "string" },
     workers: { type: "string" },
     demo: { type: "boolean" },
     port: { type: "string" },
@@ -96,6 +112,7 @@ export function parseUpConfig(env: Env, args: readonly string[]): UpConfig | Hel
   const kafka = kafkaEnv(env, { startsBroker: true });
   const config = validate(schema, {
     drivers: flag("drivers", values.drivers, "2"),
+    brokers: flag("brokers", values.brokers, "1"),
     workers: flag("workers", values.workers),
     orchestratorPort: flag("port", values.port, "8000"),
     targetPort: flag("target-port", values["target-port"], "8080"),

@@ -6,8 +6,8 @@
  */
 import denoJson from "../deno.json" with { type: "json" };
 import { createApiClient } from "../cli/api_client.ts";
-import { defaultPaths } from "../kafka/jars.ts";
-import { type LocalBroker, startLocalBroker } from "../kafka/local_broker.ts";
+import { nodePaths } from "../kafka/jars.ts";
+import { type LocalCluster, startLocalCluster } from "../kafka/local_cluster.ts";
 import { clientDataDir, DEFAULT_DATA_DIR, findClientToken } from "../shared/api_token.ts";
 import { pollUntil } from "../shared/async.ts";
 import { httpOk, isListening } from "../shared/probe.ts";
@@ -17,7 +17,7 @@ import { parseUpConfig, UP_USAGE, type UpConfig } from "./config.ts";
 import { runDemo } from "./demo.ts";
 import { buildPlan, type ProcessSpec } from "./plan.ts";
 import { prefixOf } from "./prefix.ts";
-import { singleNodeLayout } from "../kafka/cluster_layout.ts";
+import { localClusterLayout } from "../kafka/cluster_layout.ts";
 
 const encoder = new TextEncoder();
 const write = (text: string) => {
@@ -39,8 +39,8 @@ type Api = ReturnType<typeof createApiClient>;
 /** What `up` has started so far, so that the shutdown stops exactly that. */
 interface Cluster {
   children: ProcessGroup;
-  /** The broker `up` started itself, if it did. */
-  broker?: LocalBroker;
+  /** The Kafka nodes `up` started itself, if it did. */
+  broker?: LocalCluster;
   /** The prefix of a child's output lines; Kafka is child 0. */
   prefix(name: string, index: number): string;
 }
@@ -107,22 +107,36 @@ async function startKafka(config: UpConfig, cluster: Cluster, signal: AbortSigna
     say(`${kafkaPrefix}using KAFKA_BROKERS=${brokers.join(",")}; not starting a broker`);
     return brokers;
   }
-  if (await isListening(config.kafkaPort)) {
-    const brokers = [`127.0.0.1:${config.kafkaPort}`];
-    say(`${kafkaPrefix}a broker already listens on ${brokers[0]}; using it`);
-    return brokers;
+  const nodes = localClusterLayout(config.kafkaPort, config.brokers);
+  const addresses = nodes.map((n) => `127.0.0.1:${n.listen.port}`);
+  const listening = await Promise.all(nodes.map((n) => isListening(n.listen.port)));
+  if (listening.every(Boolean)) {
+    say(`${kafkaPrefix}Kafka already listens on ${addresses.join(",")}; using it`);
+    return addresses;
   }
+  if (listening.some(Boolean)) {
+    const busy = addresses.filter((_, i) => listening[i]).join(", ");
+    throw new Error(
+      `${busy} already in use, but not all of ${addresses.join(", ")}: ` +
+        "stop what listens there or choose another --kafka-port",
+    );
+  }
+  const what = nodes.length > 1 ? `a ${nodes.length}-node Kafka cluster` : "Kafka";
   say(
-    `${kafkaPrefix}starting Kafka on 127.0.0.1:${config.kafkaPort} (the first run fetches its jars with Maven)...`,
+    `${kafkaPrefix}starting ${what} on ${
+      addresses.join(",")
+    } (the first run fetches its jars with Maven)...`,
   );
-  const broker = await startLocalBroker({
-    node: singleNodeLayout(config.kafkaPort),
-    paths: defaultPaths(config.kafkaPort),
+  const broker = await startLocalCluster({
+    nodes,
+    pathsOf: (node) => nodePaths(node.listen.port, nodes.length),
     topicPrefix: config.topicPrefix,
+    heap: nodes.length > 1 ? "512m" : undefined,
     log: (line) => say(`${kafkaPrefix}${line}`),
   });
   cluster.broker = broker;
-  say(`${kafkaPrefix}ready on ${broker.brokers.join(",")} (log: ${broker.logFile})`);
+  const logs = broker.nodes.map((n) => n.logFile).join(", ");
+  say(`${kafkaPrefix}ready on ${broker.brokers.join(",")} (log: ${logs})`);
   // Starting Kafka takes long enough to be interrupted; stop before starting anything else.
   signal.throwIfAborted();
   return broker.brokers;

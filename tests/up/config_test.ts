@@ -5,6 +5,7 @@ import { parseUpConfig } from "../../up/config.ts";
 Deno.test("parseUpConfig() has the documented defaults and reads flags and env", () => {
   const defaults = {
     drivers: 2,
+    brokers: 1,
     demo: false,
     orchestratorPort: 8000,
     targetPort: 8080,
@@ -50,6 +51,7 @@ Deno.test("parseUpConfig() has the documented defaults and reads flags and env",
         externalBrokers: ["k:9092"],
       },
     ],
+    [{}, ["--brokers", "3", "--drivers", "9"], { ...defaults, brokers: 3, drivers: 9 }],
     [{}, ["--drivers", "zero", "-h"], HELP],
   ];
   for (const [env, args, want] of table) {
@@ -67,6 +69,14 @@ Deno.test("parseUpConfig() rejects bad flags with a clear message", () => {
     [{}, ["--port", "8080"], ["--port and --target-port are both 8080"]],
     [{}, ["--kafka-port", "8000"], ["--port and --kafka-port are both 8000"]],
     [{}, ["--kafka-port", "8079"], ["--target-port and --kafka-port + 1 are both 8080"]],
+    // Three nodes take 9092-9097: clients on 9092, 9094, 9096, controllers on the ports after.
+    [{}, ["--brokers", "3", "--target-port", "9097"], [
+      "--target-port and --kafka-port + 5 are both 9097",
+    ]],
+    [{}, ["--brokers", "6"], ['--brokers must be a whole number from 1 to 5, got "6"']],
+    [{ KAFKA_BROKERS: "k:9092" }, ["--brokers", "3"], [
+      "--brokers starts Kafka nodes, but KAFKA_BROKERS names a cluster to use instead",
+    ]],
     [{ KAFKA_SASL_MECHANISM: "scram-sha-512", KAFKA_SASL_USERNAME: "u" }, [], [
       "KAFKA_SASL_MECHANISM=scram-sha-512 needs KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE",
     ]],

@@ -34,6 +34,7 @@ Deno.test("taskCommand() runs a deno.json task's own command line directly", () 
 Deno.test("buildPlan() starts target, orchestrator, then the drivers, from the real deno.json", () => {
   const config: UpConfig = {
     drivers: 3,
+    brokers: 1,
     demo: false,
     orchestratorPort: 8100,
     targetPort: 8180,
