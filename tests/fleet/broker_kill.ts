@@ -76,7 +76,9 @@ export async function brokerKill(fleet: Fleet, names: string[]): Promise<void> {
     GRACE_MS,
     250,
   ).catch((err) => {
-    const drivers = JSON.stringify(last.drivers, ["status", "final", "requests", "report_id"]);
+    const drivers = Object.entries(last.drivers).map(([n, d]: [string, Json]) =>
+      `${n} ${d.status} final=${d.final} requests=${d.requests} report=${d.report_id}`
+    ).join(", ");
     throw new Error(`${err.message}\nsettled ${settled.state} (${settled.reason}); now ${drivers}`);
   });
   const received = (await fleet.targetReceived()) - before;
