@@ -9,6 +9,7 @@ import type {
   Driver,
   DriverList,
   EndBody,
+  EndRequest,
   Health,
   Report,
   ShutdownBody,
@@ -37,8 +38,11 @@ export interface ApiClient {
   listTests(): Promise<TestSummary[]>;
   report(testId: string): Promise<Report>;
   reportCsv(testId: string): Promise<string>;
-  /** Tells every driver to finish and exit; resolves to the drivers that were alive. */
-  end(): Promise<string[]>;
+  /**
+   * Tells every driver, or the `drivers` named, to finish and exit; resolves to who was told
+   * (every alive driver, or the named ones).
+   */
+  end(drivers?: readonly string[]): Promise<string[]>;
   /** Asks the orchestrator to stop; it answers before it does. */
   shutdown(): Promise<ShutdownBody>;
   health(): Promise<Health>;
@@ -108,7 +112,12 @@ export function createApiClient(baseUrl: string, options: ApiClientOptions = {})
     report: (testId) => json("GET", `/api/tests/${id(testId)}/report?format=json`),
     reportCsv: async (testId) =>
       await (await call("GET", `/api/tests/${id(testId)}/report?format=csv`)).text(),
-    end: async () => (await json<EndBody>("POST", "/api/end")).drivers,
+    end: async (drivers) => {
+      const body: EndRequest | undefined = drivers === undefined
+        ? undefined
+        : { drivers: [...drivers] };
+      return (await json<EndBody>("POST", "/api/end", body)).drivers;
+    },
     shutdown: () => json("POST", "/api/shutdown"),
     health: () => json("GET", "/healthz"),
   };

@@ -6,7 +6,8 @@
 import type { Driver, TestParamsInput, TestView } from "../shared/api.ts";
 import { ApiError } from "../shared/api_error.ts";
 import type { ApiClient } from "./api_client.ts";
-import { renderProgress } from "./progress.ts";
+import { describePlan, planDrivers } from "./driver_plan.ts";
+import { chosenDrivers, renderProgress } from "./progress.ts";
 import { sleep } from "../shared/async.ts";
 
 /** What {@link runTest} needs from the world. */
@@ -32,12 +33,17 @@ export interface RunOutcome {
   interrupted: boolean;
 }
 
-/** Creates and triggers a test, follows it until settled, and returns the final resource. */
+/**
+ * Says which drivers the test is about to run on (or throws a NoDriversError before creating
+ * anything), creates and triggers it, follows it until settled, and returns the final resource.
+ */
 export async function runTest(params: TestParamsInput, deps: RunDeps): Promise<RunOutcome> {
   const { api } = deps;
   const now = deps.now ?? Date.now;
   const pollMs = deps.pollMs ?? 500;
   const note = deps.onNote ?? (() => {});
+  const plan = planDrivers(params.drivers, await api.drivers());
+  note(describePlan(plan));
   const created = await api.createTest(params);
   const testId = created.test_id;
   note(`created test ${testId}`);
@@ -53,7 +59,13 @@ export async function runTest(params: TestParamsInput, deps: RunDeps): Promise<R
     throw err;
   }
   const started = now();
-  note(`triggered test ${testId} on ${Object.keys(view.drivers).join(", ") || "no driver"}`);
+  const chosen = chosenDrivers(view);
+  const planned = plan.drivers.map((d) => d.node_id);
+  const changed = chosen.length !== planned.length || chosen.some((id) => !planned.includes(id));
+  note(
+    `triggered test ${testId} on ${chosen.length} driver${chosen.length === 1 ? "" : "s"}: ` +
+      `${chosen.join(", ") || "none"}${changed ? " (the alive drivers changed meanwhile)" : ""}`,
+  );
   let interrupted = false;
   let stopSentAt: number | undefined;
   let drivers: Driver[] = [];

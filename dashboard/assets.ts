@@ -8,6 +8,7 @@ import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
 import indexHtml from "./client/index.html" with { type: "text" };
 import dashboardJs from "./client/dashboard.js" with { type: "text" };
 import deltaJs from "./client/delta.js" with { type: "text" };
+import driverPlanJs from "./client/driver_plan.js" with { type: "text" };
 import renderJs from "./client/render.js" with { type: "text" };
 import styleCss from "./client/style.css" with { type: "text" };
 
@@ -29,6 +30,7 @@ export const DASHBOARD_ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["uPlot.min.css", { body: uplotCss, contentType: css }],
   ["render.js", { body: renderJs, contentType: js }],
   ["delta.js", { body: deltaJs, contentType: js }],
+  ["driver_plan.js", { body: driverPlanJs, contentType: js }],
   ["dashboard.js", { body: dashboardJs, contentType: js }],
   ["style.css", { body: styleCss, contentType: css }],
 ]);

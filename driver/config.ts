@@ -9,6 +9,7 @@ import {
   checkAll,
   type Env,
   flag,
+  flagOrEnv,
   flagsNotFor,
   type FlagValues,
   readArgs,
@@ -21,6 +22,7 @@ import type { LogLevel } from "../shared/log.ts";
 import { nodeIdSchema } from "../shared/messages.ts";
 import { REQUEST_FLAGS, TEST_FLAGS, testParamsFromFlags } from "../shared/test_flags.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
+import { advertiseIpText } from "./advertise_ip.ts";
 import { loadSpecFromConfig } from "./metrics_message.ts";
 import { parseTargetPolicy, type TargetPolicy } from "./target_policy.ts";
 import type { LoadSpec } from "./worker_protocol.ts";
@@ -41,6 +43,11 @@ export interface NodeConfig {
   targets: TargetPolicy;
   /** With a key (SURGE_FLEET_KEY), only commands signed with it are obeyed. */
   fleetKey?: FleetKey;
+  /**
+   * The address to register (`--advertise-ip`, SURGE_ADVERTISE_IP); absent: the local address of
+   * the route to the brokers (advertise_ip.ts).
+   */
+  advertiseIp?: string;
 }
 
 /** A one-off local run. */
@@ -61,9 +68,13 @@ export type DriverConfig = NodeConfig | LocalConfig;
 /** Usage text for `deno task driver`. */
 export const DRIVER_USAGE = `Usage:
   deno task driver <node_id> [--workers N] [--heartbeat-ms N] [--report-ms N]
+                             [--advertise-ip IP]
       Runs a driver node: registers on Kafka (KAFKA_BROKERS, default 127.0.0.1:9092; topic
       prefix SURGE_TOPIC_PREFIX; TLS and SASL: KAFKA_SSL*, KAFKA_SASL*, see README "Kafka
       access"), heartbeats, and runs the tests the orchestrator triggers.
+      --advertise-ip IP  the address to register, the one other hosts see this driver by
+                         (default SURGE_ADVERTISE_IP, else the local address of the route to
+                         the first broker that answers; else the first non-loopback IPv4)
   deno task driver --local <url> [options]
       Runs one test against <url> with the same engine, no Kafka, and prints a summary.
 
@@ -87,8 +98,9 @@ Both modes:
                             an optional :port or :first-last ([v6]:port). Default: anything
                             but link-local and cloud metadata addresses (169.254.0.0/16,
                             fe80::/10, fd00:ec2::254), which only an entry inside them allows.
-Environment of a node: KAFKA_BROKERS, SURGE_TOPIC_PREFIX, LOG_LEVEL, and SURGE_FLEET_KEY (at
-least 32 characters): with it, only test configs and triggers signed with it are obeyed.`;
+Environment of a node: KAFKA_BROKERS, SURGE_TOPIC_PREFIX, LOG_LEVEL, SURGE_ADVERTISE_IP, and
+SURGE_FLEET_KEY (at least 32 characters): with it, only test configs and triggers signed with it
+are obeyed.`;
 
 const LOCAL_FLAGS = {
   local: { type: "string" },
@@ -101,6 +113,7 @@ const FLAGS = {
   ...LOCAL_FLAGS,
   workers: { type: "string" },
   "heartbeat-ms": { type: "string" },
+  "advertise-ip": { type: "string" },
   "report-ms": { type: "string" },
   "allow-target": { type: "string", multiple: true },
 } as const;
@@ -128,6 +141,7 @@ const nodeSchema = z.object({
   heartbeatMs: wholeNumberText(100, 3_600_000),
   logLevel: logLevelText,
   fleetKey: fleetKeyText.optional(),
+  advertiseIp: advertiseIpText.optional(),
 });
 
 /** The flag's entries if given, else the variable's. */
@@ -154,7 +168,7 @@ export function parseDriverConfig(
     });
   if (values.local !== undefined) {
     problems.push(...positionals.map((p) => `Unexpected argument '${p}' in --local mode`));
-    problems.push(...flagsNotFor(values, ["heartbeat-ms"], "is for driver nodes"));
+    problems.push(...flagsNotFor(values, ["heartbeat-ms", "advertise-ip"], "is for driver nodes"));
     const [common, params] = checkAll(
       problems,
       both,
@@ -186,5 +200,12 @@ function parseNode(env: Env, values: Values, nodeId: string | undefined) {
     heartbeatMs: flag("heartbeat-ms", values["heartbeat-ms"], "1000"),
     logLevel: { name: "LOG_LEVEL", value: env.LOG_LEVEL ?? "info" },
     fleetKey: fleetKeyEnv(env),
+    // Blank counts as unset, as for KAFKA_BROKERS.
+    advertiseIp: flagOrEnv(
+      "advertise-ip",
+      values["advertise-ip"],
+      { SURGE_ADVERTISE_IP: env.SURGE_ADVERTISE_IP?.trim() || undefined },
+      "SURGE_ADVERTISE_IP",
+    ),
   });
 }

@@ -35,6 +35,8 @@ export class Heartbeat {
   #beats: LatestPublisher<HeartbeatMessage>;
   /** The last test's final metrics, sent again with the next few heartbeats. */
   #lastFinal: { message: MetricsInput; beatsLeft: number } | undefined;
+  /** Between {@link start} and {@link leave}: whether the orchestrator may know this node. */
+  #started = false;
 
   constructor(deps: HeartbeatDeps) {
     this.#deps = deps;
@@ -46,6 +48,7 @@ export class Heartbeat {
 
   /** Beats now and then every interval. */
   start(): void {
+    this.#started = true;
     this.#send();
     this.#timer = setInterval(() => this.#send(), this.#deps.intervalMs);
   }
@@ -74,16 +77,38 @@ export class Heartbeat {
     this.#beats.abandon();
   }
 
-  #send(): void {
-    const { bus, nodeId } = this.#deps;
-    this.#beats.offer({
-      node_id: nodeId,
+  /**
+   * The last beat, saying the node is leaving (`leaving: true`), so the orchestrator shows it
+   * `left` at once rather than `lost` after its silence; waits at most `waitMs` for it to go out
+   * (Kafka may be away; a failed one is logged like any beat), then gives up whatever is still on
+   * its way. Nothing is sent if the node never started beating.
+   */
+  async leave(waitMs: number): Promise<void> {
+    const started = this.#started;
+    this.stop();
+    this.#started = false;
+    if (started) {
+      this.#beats.offer(this.#message(true));
+      await this.#beats.settle(waitMs);
+    }
+    this.abandon();
+  }
+
+  #message(leaving: boolean): HeartbeatMessage {
+    return {
+      node_id: this.#deps.nodeId,
       heartbeat: "YES",
       timestamp: this.#deps.now(),
-      test_id: this.#deps.testId() ?? null,
+      test_id: leaving ? null : this.#deps.testId() ?? null,
       interval_ms: this.#deps.intervalMs,
       instance_id: this.#deps.instanceId,
-    });
+      ...(leaving ? { leaving: true } : {}),
+    };
+  }
+
+  #send(): void {
+    const { bus, nodeId } = this.#deps;
+    this.#beats.offer(this.#message(false));
     const last = this.#lastFinal;
     if (last !== undefined && last.beatsLeft-- > 0) {
       bus.publish("metrics", last.message, nodeId).catch((err) =>

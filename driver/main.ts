@@ -8,6 +8,7 @@ import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_clie
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseOrExit } from "../shared/usage_error.ts";
+import { chooseNodeIp } from "./advertise_ip.ts";
 import { DRIVER_USAGE, type LocalConfig, type NodeConfig, parseDriverConfig } from "./config.ts";
 import { formatSummary, localSummary } from "./local_summary.ts";
 import { DriverNode } from "./node.ts";
@@ -19,20 +20,36 @@ import { describePolicy } from "./target_policy.ts";
 /** How long a signalled driver may take to finish its test, publish and disconnect. */
 const SHUTDOWN_GRACE_MS = 20_000;
 
-/** This host's first non-loopback IPv4 address, for the register message. */
-function hostIp(): string {
+/** How long finding the route to one broker may take: a broker that drops SYNs costs no minute. */
+const ROUTE_PROBE_MS = 2_000;
+
+/**
+ * The local address of a TCP connection to `hostname:port`: the address of the interface that
+ * routes there, as the kernel chose it. The connection is closed at once (the broker sees a
+ * client that connected and left).
+ */
+async function localAddressTowards(hostname: string, port: number): Promise<string> {
+  const conn = await Deno.connect({
+    hostname,
+    port,
+    signal: AbortSignal.timeout(ROUTE_PROBE_MS),
+  });
   try {
-    const found = Deno.networkInterfaces().find((i) =>
-      i.family === "IPv4" && !i.address.startsWith("127.")
-    );
-    return found?.address ?? "127.0.0.1";
-  } catch {
-    return "127.0.0.1"; // no --allow-sys: the address is informational only
+    return (conn.localAddr as Deno.NetAddr).hostname;
+  } finally {
+    conn.close();
   }
 }
 
 async function runNode(config: NodeConfig, access: KafkaClientAccess): Promise<number> {
   const logger = createLogger({ component: "driver" }, { level: config.logLevel });
+  const nodeIp = await chooseNodeIp({
+    advertised: config.advertiseIp,
+    brokers: config.brokers,
+    localAddressTowards,
+    interfaces: () => Deno.networkInterfaces(),
+  });
+  if (nodeIp.warning) logger.warn(nodeIp.warning, { node_id: config.nodeId });
   const bus = new KafkaBus({
     brokers: config.brokers,
     clientId: `surge-driver-${config.nodeId}`,
@@ -43,7 +60,7 @@ async function runNode(config: NodeConfig, access: KafkaClientAccess): Promise<n
   const node = new DriverNode({
     bus,
     nodeId: config.nodeId,
-    nodeIp: hostIp(),
+    nodeIp: nodeIp.ip,
     workers: config.workers,
     heartbeatMs: config.heartbeatMs,
     reportMs: config.reportMs,
@@ -81,6 +98,8 @@ async function runNode(config: NodeConfig, access: KafkaClientAccess): Promise<n
     started = true;
     logger.info("driver node running", {
       node_id: config.nodeId,
+      node_ip: nodeIp.ip,
+      node_ip_from: nodeIp.source,
       brokers: config.brokers,
       targets: describePolicy(config.targets),
       commands: config.fleetKey === undefined

@@ -20,6 +20,11 @@ import type { LoadSpec } from "./worker_protocol.ts";
 
 /** On END or shutdown, how long the final metrics may take to get out before the driver exits. */
 export const FINAL_PUBLISH_WAIT_MS = 10_000;
+/**
+ * Then how long the last heartbeat (`leaving`) may take: without it the orchestrator still sees
+ * the driver go, as `lost` after its silence, so it is not worth a long wait.
+ */
+export const LEAVE_WAIT_MS = 2_000;
 
 /** What a driver node needs. */
 export interface DriverNodeDeps {
@@ -40,6 +45,8 @@ export interface DriverNodeDeps {
   metricsRetry?: BackoffPolicy;
   /** Bound on the final publish at END or shutdown (default {@link FINAL_PUBLISH_WAIT_MS}). */
   finalWaitMs?: number;
+  /** Bound on the leaving heartbeat at END or shutdown (default {@link LEAVE_WAIT_MS}). */
+  leaveWaitMs?: number;
   /** With a key, only commands signed with it are obeyed (shared/command_signature.ts). */
   fleetKey?: FleetKey;
   /** Where tests may aim (default: anything but link-local and metadata addresses). */
@@ -170,13 +177,19 @@ export class DriverNode {
     await running.finished;
   }
 
-  /** Stops any running test (its final metrics still go out), heartbeats and the subscription. */
+  /**
+   * Stops any running test (its final metrics still go out), then says it is leaving in a last
+   * heartbeat (bounded by {@link LEAVE_WAIT_MS}), then closes the subscription. Triggers that
+   * arrive meanwhile start nothing.
+   */
   async close(): Promise<void> {
+    this.#ending = true;
     this.#heartbeat.stop();
     const running = this.#running;
     running?.test.stop();
     await this.#finishWithin(running);
-    this.#heartbeat.abandon();
+    // After the final report: the orchestrator reads "left" once nothing more is due from us.
+    await this.#heartbeat.leave(this.#deps.leaveWaitMs ?? LEAVE_WAIT_MS);
     await this.#subscription?.close();
     this.#subscription = undefined;
   }

@@ -56,7 +56,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       }
       return c.json({ test, timeseries: controller.timeseries(test_id) }, 200);
     },
-    end: async (c) => c.json({ drivers: await controller.endDrivers() }, 200),
+    end: async (c) =>
+      c.json({ drivers: await controller.endDrivers(c.req.valid("json").drivers) }, 200),
     shutdown: (c) => {
       const shutdown = deps.shutdown;
       if (!shutdown) throw new ConflictError("Shutdown over HTTP is not enabled here");

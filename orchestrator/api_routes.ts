@@ -101,7 +101,10 @@ export const routes = {
     summary: "Start a created test on every alive driver (or the drivers its config lists)",
     request: { params: s.testIdParam },
     responses: {
-      200: json(s.testViewSchema, "The test, now running"),
+      200: json(
+        s.testViewSchema,
+        "The test, now running; `drivers` names the drivers chosen for it",
+      ),
       ...auth,
       ...notFound,
       ...conflict,
@@ -158,10 +161,20 @@ export const routes = {
     method: "post",
     path: "/api/end",
     tags: ["system"],
-    summary: "Tell every driver to finish and exit (trigger END)",
+    summary: "Tell every driver, or the drivers named, to finish and exit (trigger END)",
+    request: {
+      body: {
+        content: { "application/json": { schema: s.endRequestSchema } },
+        required: false,
+        description: "Optional: `drivers` to end only those; without a body every driver ends",
+      },
+    },
     responses: {
-      200: json(s.endSchema, "The drivers that were alive"),
+      200: json(s.endSchema, "The drivers END was sent to: every alive one, or those named"),
       ...auth,
+      400: errorResponse("Invalid body (an empty or bad `drivers` list, an unknown field)"),
+      404: errorResponse("A named driver was never seen (or forgotten); each one is named"),
+      409: errorResponse("A named driver has left already; each one is named"),
       ...kafkaDown,
     },
   }),

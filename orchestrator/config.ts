@@ -14,6 +14,7 @@ import {
   wholeNumberText,
 } from "../shared/config.ts";
 import { fleetKeyEnv, fleetKeyText } from "../shared/fleet_key.ts";
+import { nodeIdSchema } from "../shared/messages.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
 import { isLoopback, parseHostPort } from "./served_hosts.ts";
 
@@ -147,6 +148,13 @@ export function parseOrchestratorConfig(
   }, problems);
 }
 
+/** `--driver` entries, repeated or comma-separated → the node ids, each checked. */
+const driverNamesText = z.array(z.string()).transform((texts) =>
+  texts.flatMap((t) => t.split(",")).map((t) => t.trim()).filter((t) => t !== "")
+).pipe(
+  z.array(nodeIdSchema).max(1000).refine((names) => names.length > 0, "needs a driver name"),
+);
+
 const endSchema = z.object({
   orchestratorUrl: baseUrlText,
   ...kafkaEnvShape,
@@ -154,15 +162,20 @@ const endSchema = z.object({
   timeoutMs: wholeNumberText(100, 600_000),
   /** Signs the END published straight to Kafka when no orchestrator answers. */
   fleetKey: fleetKeyText.optional(),
+  /** Only these drivers (`--driver`): the orchestrator and the other drivers keep running. */
+  drivers: driverNamesText.optional(),
 });
 
 /** What `deno task end` needs. */
 export type EndConfig = z.output<typeof endSchema>;
 
 /** Usage text for `deno task end`. */
-export const END_USAGE = `Usage: deno task end [--orchestrator URL] [--timeout-ms N]
+export const END_USAGE =
+  `Usage: deno task end [--driver NAME]... [--orchestrator URL] [--timeout-ms N]
   Tells every driver to finish and exit (trigger END), waits for them to go quiet, then stops the
   orchestrator. Without a reachable orchestrator, END is published to Kafka directly.
+  --driver NAME       end only this driver (repeatable or comma-separated: --driver a,b), wait
+                      until it has left, and keep the orchestrator and the other drivers running
   --orchestrator URL  default http://127.0.0.1:PORT (PORT or 8000)
   --timeout-ms N      default 15000
 Environment: KAFKA_BROKERS (default 127.0.0.1:9092), SURGE_TOPIC_PREFIX; TLS and SASL to Kafka:
@@ -175,6 +188,7 @@ export function parseEndConfig(env: Env, args: readonly string[]): EndConfig | H
   const { help, values, problems } = readArgs(args, {
     orchestrator: { type: "string" },
     "timeout-ms": { type: "string" },
+    driver: { type: "string", multiple: true },
   });
   if (help) return HELP;
   const url = `http://127.0.0.1:${env.PORT ?? DEFAULT_PORT}`;
@@ -183,5 +197,6 @@ export function parseEndConfig(env: Env, args: readonly string[]): EndConfig | H
     ...kafkaEnv(env),
     timeoutMs: flag("timeout-ms", values["timeout-ms"], "15000"),
     fleetKey: fleetKeyEnv(env),
+    drivers: flag("driver", values.driver),
   }, problems);
 }

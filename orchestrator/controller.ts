@@ -220,6 +220,10 @@ export class Controller {
           this.#log.warn("driver lost for a test", { test_id: testId, ...event });
           this.#book.applyTo(testId, event);
         }
+        if (change?.status === "left") {
+          this.#log.info("driver left", { node_id: change.node_id });
+          return;
+        }
         return this.#revived(change?.node_id);
       }
       case "metrics":
@@ -323,9 +327,12 @@ export class Controller {
     return this.#commands.stop(testId);
   }
 
-  /** Tells every driver to finish and exit (`END`); returns the drivers that were alive. */
-  endDrivers(): Promise<string[]> {
-    return this.#commands.endDrivers();
+  /**
+   * Tells every driver, or those named, to finish and exit (`END`); returns who was told (every
+   * alive driver, or the named ones).
+   */
+  endDrivers(named?: readonly string[]): Promise<string[]> {
+    return this.#commands.endDrivers(named);
   }
 
   /** Deletes a settled test with its snapshots and results; NotFoundError, ConflictError. */

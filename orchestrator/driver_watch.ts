@@ -10,7 +10,10 @@
  * - a driver that keeps heartbeating idle without ever starting the test gets
  *   {@link START_GRACE_MS}: its trigger consumer may be rejoining its group (after a broker
  *   outage that takes a Kafka session timeout, 10 s), so only a longer silence about the test
- *   means it will not run it.
+ *   means it will not run it;
+ * - a driver that says it is leaving (END, a signal) sends nothing more: it published its final
+ *   report before that beat, so it gets {@link IDLE_GRACE_MS} for the report to arrive, started
+ *   or not, and is lost after that.
  *
  * Pure: it sees heartbeats, registrations and the time, and returns lifecycle events.
  */
@@ -37,6 +40,8 @@ export class DriverWatch {
   #idleSince = new Map<string, number>();
   /** The tests and drivers seen busy with the test at least once. */
   #started = new Set<string>();
+  /** When a driver expected busy said it is leaving (orchestrator time). */
+  #leftSince = new Map<string, number>();
 
   /**
    * A heartbeat; returns the drivers it shows to be lost. (Registrations are not watched: the
@@ -52,8 +57,12 @@ export class DriverWatch {
       const got = message.instance_id;
       if (expected !== undefined && got !== undefined && got !== expected) {
         this.#idleSince.delete(key(record.test_id, nodeId));
+        this.#leftSince.delete(key(record.test_id, nodeId));
         events.push(lost(record.test_id, nodeId, `restarted: run ${got} is not ${expected}`));
         continue;
+      }
+      if (message.leaving && !this.#leftSince.has(key(record.test_id, nodeId))) {
+        this.#leftSince.set(key(record.test_id, nodeId), now);
       }
       if (message.test_id === record.test_id) {
         this.#idleSince.delete(key(record.test_id, nodeId));
@@ -76,19 +85,29 @@ export class DriverWatch {
         if (progress !== "running" || since === undefined) continue;
         live.add(k);
         const started = this.#started.has(k);
-        if (now - since >= (started ? IDLE_GRACE_MS : START_GRACE_MS)) {
+        const left = this.#leftSince.get(k);
+        const expired = left !== undefined
+          ? now - left >= IDLE_GRACE_MS
+          : now - since >= (started ? IDLE_GRACE_MS : START_GRACE_MS);
+        if (expired) {
           this.#idleSince.delete(k);
+          this.#leftSince.delete(k);
           events.push(
             lost(
               record.test_id,
               nodeId,
-              started ? "went idle without sending its final report" : "never started the test",
+              left !== undefined
+                ? "left (END or a signal) without sending its final report"
+                : started
+                ? "went idle without sending its final report"
+                : "never started the test",
             ),
           );
         }
       }
     }
     for (const k of this.#idleSince.keys()) if (!live.has(k)) this.#idleSince.delete(k);
+    for (const k of this.#leftSince.keys()) if (!live.has(k)) this.#leftSince.delete(k);
     const chosen = new Set(openKeys(open));
     for (const k of this.#started) if (!chosen.has(k)) this.#started.delete(k);
     return events;

@@ -1,10 +1,11 @@
 /**
  * `deno task end` (the seed's `python3 end.py end`): tells every driver to finish and exit, waits
  * until they have gone quiet (so their final metrics reach a still-running orchestrator), then
- * stops the orchestrator. Everything goes through the orchestrator's API (with the API client);
- * one still connecting to Kafka is waited for, a standby's refusal (naming the active one) is
- * reported, and when no orchestrator answers, END is published to Kafka directly so the drivers
- * still stop.
+ * stops the orchestrator. With `--driver NAME` it ends those drivers only, waits until they have
+ * left, and leaves the orchestrator running. Everything goes through the orchestrator's API
+ * (with the API client); one still connecting to Kafka is waited for, a standby's refusal
+ * (naming the active one) is reported, and when no orchestrator answers, END is published to
+ * Kafka directly so the drivers still stop.
  */
 import { type ApiClient, createApiClient, UnreachableError } from "../cli/api_client.ts";
 import { ApiError } from "../shared/api_error.ts";
@@ -31,12 +32,21 @@ function why(err: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-/** True once none of `ids` has heartbeated for two of its intervals (or it is lost). */
-async function driversQuiet(api: ApiClient, ids: readonly string[]): Promise<boolean> {
+/**
+ * The drivers of `ids` still heard from: alive, and — unless `untilGone` — heartbeating within
+ * two of their intervals (before stopping the orchestrator, a quiet driver is as good as gone;
+ * `--driver` waits until the orchestrator shows it `left`, or `lost`).
+ */
+async function stillHeard(
+  api: ApiClient,
+  ids: readonly string[],
+  untilGone: boolean,
+): Promise<string[]> {
   const drivers = await api.drivers();
-  return drivers.filter((d) => ids.includes(d.node_id)).every((d) =>
-    d.status === "lost" || d.heartbeat_age_ms > 2 * d.interval_ms
-  );
+  return drivers.filter((d) =>
+    ids.includes(d.node_id) && d.status === "alive" &&
+    (untilGone || d.heartbeat_age_ms <= 2 * d.interval_ms)
+  ).map((d) => d.node_id);
 }
 
 async function endThroughKafka(config: EndConfig, access: KafkaClientAccess): Promise<number> {
@@ -48,9 +58,10 @@ async function endThroughKafka(config: EndConfig, access: KafkaClientAccess): Pr
     access,
   });
   try {
-    const end = { trigger: "END" as const, timestamp: Date.now() };
+    const end = { trigger: "END" as const, timestamp: Date.now(), drivers: config.drivers };
     await bus.publish("trigger", signIfKeyed("trigger", end, config.fleetKey));
-    say(`sent END to every driver through Kafka (${config.brokers.join(",")})`);
+    const who = config.drivers ? config.drivers.join(", ") : "every driver";
+    say(`sent END to ${who} through Kafka (${config.brokers.join(",")})`);
     return 0;
   } catch (err) {
     say(`cannot reach Kafka either: ${(err as Error).message}`);
@@ -84,7 +95,7 @@ async function main(): Promise<number> {
   let ended: string[];
   for (let waited = false;; waited = true) {
     try {
-      ended = await api.end();
+      ended = await api.end(config.drivers);
       break;
     } catch (err) {
       // Still connecting to Kafka (or electing): it will take END in a moment.
@@ -99,20 +110,27 @@ async function main(): Promise<number> {
         return 1;
       }
       say(`orchestrator at ${config.orchestratorUrl} did not take END (${why(err)})`);
-      // It answered but refused us: going around it through Kafka would be going around its token.
-      if (err instanceof ApiError && [401, 403, 421].includes(err.status)) return 1;
+      // It answered but refused us (no token, or a driver it does not know or that has left):
+      // going around it through Kafka would be going around its answer.
+      if (err instanceof ApiError && [400, 401, 403, 404, 421].includes(err.status)) return 1;
       return await endThroughKafka(config, access);
     }
   }
   say(`END sent; waiting for ${ended.length} driver(s) to finish: ${ended.join(", ") || "none"}`);
-  while (ended.length > 0 && Date.now() < deadline) {
+  let heard = ended;
+  while (heard.length > 0 && Date.now() < deadline) {
     try {
-      if (await driversQuiet(api, ended)) break;
-    } catch {
-      break; // the orchestrator went away: nothing left to wait for
+      heard = await stillHeard(api, ended, config.drivers !== undefined);
+      if (heard.length === 0) break;
+    } catch (err) {
+      // The orchestrator went away: nothing left to wait for, and nobody to say who left.
+      if (config.drivers === undefined) break;
+      say(`the orchestrator stopped answering (${why(err)}): cannot tell whether they left`);
+      return 1;
     }
     await sleep(250);
   }
+  if (config.drivers !== undefined) return await reportSubset(api, ended, heard, config.timeoutMs);
   try {
     await api.shutdown();
   } catch (err) {
@@ -135,6 +153,26 @@ async function main(): Promise<number> {
   }
   say(`orchestrator still answers after ${config.timeoutMs} ms`);
   return 1;
+}
+
+/** `--driver`: how the named drivers went; the orchestrator and the others keep running. */
+async function reportSubset(
+  api: ApiClient,
+  ended: readonly string[],
+  heard: readonly string[],
+  timeoutMs: number,
+): Promise<number> {
+  if (heard.length > 0) {
+    say(`still alive after ${timeoutMs} ms: ${heard.join(", ")}`);
+    return 1;
+  }
+  const drivers = await api.drivers().catch(() => []);
+  const statusOf = (id: string) => drivers.find((d) => d.node_id === id)?.status ?? "gone";
+  say(
+    `ended ${ended.map((id) => `${id} (${statusOf(id)})`).join(", ")}; the orchestrator ` +
+      `keeps running with ${drivers.filter((d) => d.status === "alive").length} driver(s) alive`,
+  );
+  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -2,9 +2,10 @@
  * The registry of drivers, built from `register` and `heartbeat` messages. Pure: every method
  * takes the current time, so liveness is decided by the caller's clock and tests need no timers.
  *
- * A driver is `lost` once it has missed `lostAfter` heartbeat intervals and `alive` again as soon
- * as a heartbeat returns. Drivers that were running before the orchestrator started are
- * discovered from their heartbeats alone (their IP stays unknown until they register again).
+ * A driver is `lost` once it has missed `lostAfter` heartbeat intervals, `left` at once when its
+ * last heartbeat says it is exiting (END, a signal), and `alive` again as soon as a heartbeat
+ * returns. Drivers that were running before the orchestrator started are discovered from their
+ * heartbeats alone (their IP stays unknown until they register again).
  */
 import type { DriverStatus } from "../shared/api.ts";
 import { trimOldest } from "../shared/bounded.ts";
@@ -67,7 +68,7 @@ export class DriverRegistry {
   #touch(nodeId: string, now: number): { info: DriverInfo; revived: boolean } {
     const existing = this.#drivers.get(nodeId);
     if (existing) {
-      const revived = existing.status === "lost";
+      const revived = existing.status !== "alive";
       existing.status = "alive";
       existing.last_heartbeat = Math.max(existing.last_heartbeat, now);
       return { info: existing, revived };
@@ -116,13 +117,31 @@ export class DriverRegistry {
     return revived ? { node_id: info.node_id, status: "alive" } : undefined;
   }
 
-  /** Records a heartbeat; returns a change when a lost driver came back. */
+  /**
+   * Records a heartbeat; returns a change when a lost or departed driver came back, or when it
+   * left. A leaving beat from another run than the newest known one is the old process of a
+   * driver restarted under the same name, arriving late: the new run stays alive.
+   */
   heartbeat(message: HeartbeatMessage, now: number): StatusChange | undefined {
+    if (message.leaving) return this.#leave(message, now);
     const { info, revived } = this.#touch(message.node_id, now);
     info.interval_ms = message.interval_ms ?? info.interval_ms;
     info.test_id = message.test_id ?? null;
     info.instance_id = message.instance_id ?? info.instance_id;
     return revived ? { node_id: info.node_id, status: "alive" } : undefined;
+  }
+
+  #leave(message: HeartbeatMessage, now: number): StatusChange | undefined {
+    const known = this.#drivers.get(message.node_id);
+    const run = message.instance_id;
+    if (known?.instance_id && run && known.instance_id !== run && known.status === "alive") {
+      return undefined;
+    }
+    const { info } = this.#touch(message.node_id, now);
+    info.status = "left";
+    info.test_id = null;
+    info.instance_id = run ?? info.instance_id;
+    return { node_id: info.node_id, status: "left" };
   }
 
   /**
@@ -156,12 +175,12 @@ export class DriverRegistry {
   }
 
   /**
-   * Forgets the drivers lost for {@link FORGET_LOST_MS}, and past {@link MAX_DRIVERS} the lost
-   * ones silent longest, with their registrations.
+   * Forgets the drivers lost or left for {@link FORGET_LOST_MS}, and past {@link MAX_DRIVERS} the
+   * ones of those silent longest, with their registrations.
    */
   #forget(now: number): void {
     let excess = this.#drivers.size - MAX_DRIVERS;
-    const lost = [...this.#drivers.values()].filter((d) => d.status === "lost");
+    const lost = [...this.#drivers.values()].filter((d) => d.status !== "alive");
     if (lost.length === 0 && this.#registrations.size <= MAX_DRIVERS) return;
     for (const d of lost.sort((a, b) => a.last_heartbeat - b.last_heartbeat)) {
       if (excess <= 0 && now - d.last_heartbeat < FORGET_LOST_MS) break;

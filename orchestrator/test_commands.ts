@@ -15,7 +15,7 @@ import type { FleetKey } from "../shared/fleet_key.ts";
 import type { Logger } from "../shared/log.ts";
 import type { InputOf, TestConfigMessage } from "../shared/messages.ts";
 import { startTest } from "./command_mirror.ts";
-import { ConflictError, UnavailableError } from "./errors.ts";
+import { ConflictError, NotFoundError, UnavailableError } from "./errors.ts";
 import { createdLifecycle, isBusy, type LifecycleEvent } from "./lifecycle.ts";
 import type { DriverRegistry } from "./registry.ts";
 import type { Retention } from "./retention.ts";
@@ -217,15 +217,45 @@ export class TestCommands {
     }
   }
 
-  /** Tells every driver to finish and exit (`END`); returns the drivers that were alive. */
-  async endDrivers(): Promise<string[]> {
-    const alive = this.#deps.registry.alive();
+  /**
+   * Tells every driver to finish and exit (`END`) and returns the drivers that were alive; or,
+   * with `named`, only those (returned as named). A name never seen is a NotFoundError, one that
+   * has left already a ConflictError, each naming every such driver. A lost driver is told too:
+   * it may be frozen or cut off, and obeys when it hears Kafka again.
+   */
+  async endDrivers(named?: readonly string[]): Promise<string[]> {
+    const { registry } = this.#deps;
+    if (named === undefined) {
+      const alive = registry.alive();
+      await this.#publish(
+        "end the drivers",
+        () => this.#command("trigger", { trigger: "END", timestamp: this.#deps.now() }),
+      );
+      this.#log.info("END sent to every driver", { alive: alive.join(",") });
+      return alive;
+    }
+    const drivers = [...new Set(named)];
+    const unknown = drivers.filter((id) => registry.get(id) === undefined);
+    if (unknown.length > 0) {
+      const known = registry.list().map((d) => `${d.node_id} (${d.status})`).join(", ");
+      throw new NotFoundError(
+        `Cannot end ${unknown.map((id) => `"${id}"`).join(", ")}: no such driver has been seen ` +
+          `(known: ${known || "none"})`,
+      );
+    }
+    const left = drivers.filter((id) => registry.get(id)?.status === "left");
+    if (left.length > 0) {
+      throw new ConflictError(
+        `Cannot end ${left.map((id) => `"${id}"`).join(", ")}: already left (exited on END or ` +
+          "a signal)",
+      );
+    }
     await this.#publish(
-      "end the drivers",
-      () => this.#command("trigger", { trigger: "END", timestamp: this.#deps.now() }),
+      `end driver(s) ${drivers.join(", ")}`,
+      () => this.#command("trigger", { trigger: "END", timestamp: this.#deps.now(), drivers }),
     );
-    this.#log.info("END sent to every driver", { alive: alive.join(",") });
-    return alive;
+    this.#log.info("END sent to some drivers", { drivers: drivers.join(",") });
+    return drivers;
   }
 
   /** Deletes a settled test with its snapshots and results; NotFoundError, ConflictError. */

@@ -9,6 +9,7 @@
 import { z } from "@hono/zod-openapi";
 import {
   checkTestParams,
+  nodeIdSchema,
   type TestConfigMessage,
   testConfigSchema,
   testParamsShape,
@@ -167,8 +168,12 @@ export type TestSummary = z.infer<typeof testSummarySchema>;
 export const testListSchema = z.object({ tests: z.array(testSummarySchema) }).openapi("TestList");
 export type TestList = z.infer<typeof testListSchema>;
 
-/** Liveness of a driver. */
-export const driverStatusSchema = z.enum(["alive", "lost"]);
+/**
+ * Liveness of a driver: `alive` (heard within its window), `lost` (silent for `--lost-after`
+ * heartbeat intervals: a fault), `left` (it said in its last heartbeat that it is exiting, on END
+ * or a signal: a clean departure). Neither `lost` nor `left` is given a test.
+ */
+export const driverStatusSchema = z.enum(["alive", "lost", "left"]);
 export type DriverStatus = z.infer<typeof driverStatusSchema>;
 
 /** One driver in `GET /api/drivers`. */
@@ -241,7 +246,18 @@ export const reportQuery = z.object({
   }),
 });
 
-/** `POST /api/end`: the drivers that were alive when END was sent. */
+/**
+ * `POST /api/end`'s optional body: the drivers to end. Without a body (or without `drivers`),
+ * every driver is told. An empty list is refused rather than read as "all": a script whose
+ * selection came out empty must not end the whole fleet.
+ */
+export const endRequestSchema = z.strictObject({
+  drivers: z.array(nodeIdSchema).min(1, "must name at least one driver (leave it out for all)")
+    .max(1000).optional(),
+}).openapi("EndRequest", { example: { drivers: ["three"] } });
+export type EndRequest = z.infer<typeof endRequestSchema>;
+
+/** `POST /api/end`: the drivers END was sent to (every alive one, or those named). */
 export const endSchema = z.object({ drivers: z.array(z.string()) }).openapi("End");
 export type EndBody = z.infer<typeof endSchema>;
 

@@ -64,6 +64,12 @@ export const heartbeatSchema = z.object({
   test_id: testId.nullable().optional(),
   interval_ms: z.number().int().positive().max(3_600_000).optional(),
   instance_id: instanceId.optional(),
+  /**
+   * True on the driver's last heartbeat: it is exiting cleanly (END, SIGINT, SIGTERM) after its
+   * final metrics went out, so the orchestrator shows it `left` at once instead of `lost` seconds
+   * later. Absent on older drivers, whose exit is noticed by their silence.
+   */
+  leaving: z.boolean().optional(),
 });
 export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
 

@@ -67,7 +67,7 @@
     if (duration) body.duration_s = duration;
     const rate = num("target_throughput");
     if (type === "AVALANCHE" && rate) body.target_throughput = rate;
-    const drivers = f.drivers.value.split(",").map((d) => d.trim()).filter(Boolean);
+    const drivers = globalThis.SurgeDriverPlan.namesIn(f.drivers.value);
     if (drivers.length > 0) body.drivers = drivers;
     return body;
   }
@@ -101,6 +101,18 @@
       showError(err.message);
     }
   });
+
+  // Beside Start: how many drivers (and which) the test would run on, from the newest snapshot
+  // and the Drivers field; drivers join and leave between tests.
+  function renderPlan() {
+    const el = $("start-drivers");
+    if (!lastSnapshot) return;
+    const plan = globalThis.SurgeDriverPlan.plan(lastSnapshot.drivers, form.elements.drivers.value);
+    el.textContent = plan.ok ? `Runs ${plan.text}` : `Cannot start: ${plan.text}`;
+    el.className = plan.ok ? "hint" : "hint error";
+    el.dataset.count = String(plan.count);
+  }
+  form.elements.drivers.addEventListener("input", renderPlan);
 
   function renderDrivers(drivers) {
     if (drivers.length === 0) {
@@ -214,6 +226,7 @@
     lastSnapshot = snapshot;
     shownTest = snapshot.current ? snapshot.current.test.test_id : null;
     renderDrivers(snapshot.drivers);
+    renderPlan();
     renderCurrent(snapshot.current);
     renderHistory(snapshot.tests);
     document.body.dataset.updated = String(snapshot.time);

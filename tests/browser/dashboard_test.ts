@@ -1,8 +1,8 @@
 /**
  * The dashboard in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core): open
- * it on a real cluster, log in with the API token, start a test from the form, watch the charts
- * and the per-driver table update while it runs, and see the final result; then open its HTML
- * report. Screenshots stay in the test's temp dir (printed), for a person to look at.
+ * it on a real cluster, log in with the API token, see how many drivers a test would run on,
+ * start a test from the form, watch the charts and the per-driver table update while it runs,
+ * and see the final result; then open its HTML report. Screenshots stay in the test's temp dir (printed), for a person to look at.
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
@@ -70,6 +70,21 @@ Deno.test({
       await page.waitForSelector("#conn.on", { timeout: 10_000 });
       await page.waitForSelector('#drivers tr[data-node="two"] .dot.alive', { timeout: 10_000 });
       await page.waitForSelector('#drivers tr[data-node="one"] .dot.alive');
+      // Beside Start: how many drivers a test would run on, following the Drivers field.
+      await page.waitForFunction(
+        () => document.querySelector("#start-drivers")?.textContent?.startsWith("Runs on 2"),
+        null,
+        { timeout: 10_000 },
+      );
+      assert.equal(await page.textContent("#start-drivers"), "Runs on 2 alive drivers: one, two");
+      await page.fill('input[name="drivers"]', "two, nine");
+      assert.equal(
+        await page.textContent("#start-drivers"),
+        "Cannot start: not alive: nine never seen",
+      );
+      await page.fill('input[name="drivers"]', "two");
+      assert.equal(await page.textContent("#start-drivers"), "Runs on 1 driver: two");
+      await page.fill('input[name="drivers"]', "");
 
       // A Tsunami of 600 requests per driver, one every 5 ms: about 3 s of live updates.
       await page.check('input[name="test_type"][value="TSUNAMI"]');

@@ -2,12 +2,15 @@ import assert from "node:assert/strict";
 import type { ApiClient } from "../../cli/api_client.ts";
 import { parseCliArgs } from "../../cli/config.ts";
 import { runTest } from "../../cli/run_loadtest.ts";
-import type { TestView } from "../../shared/api.ts";
+import type { Driver, TestView } from "../../shared/api.ts";
 import { ApiError } from "../../shared/api_error.ts";
 import { driver, stats, testView } from "./fixtures.ts";
 
 /** A fake API whose test runs for `pollsToFinish` polls; records every call. */
-function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
+function fakeApi(
+  pollsToFinish: number,
+  opts: { triggerFails?: boolean; drivers?: Driver[] } = {},
+) {
   const calls: string[] = [];
   let state: TestView["state"] = "created";
   let polls = 0;
@@ -20,7 +23,7 @@ function fakeApi(pollsToFinish: number, opts: { triggerFails?: boolean } = {}) {
     });
   const api: ApiClient = {
     baseUrl: "http://fake",
-    drivers: () => Promise.resolve([driver(), driver({ node_id: "two" })]),
+    drivers: () => Promise.resolve(opts.drivers ?? [driver(), driver({ node_id: "two" })]),
     createTest: (params) => {
       calls.push(`create ${params.test_type}`);
       return Promise.resolve(view());
@@ -101,4 +104,49 @@ Deno.test("runTest() stops a created test whose trigger fails, and reports the f
     /no driver is alive/,
   );
   assert.deepEqual(calls, ["create AVALANCHE", "trigger", "stop"]);
+});
+
+Deno.test("runTest() says which drivers it is about to run on before it creates the test", async () => {
+  const { api, calls } = fakeApi(1);
+  const notes: string[] = [];
+  const order: string[] = [];
+  const create = api.createTest;
+  api.createTest = (p) => {
+    order.push("create");
+    return create(p);
+  };
+  await runTest(params(), {
+    api,
+    onProgress: () => {},
+    onNote: (line) => {
+      notes.push(line);
+      order.push("note");
+    },
+    pollMs: 1,
+  });
+  assert.equal(notes[0], "about to run on 2 drivers: one (127.0.0.1), two (127.0.0.1)");
+  assert.deepEqual(order.slice(0, 2), ["note", "create"]);
+  assert.deepEqual(calls, ["create AVALANCHE", "trigger"]);
+  assert.match(notes.find((n) => n.startsWith("triggered")) ?? "", /on \d+ drivers?: /);
+});
+
+Deno.test("runTest() creates nothing when no driver is alive, or a named one is not", async () => {
+  const cases: [string, Driver[], string[], RegExp][] = [
+    ["nobody alive", [driver({ status: "left" })], [], /^no driver is alive: .*one left/],
+    ["a named driver lost", [driver(), driver({ node_id: "two", status: "lost" })], [
+      "--drivers",
+      "one,two",
+    ], /^these drivers are not alive: two \(lost\)$/],
+  ];
+  for (const [what, drivers, extra, message] of cases) {
+    const { api, calls } = fakeApi(1, { drivers });
+    const cmd = parseCliArgs({}, ["--target", "http://127.0.0.1:8080/ping", ...extra]);
+    if (!("kind" in cmd) || cmd.kind !== "run") throw new Error("expected a run command");
+    await assert.rejects(
+      runTest(cmd.params, { api, onProgress: () => {}, pollMs: 1 }),
+      { name: "NoDriversError", message },
+      what,
+    );
+    assert.deepEqual(calls, [], `${what}: nothing created`);
+  }
 });

@@ -68,6 +68,16 @@ Deno.test("parseDriverConfig() reads a driver node's flags and env", () => {
         },
       },
     ],
+    // The address to register: the flag wins over the variable, in canonical form; blank is unset.
+    [{ SURGE_ADVERTISE_IP: "10.0.0.7" }, ["two"], 4, { ...node, advertiseIp: "10.0.0.7" }],
+    [
+      { SURGE_ADVERTISE_IP: "10.0.0.7" },
+      ["two", "--advertise-ip", "[FD00:0:0::0005]"],
+      4,
+      { ...node, advertiseIp: "fd00::5" },
+    ],
+    [{}, ["two", "--advertise-ip=::ffff:198.18.0.77"], 4, { ...node, advertiseIp: "198.18.0.77" }],
+    [{ SURGE_ADVERTISE_IP: " " }, ["two"], 4, node],
     // --help is answered before anything is checked.
     [{ KAFKA_BROKERS: "bad" }, ["--help", "bad id!"], 2, HELP],
   ];
@@ -172,6 +182,21 @@ Deno.test("parseDriverConfig() reports every problem at once", () => {
     [{}, ["--local", "http://a/", "--allow-target", "x:0", "--allow-target", "a..b"], [
       '--allow-target "x:0" has a bad port "0": expected N or N-M, 1-65535',
       '--allow-target "a..b" is not a host name, an address or a network',
+    ]],
+    [{}, ["one", "--advertise-ip", "10.0.0.256"], [
+      '--advertise-ip must be an IPv4 or IPv6 address (e.g. 10.0.0.5 or fd00::5, no zone), got "10.0.0.256"',
+    ]],
+    [{ SURGE_ADVERTISE_IP: "driver-1.example" }, ["one"], [
+      'SURGE_ADVERTISE_IP must be an IPv4 or IPv6 address (e.g. 10.0.0.5 or fd00::5, no zone), got "driver-1.example"',
+    ]],
+    [{}, ["one", "--advertise-ip", "fe80::1%eth0"], [
+      '--advertise-ip must be an IPv4 or IPv6 address (e.g. 10.0.0.5 or fd00::5, no zone), got "fe80::1%eth0"',
+    ]],
+    [{}, ["one", "--advertise-ip", "0.0.0.0"], [
+      '--advertise-ip must be an address other hosts can reach, not the unspecified address, got "0.0.0.0"',
+    ]],
+    [{}, ["--local", "http://a/", "--advertise-ip", "10.0.0.1"], [
+      "--advertise-ip is for driver nodes",
     ]],
     [{}, ["--bogus", "--local"], [
       "Unknown option '--bogus'",

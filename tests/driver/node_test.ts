@@ -285,3 +285,32 @@ Deno.test("a node keeps the newest 100 configs and pending triggers, whatever Ka
   t.runs[1]!.report(true, 1);
   await t.node.close();
 });
+
+Deno.test("closing sends one last heartbeat saying the node leaves, after its final metrics", async () => {
+  const t = setup();
+  await t.node.start();
+  await t.bus.publish("test_config", config("a", { message_count_per_driver: 0, duration_s: 60 }));
+  await t.bus.publish("trigger", { trigger: "YES", test_id: "a", timestamp: t.now() });
+  await t.bus.publish("trigger", { trigger: "END", timestamp: t.now(), drivers: ["one"] });
+  t.runs[0]!.report(true, 3);
+  await t.node.ended;
+  assert.equal(t.sent("heartbeat").filter((b) => b.leaving).length, 0, "not before closing");
+  await t.node.close();
+  const order = t.bus.log.filter((m) => m.kind !== "register").map((m) => {
+    const beat = m.kind === "heartbeat" ? parseMessage("heartbeat", m.raw) : undefined;
+    return beat?.ok && beat.value.leaving ? "leaving" : m.kind;
+  });
+  assert.equal(order.at(-1), "leaving", order.join(" "));
+  assert.ok(order.lastIndexOf("metrics") < order.indexOf("leaving"), order.join(" "));
+  const leaving = t.sent("heartbeat").at(-1)!;
+  assert.deepEqual(
+    [leaving.leaving, leaving.test_id, leaving.instance_id],
+    [true, null, t.node.instanceId],
+  );
+});
+
+Deno.test("a node that never started sends no leaving heartbeat", async () => {
+  const t = setup();
+  await t.node.close();
+  assert.equal(t.sent("heartbeat").length, 0);
+});

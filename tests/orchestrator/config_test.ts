@@ -189,3 +189,26 @@ Deno.test("parseEndConfig(): the orchestrator's URL follows PORT; bad values are
     ],
   });
 });
+
+Deno.test("parseEndConfig(): --driver names the drivers to end, repeated or comma-separated", () => {
+  const base = parseEndConfig({}, []);
+  assert.ok(!("help" in base));
+  assert.equal(base.drivers, undefined, "no --driver: every driver");
+  const table: [string[], string[]][] = [
+    [["--driver", "three"], ["three"]],
+    [["--driver", "a,b", "--driver=c", "--driver", " d , "], ["a", "b", "c", "d"]],
+  ];
+  for (const [args, drivers] of table) {
+    assert.deepEqual(parseEndConfig({}, args), { ...base, drivers }, args.join(" "));
+  }
+  const bad: [string[], string[]][] = [
+    [["--driver", "no way"], [
+      '--driver must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit, got "no way"',
+    ]],
+    [["--driver", ","], ["--driver needs a driver name"]],
+    [["--driver"], ["--driver needs a value"]],
+  ];
+  for (const [args, problems] of bad) {
+    assert.throws(() => parseEndConfig({}, args), { name: "UsageError", problems }, args.join(" "));
+  }
+});

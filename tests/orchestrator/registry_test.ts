@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DriverRegistry } from "../../orchestrator/registry.ts";
+import { DriverRegistry, FORGET_LOST_MS } from "../../orchestrator/registry.ts";
 import type { HeartbeatMessage, RegisterMessage } from "../../shared/messages.ts";
 
 const beat = (node_id: string, extra: Partial<HeartbeatMessage> = {}): HeartbeatMessage => ({
@@ -126,4 +126,54 @@ Deno.test("registry: silence counts only from heardSince, the return of the call
     r.sweep(now, since);
     assert.equal(r.get("one")?.status, status, what);
   }
+});
+
+Deno.test("registry: a leaving heartbeat makes a driver left at once, not alive and never lost", () => {
+  const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  r.heartbeat(beat("one", { instance_id: "run-a", test_id: "t1" }), 0);
+  r.heartbeat(beat("two"), 0);
+  const change = r.heartbeat(beat("one", { instance_id: "run-a", leaving: true }), 500);
+  assert.deepEqual(change, { node_id: "one", status: "left" });
+  assert.equal(r.get("one")?.status, "left");
+  assert.equal(r.get("one")?.test_id, null);
+  assert.deepEqual(r.alive(), ["two"]);
+  // Silence after leaving is expected: sweeps never turn "left" into "lost".
+  assert.deepEqual(r.sweep(10_000), [{ node_id: "two", status: "lost" }]);
+  assert.equal(r.get("one")?.status, "left");
+});
+
+Deno.test("registry: a driver that left and comes back (a new run) is alive again", () => {
+  const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  r.heartbeat(beat("one", { instance_id: "run-a", leaving: true }), 0);
+  assert.equal(r.get("one")?.status, "left");
+  assert.deepEqual(r.register({ ...reg("one", "10.0.0.2", 100), instance_id: "run-b" }, 100), {
+    node_id: "one",
+    status: "alive",
+  });
+  assert.deepEqual(r.alive(), ["one"]);
+  assert.equal(r.get("one")?.instance_id, "run-b");
+});
+
+Deno.test("registry: a late leaving beat of an old run does not make the new run left", () => {
+  const cases: [string, string | undefined, string][] = [
+    ["another run's leave, while the newest run is alive: ignored", "run-old", "alive"],
+    ["the newest run's own leave", "run-new", "left"],
+    ["a leave without a run id (an older driver): believed", undefined, "left"],
+  ];
+  for (const [what, run, status] of cases) {
+    const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+    r.register({ ...reg("one"), instance_id: "run-new" }, 0);
+    const leave = beat("one", { leaving: true, ...(run ? { instance_id: run } : {}) });
+    r.heartbeat(leave, 100);
+    assert.equal(r.get("one")?.status, status, what);
+  }
+});
+
+Deno.test("registry: drivers that left are forgotten after an hour, like lost ones", () => {
+  const r = new DriverRegistry({ heartbeatMs: 1000, lostAfter: 3 });
+  r.heartbeat(beat("one", { leaving: true }), 0);
+  r.sweep(FORGET_LOST_MS - 1);
+  assert.equal(r.get("one")?.status, "left");
+  r.sweep(FORGET_LOST_MS);
+  assert.equal(r.get("one"), undefined);
 });
