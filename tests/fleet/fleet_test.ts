@@ -30,7 +30,7 @@ import { driverNames } from "./results.ts";
 Deno.test({
   name: "the fleet: 3 brokers, an orchestrator, a target and 9 drivers on their own hosts",
   ignore: skipLab,
-  // kafkajs (the test's END publisher and admin client) leaves internal timers behind.
+  // kafkajs (the broker kill's admin client) leaves internal timers behind.
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {

@@ -1,11 +1,9 @@
 /**
  * Fleet scenarios about who takes part: every driver of the fleet, each registered under its own
- * host's address; a driver that joins between tests and one that leaves (END to it alone).
+ * host's address; a driver that joins between tests and one that leaves (END to it alone,
+ * through `POST /api/end`).
  */
 import assert from "node:assert/strict";
-import { KafkaBus } from "../../shared/kafka.ts";
-import { createLogger } from "../../shared/log.ts";
-import { topicNames } from "../../shared/topics.ts";
 import type { Json } from "../support/api_json.ts";
 import type { Fleet } from "./fleet.ts";
 import { assertComplete, avalanche } from "./results.ts";
@@ -39,21 +37,10 @@ export async function acrossAll(fleet: Fleet, names: string[]): Promise<void> {
   await runExact(fleet, names);
 }
 
-/** Publishes END for `name` alone, as the orchestrator's `POST /api/end` would for all. */
+/** Ends driver `name` alone through the API (`POST /api/end` with `drivers`). */
 async function endOne(fleet: Fleet, name: string): Promise<void> {
-  // POST /api/end ends every driver on this branch; the END message itself names drivers
-  // (shared/messages.ts triggerSchema), so the test publishes it as the orchestrator would.
-  const bus = new KafkaBus({
-    brokers: fleet.brokerList.split(","),
-    clientId: "fleet-test-end",
-    topics: topicNames(fleet.prefix),
-    logger: createLogger({ component: "fleet-test" }, { level: "warn" }),
-  });
-  try {
-    await bus.publish("trigger", { trigger: "END", timestamp: Date.now(), drivers: [name] });
-  } finally {
-    await bus.close();
-  }
+  const { drivers } = await fleet.api("POST", "/api/end", { drivers: [name] });
+  assert.deepEqual(drivers, [name], "END went to");
 }
 
 /**
@@ -73,19 +60,25 @@ export async function joinAndLeave(
   fleet.say(`${joined.name} joined at ${joined.host.address}`);
   await runExact(fleet, all);
 
+  const endedAt = Date.now();
   await endOne(fleet, leaver);
-  const status = await fleet.driver(leaver).process.status;
-  assert.equal(status.code, 0, `${leaver} exit status`);
-  fleet.say(`${leaver} ended alone and exited; waiting for the orchestrator to count it lost`);
-  await fleet.until(
-    `${leaver} lost, the others alive`,
+  // README "Drivers join and leave": a driver ended cleanly says so in a last heartbeat and is
+  // shown `left` at once, not `lost` 3 s later; the others stay alive.
+  const leftAt = await fleet.until(
+    `${leaver} left, the others alive`,
     async () => {
       const { drivers } = await fleet.api("GET", "/api/drivers");
       const status = (id: string) => drivers.find((d: Json) => d.node_id === id)?.status;
-      return status(leaver) === "lost" && all.every((n) => n === leaver || status(n) === "alive");
+      const others = all.every((n) => n === leaver || status(n) === "alive");
+      return status(leaver) === "left" && others && Date.now();
     },
     30_000,
-    250,
+    50,
+  );
+  const status = await fleet.driver(leaver).process.status;
+  assert.equal(status.code, 0, `${leaver} exit status`);
+  fleet.say(
+    `${leaver} ended alone: shown left ${leftAt - endedAt} ms after POST /api/end, exited 0`,
   );
   await runExact(fleet, all.filter((n) => n !== leaver));
 }
