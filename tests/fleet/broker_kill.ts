@@ -66,15 +66,21 @@ export async function brokerKill(fleet: Fleet, names: string[]): Promise<void> {
   const lost = names.filter((n) => settled.drivers[n]?.status === "lost");
   // A driver counted lost while its heartbeats waited out the failover still sends its final
   // report, which counts for 30 s after the settlement: wait for every one.
+  let last: Json = settled;
   const view: Json = await fleet.until(
     `every driver's final report in test ${id}`,
     async () => {
-      const view = await fleet.api("GET", `/api/tests/${id}`);
-      return names.every((n) => view.drivers[n]?.final) && view;
+      last = await fleet.api("GET", `/api/tests/${id}`);
+      return names.every((n) => last.drivers[n]?.final) && last;
     },
     GRACE_MS,
     250,
-  );
+  ).catch((err) => {
+    const drivers = Object.entries(last.drivers).map(([n, d]: [string, Json]) =>
+      `${n} ${d.status} final=${d.final} requests=${d.requests} report=${d.report_id}`
+    ).join(", ");
+    throw new Error(`${err.message}\nsettled ${settled.state} (${settled.reason}); now ${drivers}`);
+  });
   const received = (await fleet.targetReceived()) - before;
   fleet.say(
     `broker kill: test ${settled.state} ` +

@@ -18,6 +18,8 @@ const LOST_AFTER_MS = 3 * 1_000 + 100;
  */
 const LOST_SLACK_MS = 2_000;
 const COUNT = 500;
+/** Why the orchestrator counts a driver lost whose final report came more than 3 s after it went idle. */
+const IDLE_LOST = "went idle without sending its final report";
 const CONNECTIONS = 2;
 
 /**
@@ -71,11 +73,20 @@ export async function cableCut(fleet: Fleet, names: string[], victim: string): P
 
     const view = await fleet.settled(id);
     assert.equal(view.state, "finished", view.reason);
-    assert.equal(view.reason, `1 of ${names.length} drivers lost`);
     assert.equal(view.drivers[victim].status, "lost");
     assert.equal(view.drivers[victim].lost_reason, "no heartbeat");
     assert.equal(view.drivers[victim].final, false);
-    for (const name of names) if (name !== victim) assertDriverComplete(view, name, COUNT);
+    // On a busy machine a final report may take the orchestrator longer than the 3 s an idle
+    // driver has (README "Drivers that die…"): such a driver is counted lost for that, not for
+    // a silence, and its report still counts when it comes (checked below).
+    const late = names.filter((n) => n !== victim && view.drivers[n].status === "lost");
+    for (const name of late) {
+      assert.equal(view.drivers[name].lost_reason, IDLE_LOST, `${name} lost`);
+    }
+    fleet.say(
+      `cable cut: test ${view.state} (${view.reason}); counted lost for a late final report: ` +
+        `${late.length === 0 ? "none" : late.join(", ")}`,
+    );
   } finally {
     await fleet.lab.linkUp(host);
   }
@@ -84,7 +95,8 @@ export async function cableCut(fleet: Fleet, names: string[], victim: string): P
 
 /**
  * Plugged in again, the victim's publisher delivers its final report (within the 30 s a settled
- * test still takes reports) and it is idle for the next test. Every answered request reached the
+ * test still takes reports) and it is idle for the next test; every other driver's numbers are
+ * complete. Every answered request reached the
  * target; of the failed ones only those in flight when the cable was pulled may have (one per
  * connection): the rest never left the host.
  */
@@ -96,7 +108,18 @@ async function reconcile(
   before: number,
 ): Promise<void> {
   await fleet.idle([victim]);
-  const view = await fleet.api("GET", `/api/tests/${id}`);
+  // Idle means its final report is delivered; the orchestrator reads metrics and heartbeats on
+  // different topics, so the report may be read a little after the idle heartbeat.
+  const view: Json = await fleet.until(
+    `every driver's final report in test ${id}`,
+    async () => {
+      const view = await fleet.api("GET", `/api/tests/${id}`);
+      return names.every((n) => view.drivers[n]?.final) && view;
+    },
+    20_000,
+    250,
+  );
+  for (const name of names) if (name !== victim) assertDriverComplete(view, name, COUNT, true);
   const v = view.drivers[victim];
   const received = (await fleet.targetReceived()) - before;
   const others = (names.length - 1) * COUNT;
@@ -105,7 +128,6 @@ async function reconcile(
       `answered, ${v.errors} errors ${JSON.stringify(v.error_kinds)}, ${v.dropped} dropped; ` +
       `the target got ${received} = ${others} + ${received - others}`,
   );
-  assert.equal(v.final, true, "the victim's final report did not count");
   assert.equal(v.requests, v.responses + v.errors);
   assert.equal(view.overall.requests, others + v.requests);
   assert.ok(received >= others + v.responses, `the target got ${received}`);

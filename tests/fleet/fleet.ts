@@ -252,7 +252,7 @@ export class Fleet {
   }
 
   /** Every process's last `lines` lines, for a failure message. */
-  tails(lines = 12): string {
+  tails(lines = 25): string {
     const tail = (c: TestProcess) => c.output().split("\n").slice(-lines).join("\n");
     return this.lab.group.processes.map((c) => `--- ${c.name}\n${tail(c)}`).join("\n");
   }

@@ -38,12 +38,18 @@ interface Poll {
   view: Json;
 }
 
-/** The ages of the view of driver `name` in the polls of the middle of its run, in ms. */
+/**
+ * The ages of the view of driver `name` in the polls of the middle of its run, in ms. A poll
+ * that shows no report of it yet shows a view as old as its run.
+ */
 export function viewAges(polls: Poll[], final: Json, name: string): number[] {
   const end = Date.parse(final.reported_at);
   const start = end - final.elapsed_s * 1_000;
   return polls.filter(({ at }) => at >= start + 1_000 && at <= end - 1_000)
-    .map(({ at, view }) => at - Date.parse(view.drivers[name]?.reported_at ?? start));
+    .map(({ at, view }) => {
+      const shown = view.drivers[name]?.reported_at;
+      return at - (shown ? Date.parse(shown) : start);
+    });
 }
 
 /** bench/staleness.ts's measure: how far the shown count is behind the driver's timetable. */

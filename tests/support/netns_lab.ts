@@ -145,16 +145,8 @@ export class Lab {
     await this.#cmd("-n", SWITCH, "link", "add", BRIDGE, "type", "bridge");
     await this.#cmd("-n", SWITCH, "link", "set", BRIDGE, "up");
     await this.#cmd(
-      "link",
-      "add",
-      ROOT_LINK,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "p-root",
-      "netns",
-      SWITCH,
+      ...["link", "add", ROOT_LINK, "type", "veth"],
+      ...["peer", "name", "p-root", "netns", SWITCH],
     );
     await this.#cmd("-n", SWITCH, "link", "set", "p-root", "master", BRIDGE, "up");
     await this.#cmd("addr", "add", `${ROOT_ADDRESS}/24`, "dev", ROOT_LINK);
@@ -163,7 +155,8 @@ export class Lab {
 
   /** Adds host `name` (1–10 of a-z0-9) at 198.18.0.`octet` (1–253). */
   async addHost(name: string, octet: number): Promise<LabHost> {
-    if (!/^[a-z0-9]{1,10}$/.test(name) || this.hosts.has(name)) {
+    // "switch" and "root" are taken: the switch's namespace, the root namespace's port.
+    if (!/^[a-z0-9]{1,10}$/.test(name) || this.hosts.has(name) || /^(switch|root)$/.test(name)) {
       throw new TypeError(`bad or repeated lab host name: ${name}`);
     }
     if (!Number.isInteger(octet) || octet < 1 || octet > 253) {
