@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { TopicKind } from "./topics.ts";
-import { decodeHistogram } from "./histogram.ts";
+import { decodeSparse } from "./histogram.ts";
 
 /** A driver's node id; the one definition, for messages, REST bodies and command lines. */
 export const nodeIdSchema = z.string().regex(
@@ -30,7 +30,7 @@ const countMap = z.record(z.string().max(64), count);
 /** An encoded HDR histogram that really decodes: a corrupt one is rejected at the edge. */
 const encodedHistogram = z.string().max(4_000_000).refine((text) => {
   try {
-    decodeHistogram(text);
+    decodeSparse(text);
     return true;
   } catch {
     return false;
