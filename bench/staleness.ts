@@ -1,9 +1,12 @@
 /**
- * How stale the orchestrator's view is: a whole local cluster (`deno task up`, 2 drivers) runs a
- * Tsunami at a known rate while the API is polled every 50 ms. At poll time t the drivers have
- * answered about (t − start) × rate requests; the API shows `responses`, so its view is
- * `staleness = (t − start) − responses / rate` old (the ~1 ms response time included). The first
- * and last second are left out: they measure start-up and the final report, not staleness.
+ * How stale the orchestrator's view is: a whole local cluster (`deno task up`, 9 drivers with one
+ * load worker each) runs a Tsunami at a known rate while the API is polled every 50 ms. At poll
+ * time t a driver that started at s has answered about (t − s) × rate requests; the API shows its
+ * `responses`, so the view of that driver is `(t − s) − responses / rate` old (the ~1 ms response
+ * time included), and the view is as stale as its oldest driver. Each driver's start is its own
+ * (its report time less its elapsed time, on this host's clock): drivers take the trigger a few
+ * ms apart. The first and last second are left out: they measure start-up and the final
+ * report, not staleness.
  */
 import denoJson from "../deno.json" with { type: "json" };
 import { createApiClient } from "../cli/api_client.ts";
@@ -21,7 +24,9 @@ export interface Staleness {
   max: number;
 }
 
-const DRIVERS = 2;
+/** Drivers in the staleness cluster. */
+export const STALENESS_DRIVERS = 9;
+const DRIVERS = STALENESS_DRIVERS;
 const DELAY_MS = 2; // 500 requests/s per driver
 const SECONDS = 8;
 const POLL_MS = 50;
@@ -39,8 +44,12 @@ interface Cluster {
   target: string;
 }
 
-/** Starts `deno task up` with 2 drivers on free ports and waits until it is up. */
-async function startCluster(runner: Runner, dataDir: string): Promise<Cluster> {
+/** Starts `deno task up` with the drivers on free ports and `brokers`; waits until it is up. */
+async function startCluster(
+  runner: Runner,
+  dataDir: string,
+  brokers: string[],
+): Promise<Cluster> {
   const port = freePort();
   const targetPort = freePort();
   const up = taskCommand(denoJson.tasks, "up", Deno.execPath(), [
@@ -59,7 +68,11 @@ async function startCluster(runner: Runner, dataDir: string): Promise<Cluster> {
     new Deno.Command(up.cmd, {
       args: up.args,
       cwd: ROOT,
-      env: { SURGE_TOPIC_PREFIX: `bench-${crypto.randomUUID().slice(0, 8)}`, NO_COLOR: "1" },
+      env: {
+        KAFKA_BROKERS: brokers.join(","),
+        SURGE_TOPIC_PREFIX: `bench-${crypto.randomUUID().slice(0, 8)}`,
+        NO_COLOR: "1",
+      },
       stdin: "null",
       stdout: "piped",
       stderr: "null",
@@ -84,12 +97,12 @@ async function startCluster(runner: Runner, dataDir: string): Promise<Cluster> {
   };
 }
 
-/** Runs the Tsunami on a fresh cluster and measures the API's staleness. */
-export async function measureStaleness(runner: Runner): Promise<Staleness> {
+/** Runs the Tsunami on a fresh cluster on `brokers` and measures the API's staleness. */
+export async function measureStaleness(runner: Runner, brokers: string[]): Promise<Staleness> {
   const dataDir = await Deno.makeTempDir({ prefix: "surge-bench-" });
   let cluster: Cluster | undefined;
   try {
-    cluster = await startCluster(runner, dataDir);
+    cluster = await startCluster(runner, dataDir, brokers);
     // SURGE_API_TOKEN if set (`up` passes it on), else the token the orchestrator created.
     const token = await findClientToken(Deno.env.toObject(), dataDir);
     const api = createApiClient(cluster.api, { token });
@@ -101,23 +114,34 @@ export async function measureStaleness(runner: Runner): Promise<Staleness> {
       target_url: cluster.target,
       connections: 10,
     });
-    const rate = DRIVERS * 1000 / DELAY_MS;
+    const rate = 1000 / DELAY_MS; // per driver
     await api.trigger(test.test_id);
-    const samples: [number, number][] = [];
+    const samples: { at: number; responses: Map<string, number> }[] = [];
     for (;;) {
       const view = await api.getTest(test.test_id);
-      samples.push([Date.now(), view.overall.responses]);
+      const responses = new Map(Object.entries(view.drivers).map(([id, d]) => [id, d.responses]));
+      samples.push({ at: Date.now(), responses });
       if (view.settled) break;
       await sleep(POLL_MS);
     }
     const final = await api.getTest(test.test_id);
-    // The test's start by the drivers' clocks (this host's): their report time less elapsed.
-    const start = Math.min(
-      ...Object.values(final.drivers).map((d) => Date.parse(d.reported_at!) - d.elapsed_s * 1000),
+    // Each driver's start by its own clock (this host's): its report time less its elapsed time.
+    const starts = new Map(
+      Object.entries(final.drivers).map((
+        [id, d],
+      ) => [id, Date.parse(d.reported_at!) - d.elapsed_s * 1000]),
     );
+    const first = Math.max(...starts.values());
+    const last = Math.min(...starts.values());
     const staleness = samples
-      .filter(([t]) => t >= start + 1000 && t <= start + (SECONDS - 1) * 1000)
-      .map(([t, responses]) => (t - start) - responses / rate * 1000);
+      .filter(({ at }) => at >= first + 1000 && at <= last + (SECONDS - 1) * 1000)
+      .map(({ at, responses }) =>
+        Math.max(
+          ...[...starts].map(([id, start]) =>
+            (at - start) - (responses.get(id) ?? 0) / rate * 1000
+          ),
+        )
+      );
     say(`staleness: ${staleness.length} polls of ${final.overall.responses} responses`);
     return {
       polls: staleness.length,
