@@ -119,6 +119,18 @@ function checkHistogramCounts(m: MetricsMessage, h: Histograms): void {
   }
 }
 
+/**
+ * Freezes derived statistics that are kept and handed out again: every read shares them, so
+ * none may change them (a read that tried would throw).
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** Zero statistics, for a test or driver nobody has reported on yet. */
 export function emptyStats(): Stats {
   return statsOf([], mergeHistograms([]), { rate: null, connections: 0, triggeredAt: null });
@@ -239,17 +251,20 @@ export class TestAggregate {
   }
 
   /**
-   * One driver's statistics, from its newest cumulative report. `running`: the driver is still
-   * sending, so its last interval's rate is its current rate; otherwise `rps.last` is 0.
+   * One driver's statistics, from its newest cumulative report (frozen: derived once per report
+   * and shared). `running`: the driver is still sending, so its last interval's rate is its
+   * current rate; otherwise `rps.last` is 0.
    */
   driverStats(nodeId: string, running: boolean): DriverStats | undefined {
     const state = this.#drivers.get(nodeId);
     if (!state) return undefined;
-    state.stats ??= statsOf([state.latest], state.histograms, this.#contextOf());
-    const stats = structuredClone(state.stats);
-    if (!running || state.latest.final) stats.rps.last = 0;
+    const stats = state.stats ??= deepFreeze(
+      statsOf([state.latest], state.histograms, this.#contextOf()),
+    );
+    const stopped = !running || state.latest.final;
     return {
       ...stats,
+      rps: stopped ? { ...stats.rps, last: 0 } : stats.rps,
       report_id: state.latest.report_id,
       final: state.latest.final,
       reported_at: state.latest.timestamp,
@@ -258,16 +273,17 @@ export class TestAggregate {
   }
 
   /**
-   * Overall statistics: summed counters and histograms merged from every driver's. `rps.last`
-   * sums only the drivers for which `running` holds and whose newest report is not final.
+   * Overall statistics: summed counters and histograms merged from every driver's (frozen:
+   * derived once per report and shared). `rps.last` sums only the drivers for which `running`
+   * holds and whose newest report is not final.
    */
   overall(running: (nodeId: string) => boolean): Stats {
     const states = [...this.#drivers.values()];
-    this.#overall ??= statsOf(
+    this.#overall ??= deepFreeze(statsOf(
       states.map((s) => s.latest),
       mergeHistograms(states.map((s) => s.histograms)),
       this.#contextOf(),
-    );
+    ));
     let last = 0;
     for (const [nodeId, s] of this.#drivers) {
       if (running(nodeId) && !s.latest.final) last += s.latest.interval_rps;

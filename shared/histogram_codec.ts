@@ -95,16 +95,27 @@ function readCounts(payload: Uint8Array, from: number, to: number): SparseHistog
   let at = from;
   while (at < to) {
     let byte = payload[at++]!;
-    let value = byte & 0x7f;
-    let scale = 128;
-    // At most 9 bytes; plain arithmetic, since values may exceed 32 bits.
-    for (let bytes = 1; byte & 0x80; bytes++) {
-      if (bytes === 9 || at >= to) {
-        throw new RangeError("Invalid encoded histogram: a count is cut");
-      }
+    let value = byte;
+    if (byte >= 0x80) {
+      // Up to 4 bytes (28 bits) in integer arithmetic, the rare longer ones in floating point:
+      // a count may have up to 63 bits. Bytes past the end read as undefined, hence 0.
+      value = byte & 0x7f;
       byte = payload[at++]!;
-      value += (byte & 0x7f) * scale;
-      scale *= 128;
+      value |= (byte & 0x7f) << 7;
+      if (byte >= 0x80) {
+        byte = payload[at++]!;
+        value |= (byte & 0x7f) << 14;
+        if (byte >= 0x80) {
+          byte = payload[at++]!;
+          value |= (byte & 0x7f) << 21;
+          for (let scale = 2 ** 28, bytes = 4; byte >= 0x80; bytes++, scale *= 128) {
+            if (bytes === 9) throw new RangeError("Invalid encoded histogram: a count is too long");
+            byte = payload[at++]!;
+            value += (byte & 0x7f) * scale;
+          }
+        }
+      }
+      if (at > to) throw new RangeError("Invalid encoded histogram: a count is cut");
     }
     if (value % 2 === 1) {
       bucket += (value + 1) / 2;

@@ -323,6 +323,9 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 /** How far a message's timestamp may be from the receiver's clock before it is refused. */
 export const MAX_CLOCK_SKEW_MS = 86_400_000;
 
+/** Refuses bytes that are not UTF-8; stateless between calls, so one serves every message. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Parses raw bytes or text from `kind`'s topic. Never throws. With `now` (the receiver's clock),
  * a timestamp more than {@link MAX_CLOCK_SKEW_MS} away is refused too.
@@ -335,9 +338,7 @@ export function parseMessage<K extends TopicKind>(
   if (raw == null) return { ok: false, error: `${kind}: empty message` };
   let json: unknown;
   try {
-    const text = typeof raw === "string"
-      ? raw
-      : new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    const text = typeof raw === "string" ? raw : UTF8.decode(raw);
     json = JSON.parse(text);
   } catch (err) {
     return { ok: false, error: `${kind}: not valid JSON (${(err as Error).message})` };
