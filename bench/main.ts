@@ -15,7 +15,7 @@ import {
 } from "./aggregation_cost.ts";
 import { type BenchBroker, benchBroker } from "./broker.ts";
 import { BENCH_USAGE, type BenchConfig, parseBenchConfig, type Section } from "./config.ts";
-import { measureStaleness, STALENESS_DRIVERS } from "./staleness.ts";
+import { measureStaleness, STALENESS_DRIVERS, STALENESS_RATE } from "./staleness.ts";
 import { fmt, freePort, has, pad, Runner, say, targetCount } from "./runner.ts";
 import { autocannonRps } from "./tool_output.ts";
 
@@ -167,7 +167,8 @@ async function staleness(b: Bench): Promise<void> {
   const s = await measureStaleness(b.runner, (await b.broker()).brokers);
   b.out.push(
     `\nStaleness of the orchestrator's view: ${STALENESS_DRIVERS} drivers (1 worker each), ` +
-      `Tsunami ${STALENESS_DRIVERS} × 500/s, API polled every 50 ms; the oldest driver's numbers`,
+      `Tsunami ${STALENESS_DRIVERS} × ${STALENESS_RATE}/s, API polled every 50 ms; age of the ` +
+      "oldest driver's numbers",
     `${pad("polls", 8)}${pad("p50 ms", 10)}${pad("p99 ms", 10)}max ms`,
     pad(String(s.polls), 8) + pad(fmt(s.p50), 10) + pad(fmt(s.p99), 10) + fmt(s.max),
   );
