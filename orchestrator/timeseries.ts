@@ -10,13 +10,21 @@
  * second's overall latency percentiles come from merging the drivers' interval histograms of
  * that second, never from averaging percentiles.
  *
- * An interval's histogram is kept once, as its non-empty buckets (a one-second delta has a few
- * hundred), and shared by every second it covers. Nothing is derived when an interval arrives: a
+ * An interval's histogram is kept once, packed (its non-empty buckets, about 2 bytes each: a
+ * busy driver's one-second interval has several hundred), and shared by every second it covers. Nothing is derived when an interval arrives: a
  * second's point, a driver's or the overall one, is computed when the series is read and cached
  * until another interval lands in that second.
  */
 import type { SeriesPoint, TimeSeries } from "../shared/api.ts";
-import { difference, merge, type SparseHistogram, summarize } from "../shared/histogram.ts";
+import {
+  difference,
+  merge,
+  pack,
+  type PackedHistogram,
+  type SparseHistogram,
+  summarize,
+  unpack,
+} from "../shared/histogram.ts";
 
 /** The series of one test: the API's {@link TimeSeries} less the `test_id` it is filed under. */
 export type Series = Omit<TimeSeries, "test_id">;
@@ -30,7 +38,7 @@ export interface SeriesCounts {
 
 interface Bucket extends SeriesCounts {
   /** The histograms of the report intervals that cover this driver's second. */
-  histograms: SparseHistogram[];
+  histograms: PackedHistogram[];
   /** Derived from the above when read; undefined until then, and after another interval. */
   point?: SeriesPoint;
 }
@@ -131,6 +139,7 @@ export class SeriesBuilder {
     histogram: SparseHistogram,
   ): void {
     if (!(fromMs >= 0) || !(toMs - fromMs <= MAX_SERIES_SECONDS * 1000)) return;
+    const packed = pack(histogram);
     const requests = spread(fromMs, toMs, counts.requests);
     const responses = spread(fromMs, toMs, counts.responses);
     const errors = spread(fromMs, toMs, counts.errors);
@@ -138,7 +147,7 @@ export class SeriesBuilder {
       const share = { requests: n, responses: responses[i]![1], errors: errors[i]![1] };
       // A second that gets nothing of the interval's counts gets none of its latency either.
       if (requests.length > 1 && share.requests + share.responses + share.errors === 0) return;
-      this.#addToSecond(nodeId, t, share, histogram);
+      this.#addToSecond(nodeId, t, share, packed);
     });
   }
 
@@ -146,7 +155,7 @@ export class SeriesBuilder {
     nodeId: string,
     t: number,
     counts: SeriesCounts,
-    histogram: SparseHistogram,
+    histogram: PackedHistogram,
   ): void {
     let buckets = this.#drivers.get(nodeId);
     if (!buckets) {
@@ -168,13 +177,13 @@ export class SeriesBuilder {
   }
 
   #point(t: number, bucket: Bucket): SeriesPoint {
-    return bucket.point ??= point(t, bucket, merge(bucket.histograms));
+    return bucket.point ??= point(t, bucket, merge(bucket.histograms.map(unpack)));
   }
 
   #overallPoint(t: number): SeriesPoint {
     const cached = this.#overall.get(t);
     if (cached) return cached;
-    const histograms: SparseHistogram[] = [];
+    const histograms: PackedHistogram[] = [];
     const counts: SeriesCounts = { requests: 0, responses: 0, errors: 0 };
     for (const buckets of this.#drivers.values()) {
       const bucket = buckets.get(t);
@@ -184,7 +193,7 @@ export class SeriesBuilder {
       counts.responses += bucket.responses;
       counts.errors += bucket.errors;
     }
-    const result = point(t, counts, merge(histograms));
+    const result = point(t, counts, merge(histograms.map(unpack)));
     this.#overall.set(t, result);
     return result;
   }

@@ -26,8 +26,11 @@ export {
   difference,
   EMPTY_SPARSE,
   merge,
+  pack,
+  type PackedHistogram,
   type SparseHistogram,
   sparseOf,
+  unpack,
 } from "./sparse_histogram.ts";
 
 /** A fresh, empty latency histogram in microseconds. */

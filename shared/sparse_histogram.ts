@@ -109,6 +109,67 @@ export function difference(
   return p < pi.length ? undefined : sparseFrom(index, count, n);
 }
 
+/**
+ * A sparse histogram in a few bytes per bucket, for keeping many of them: each bucket as the
+ * distance from the previous one and its count, both LEB128 varints. A one-second interval of a
+ * busy driver packs in about 2 KB, a sixth of its arrays.
+ */
+export type PackedHistogram = Uint8Array;
+
+/** Where {@link pack} writes before it copies out what it wrote: 3 + 8 bytes a bucket at most. */
+const packScratch = new Uint8Array(LENGTH * 11);
+
+/** Appends an unsigned varint (up to 2^53). */
+function putVarint(out: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[at++] = value;
+  return at;
+}
+
+/** The packed form of `sparse`. */
+export function pack(sparse: SparseHistogram): PackedHistogram {
+  const { index, count } = sparse;
+  let at = 0;
+  let previous = 0;
+  for (let k = 0; k < index.length; k++) {
+    at = putVarint(packScratch, at, index[k]! - previous);
+    at = putVarint(packScratch, at, count[k]!);
+    previous = index[k]!;
+  }
+  return packScratch.slice(0, at);
+}
+
+/** Where {@link unpack} collects buckets before it copies out as many as it found. */
+const unpackIndex = new Uint32Array(LENGTH);
+const unpackCount = new Float64Array(LENGTH);
+
+/** The sparse histogram {@link pack} packed. */
+export function unpack(packed: PackedHistogram): SparseHistogram {
+  let n = 0;
+  let bucket = 0;
+  for (let at = 0; at < packed.length;) {
+    for (let field = 0; field < 2; field++) {
+      let value = 0;
+      let scale = 1;
+      let byte: number;
+      do {
+        byte = packed[at++]!;
+        value += (byte & 0x7f) * scale;
+        scale *= 0x80;
+      } while (byte >= 0x80);
+      if (field === 0) bucket += value;
+      else {
+        unpackIndex[n] = bucket;
+        unpackCount[n++] = value;
+      }
+    }
+  }
+  return sparseFrom(unpackIndex.slice(0, n), unpackCount.slice(0, n), n);
+}
+
 /** One bucket array for {@link merge}; zero between calls. */
 const scratch = new Float64Array(LENGTH);
 

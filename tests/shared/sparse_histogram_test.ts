@@ -15,9 +15,11 @@ import {
   type Histogram,
   merge,
   mergeAll,
+  pack,
   recordMicros,
   sparseOf,
   summarize,
+  unpack,
 } from "../../shared/histogram.ts";
 
 /** A deterministic pseudo-random sequence, so failures reproduce. */
@@ -220,4 +222,17 @@ Deno.test("decodeSparse refuses broken payloads with a RangeError", () => {
   for (const [name, encoded, message] of table) {
     assert.throws(() => decodeSparse(encoded), { name: "RangeError", message }, name);
   }
+});
+
+Deno.test("pack() and unpack() round-trip, in a few bytes a bucket", () => {
+  for (const [name, shape] of SHAPES) {
+    const sparse = sparseOf(histogramOf(shape, 5_000, 9));
+    const packed = pack(sparse);
+    assert.deepEqual(unpack(packed), sparse, name);
+    assert.ok(packed.length <= 4 * sparse.index.length, `${name}: ${packed.length} bytes`);
+  }
+  const huge = createLatencyHistogram();
+  huge.recordValueWithCount(3_599_000_000, 2 ** 52);
+  assert.deepEqual(unpack(pack(sparseOf(huge))), sparseOf(huge));
+  assert.equal(unpack(pack(sparseOf(createLatencyHistogram()))).total, 0);
 });
