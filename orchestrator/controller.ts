@@ -85,6 +85,8 @@ export class Controller {
   #mirror: CommandMirror;
   #commands: TestCommands;
   #recovered = false;
+  /** When {@link start} had every subscription running (epoch ms). */
+  #startedAt = -Infinity;
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
@@ -182,6 +184,7 @@ export class Controller {
         onMessage,
       }),
     );
+    this.#startedAt = this.#now();
     const sweepMs = options.sweepMs ?? 100;
     if (sweepMs > 0) this.#timer = setInterval(() => this.tick(), sweepMs);
   }
@@ -290,7 +293,11 @@ export class Controller {
         reason: "no heartbeat",
       });
     }
-    for (const { testId, event } of this.#watch.sweep(this.#book.open(), at)) {
+    // An idle beat read while the metrics consumer was still joining its group (after a
+    // restart it may wait out the old member's session) or before the link came back says
+    // nothing about final reports still waiting in Kafka: idle time counts from then.
+    const idleFrom = Math.max(heardSince, this.#startedAt);
+    for (const { testId, event } of this.#watch.sweep(this.#book.open(), at, idleFrom)) {
       this.#log.warn("driver lost for a test", { test_id: testId, ...event });
       this.#book.applyTo(testId, event);
     }
