@@ -169,8 +169,11 @@ async function staleness(b: Bench): Promise<void> {
     `\nStaleness of the orchestrator's view: ${STALENESS_DRIVERS} drivers (1 worker each), ` +
       `Tsunami ${STALENESS_DRIVERS} × ${STALENESS_RATE}/s, API polled every 50 ms; age of the ` +
       "oldest driver's numbers",
-    `${pad("polls", 8)}${pad("p50 ms", 10)}${pad("p99 ms", 10)}max ms`,
-    pad(String(s.polls), 8) + pad(fmt(s.p50), 10) + pad(fmt(s.p99), 10) + fmt(s.max),
+    `${pad("", 34)}${pad("polls", 8)}${pad("p50 ms", 10)}${pad("p99 ms", 10)}max ms`,
+    pad("the orchestrator's view", 34) + pad(String(s.polls), 8) + pad(fmt(s.p50), 10) +
+      pad(fmt(s.p99), 10) + fmt(s.max),
+    pad("a plain Kafka consumer, same polls", 34) + pad("", 8) + pad(fmt(s.kafka.p50), 10) +
+      pad(fmt(s.kafka.p99), 10) + fmt(s.kafka.max),
   );
 }
 

@@ -13,7 +13,10 @@ import denoJson from "../deno.json" with { type: "json" };
 import { createApiClient } from "../cli/api_client.ts";
 import { findClientToken } from "../shared/api_token.ts";
 import { pollUntil, sleep } from "../shared/async.ts";
+import { KafkaBus } from "../shared/kafka.ts";
+import { createLogger } from "../shared/log.ts";
 import { killQuietly } from "../shared/process.ts";
+import { topicNames } from "../shared/topics.ts";
 import { taskCommand } from "../up/plan.ts";
 import { freePort, ROOT, type Runner, say } from "./runner.ts";
 
@@ -23,6 +26,8 @@ export interface Staleness {
   p50: number;
   p99: number;
   max: number;
+  /** The same for the newest reports a plain Kafka consumer had read at each poll. */
+  kafka: { p50: number; p99: number; max: number };
 }
 
 /** Drivers in the staleness cluster. */
@@ -53,6 +58,7 @@ async function startCluster(
   runner: Runner,
   dataDir: string,
   brokers: string[],
+  prefix: string,
 ): Promise<Cluster> {
   const port = freePort();
   const targetPort = freePort();
@@ -74,7 +80,7 @@ async function startCluster(
       cwd: ROOT,
       env: {
         KAFKA_BROKERS: brokers.join(","),
-        SURGE_TOPIC_PREFIX: `bench-${crypto.randomUUID().slice(0, 8)}`,
+        SURGE_TOPIC_PREFIX: prefix,
         NO_COLOR: "1",
       },
       stdin: "null",
@@ -104,9 +110,28 @@ async function startCluster(
 /** Runs the Tsunami on a fresh cluster on `brokers` and measures the API's staleness. */
 export async function measureStaleness(runner: Runner, brokers: string[]): Promise<Staleness> {
   const dataDir = await Deno.makeTempDir({ prefix: "surge-bench-" });
+  const prefix = `bench-${crypto.randomUUID().slice(0, 8)}`;
+  // A plain consumer of the drivers' reports beside the orchestrator: what Kafka and the drivers
+  // alone allow, so the orchestrator's share of the staleness shows.
+  const bus = new KafkaBus({
+    brokers,
+    clientId: "surge-bench-staleness",
+    topics: topicNames(prefix),
+    logger: createLogger({ component: "bench-staleness" }, { level: "error" }),
+  });
+  const newest = new Map<string, number>();
   let cluster: Cluster | undefined;
   try {
-    cluster = await startCluster(runner, dataDir, brokers);
+    cluster = await startCluster(runner, dataDir, brokers, prefix);
+    await bus.subscribe({
+      groupId: `bench-staleness-${crypto.randomUUID()}`,
+      kinds: ["metrics"],
+      fromBeginning: false,
+      onMessage: ({ kind, message }) => {
+        if (kind !== "metrics" || message.final) return;
+        newest.set(message.node_id, Math.max(newest.get(message.node_id) ?? 0, message.timestamp));
+      },
+    });
     // SURGE_API_TOKEN if set (`up` passes it on), else the token the orchestrator created.
     const token = await findClientToken(Deno.env.toObject(), dataDir);
     const api = createApiClient(cluster.api, { token });
@@ -120,6 +145,7 @@ export async function measureStaleness(runner: Runner, brokers: string[]): Promi
     });
     await api.trigger(test.test_id);
     const staleness: number[] = [];
+    const kafka: number[] = [];
     let responses = 0;
     for (;;) {
       const view = await api.getTest(test.test_id);
@@ -127,8 +153,11 @@ export async function measureStaleness(runner: Runner, brokers: string[]): Promi
       const drivers = Object.values(view.drivers);
       const reported = drivers.map((d) => d.reported_at === null ? NaN : Date.parse(d.reported_at));
       const steady = drivers.length === DRIVERS && !drivers.some((d) => d.final) &&
-        reported.every((t) => Number.isFinite(t));
-      if (steady) staleness.push(at - Math.min(...reported));
+        reported.every((t) => Number.isFinite(t)) && newest.size === DRIVERS;
+      if (steady) {
+        staleness.push(at - Math.min(...reported));
+        kafka.push(at - Math.min(...newest.values()));
+      }
       responses = view.overall.responses;
       if (view.settled) break;
       await sleep(POLL_MS);
@@ -141,6 +170,7 @@ export async function measureStaleness(runner: Runner, brokers: string[]): Promi
       p50: percentile(staleness, 50),
       p99: percentile(staleness, 99),
       max: Math.max(...staleness),
+      kafka: { p50: percentile(kafka, 50), p99: percentile(kafka, 99), max: Math.max(...kafka) },
     };
   } finally {
     // SIGINT: `up` stops its drivers, orchestrator, target and any broker it started.
@@ -148,6 +178,7 @@ export async function measureStaleness(runner: Runner, brokers: string[]): Promi
       killQuietly(cluster.child, "SIGINT");
       await cluster.child.status;
     }
+    await bus.close().catch(() => {});
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 }
