@@ -4,13 +4,14 @@
  * heartbeat and send one realistic metrics report a second each (synthetic_fleet.ts,
  * synthetic_driver.ts). Its CPU time (user + system, /proc) is read over three equal windows:
  *
- * 1. idle — the N drivers alive and heartbeating, no test running: the baseline;
+ * 1. idle — the N drivers alive and heartbeating, no test running: the baseline, measured once
+ *    before the test and once after it, and averaged (a shared machine's load drifts);
  * 2. load — the same, plus N reports a second to validate, decode, merge, store and chart;
  * 3. load + readers — plus a dashboard open on the test (its event stream rebuilds the whole
  *    view every second) and a client that GETs the test every second.
  *
- * The cost of aggregation is window 2 minus window 1, per report and as a share of one core.
- * Then every driver sends its final report, and the orchestrator's totals and merged latency
+ * The cost of aggregation is window 2 minus the baseline, per report and as a share of one core.
+ * Every driver then sends its final report, and the orchestrator's totals and merged latency
  * are checked against what the drivers sent: a fast wrong answer is not a result.
  */
 import denoJson from "../deno.json" with { type: "json" };
@@ -49,9 +50,12 @@ export interface CpuWindow {
   behind: number;
 }
 
-/** The three windows and whether the results were exact. */
+/** The windows and whether the results were exact. */
 export interface AggregationCost {
+  /** The mean of the idle windows before and after the test. */
   idle: CpuWindow;
+  /** Each idle window's share of a core, before and after the test. */
+  idleRange: [number, number];
   load: CpuWindow;
   readers: CpuWindow;
   /** Totals and merged latency equal to what the drivers sent; else why not. */
@@ -248,7 +252,7 @@ export async function measureAggregationCost(
       return { cpuMs, wallMs, reports, behind };
     };
     say(`aggregation: idle window (${drivers} drivers heartbeating), ${seconds} s`);
-    const idle = await window();
+    const before = await window();
     await api.trigger(test.test_id);
     fleet.report(test.test_id, reports);
     await sleep(WARM_UP_S * 1000);
@@ -264,7 +268,20 @@ export async function measureAggregationCost(
       return v.settled ? v : undefined;
     }, { what: "the test to settle", timeoutMs: 60_000, intervalMs: 500 });
     if (fleet.failures > 0) say(`aggregation: ${fleet.failures} publishes failed`);
-    return { idle, load, readers, exact: mismatch(view, finals) ?? true };
+    say(`aggregation: idle window again, ${seconds} s`);
+    const after = await window();
+    return {
+      idle: {
+        cpuMs: (before.cpuMs + after.cpuMs) / 2,
+        wallMs: (before.wallMs + after.wallMs) / 2,
+        reports: 0,
+        behind: 0,
+      },
+      idleRange: [percentOfCore(before), percentOfCore(after)],
+      load,
+      readers,
+      exact: mismatch(view, finals) ?? true,
+    };
   } finally {
     await fleet.stop();
     await bus.close().catch(() => {});

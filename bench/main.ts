@@ -203,7 +203,8 @@ async function aggregation(b: Bench): Promise<void> {
     `${pad("window", 34)}${pad("CPU ms", 9)}${pad("of a core", 12)}${pad("reports", 9)}${
       pad("added", 13)
     }${pad("CPU ms/report", 15)}fell behind by`,
-    row(`idle: ${DRIVERS} drivers heartbeating`, idle, false),
+    row(`idle: ${DRIVERS} drivers heartbeating`, idle, false) +
+      `(mean of ${pct(cost.idleRange[0])} before the test, ${pct(cost.idleRange[1])} after)`,
     row("load", cost.load, true),
     row("load + dashboard + GET test 1/s", cost.readers, true),
     `totals and merged latency against the drivers' own: ${
