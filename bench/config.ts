@@ -1,16 +1,42 @@
 /** Configuration of `deno task bench`: a pure function of environment and arguments. */
 import { z } from "zod";
 import { type Env, flag, readArgs, validate } from "../shared/cli_args.ts";
-import { numberText, wholeNumberText } from "../shared/config.ts";
+import { brokersText, numberText, wholeNumberText } from "../shared/config.ts";
 import { HELP, type Help } from "../shared/usage_error.ts";
+
+/** The bench's sections, in the order they run. */
+export const SECTIONS = [
+  "throughput",
+  "rate",
+  "tsunami",
+  "target",
+  "staleness",
+  "aggregation",
+] as const;
+/** One of {@link SECTIONS}. */
+export type Section = typeof SECTIONS[number];
 
 /** Usage text for `deno task bench`. */
 export const BENCH_USAGE =
-  `Usage: deno task bench [--connections N] [--duration S] [--repeat N] [--quick]
+  `Usage: deno task bench [--only SECTION,...] [--connections N] [--duration S] [--repeat N]
+                       [--quick]
+  --only SECTION   run only these sections (comma-separated): ${SECTIONS.join(", ")}
   --connections N  connections for the throughput runs (default 50)
   --duration S     seconds per throughput run (default 5)
   --repeat N       runs per tool, interleaved (default 2)
-  --quick          1 run each, 3 s, shorter pacing runs`;
+  --quick          1 run each, 3 s, shorter pacing and aggregation runs
+Uses the Kafka broker in KAFKA_BROKERS, else one on 127.0.0.1:9092, else starts its own.`;
+
+const sectionList = z.string().transform((text, ctx) => {
+  const names = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      ctx.addIssue({ code: "custom", message: `unknown section "${name}"` });
+    }
+  }
+  if (names.length === 0) ctx.addIssue({ code: "custom", message: "names no section" });
+  return names as Section[];
+});
 
 const schema = z.object({
   /** Connections for the throughput runs. */
@@ -19,23 +45,30 @@ const schema = z.object({
   duration: numberText(1, 60),
   /** Runs per tool, interleaved. */
   repeat: wholeNumberText(1, 10),
+  /** The sections to run. */
+  only: sectionList,
+  /** KAFKA_BROKERS; unset: a broker on 127.0.0.1:9092 if one listens, else the bench's own. */
+  brokers: brokersText.optional(),
 });
 
 /** What `deno task bench` was asked to measure. */
 export type BenchConfig = z.output<typeof schema> & {
   /** Seconds per pacing-accuracy run. */
   paceSeconds: number;
+  /** Seconds per measured window of the aggregation run. */
+  aggregationSeconds: number;
 };
 
 const FLAGS = {
   quick: { type: "boolean" },
+  only: { type: "string" },
   connections: { type: "string" },
   duration: { type: "string" },
   repeat: { type: "string" },
 } as const;
 
 /** Parses flags; throws a UsageError listing every problem at once. */
-export function parseBenchConfig(_env: Env, args: readonly string[]): BenchConfig | Help {
+export function parseBenchConfig(env: Env, args: readonly string[]): BenchConfig | Help {
   const { help, values, problems } = readArgs(args, FLAGS);
   if (help) return HELP;
   const quick = values.quick === true;
@@ -43,6 +76,8 @@ export function parseBenchConfig(_env: Env, args: readonly string[]): BenchConfi
     connections: flag("connections", values.connections, "50"),
     duration: flag("duration", values.duration, quick ? "3" : "5"),
     repeat: flag("repeat", values.repeat, quick ? "1" : "2"),
+    only: flag("only", values.only, SECTIONS.join(",")),
+    brokers: { name: "KAFKA_BROKERS", value: env.KAFKA_BROKERS?.trim() || undefined },
   }, problems);
-  return { ...config, paceSeconds: quick ? 2 : 3 };
+  return { ...config, paceSeconds: quick ? 2 : 3, aggregationSeconds: quick ? 10 : 20 };
 }

@@ -1,13 +1,21 @@
 /**
  * `deno task bench`: surge's engine against wrk and autocannon, one core each — the target on
  * CPU 0, the load generator on CPU 1 (taskset) — then surge's pacing accuracy (Avalanche at a
- * rate, Tsunami at a delay), the target itself against a bare `Deno.serve`, and the staleness of
- * the orchestrator's view on a whole local cluster. Loopback only, bounded durations; every child
+ * rate, Tsunami at a delay), the target itself against a bare `Deno.serve`, the staleness of the
+ * orchestrator's view on a whole local cluster, and what aggregating a fleet of 50 drivers costs
+ * the orchestrator. `--only` picks sections. Loopback only, bounded durations; every child
  * process is stopped at the end.
  */
 import { parseOrExit } from "../shared/usage_error.ts";
-import { BENCH_USAGE, type BenchConfig, parseBenchConfig } from "./config.ts";
-import { measureStaleness } from "./staleness.ts";
+import {
+  type AggregationCost,
+  measureAggregationCost,
+  msPerReport,
+  percentOfCore,
+} from "./aggregation_cost.ts";
+import { type BenchBroker, benchBroker } from "./broker.ts";
+import { BENCH_USAGE, type BenchConfig, parseBenchConfig, type Section } from "./config.ts";
+import { measureStaleness, STALENESS_DRIVERS, STALENESS_RATE } from "./staleness.ts";
 import { fmt, freePort, has, pad, Runner, say, targetCount } from "./runner.ts";
 import { autocannonRps } from "./tool_output.ts";
 
@@ -15,6 +23,8 @@ import { autocannonRps } from "./tool_output.ts";
 interface Bench {
   runner: Runner;
   opt: BenchConfig;
+  /** Kafka, for the sections that run a cluster (started on first use). */
+  broker: () => Promise<BenchBroker>;
   /** The Hono target on CPU 0. */
   base: string;
   url: string;
@@ -22,6 +32,8 @@ interface Bench {
   /** How to run autocannon, if it is installed. */
   autocannon: [string, string[]] | undefined;
   out: string[];
+  /** What went wrong, said after the tables. */
+  failures: string[];
 }
 
 const best = (xs: number[]) => xs.length === 0 ? NaN : Math.max(...xs);
@@ -152,44 +164,101 @@ async function targetRatio(b: Bench): Promise<void> {
 
 /** 5. How old the orchestrator's view is (README "Metric semantics": ≤ 1 s). */
 async function staleness(b: Bench): Promise<void> {
-  const s = await measureStaleness(b.runner);
+  const s = await measureStaleness(b.runner, (await b.broker()).brokers);
   b.out.push(
-    "\nStaleness of the orchestrator's view: 2 drivers, Tsunami 2 × 500/s, API polled every 50 ms",
-    `${pad("polls", 8)}${pad("p50 ms", 10)}${pad("p99 ms", 10)}max ms`,
-    pad(String(s.polls), 8) + pad(fmt(s.p50), 10) + pad(fmt(s.p99), 10) + fmt(s.max),
+    `\nStaleness of the orchestrator's view: ${STALENESS_DRIVERS} drivers (1 worker each), ` +
+      `Tsunami ${STALENESS_DRIVERS} × ${STALENESS_RATE}/s, API polled every 50 ms; age of the ` +
+      "oldest driver's numbers",
+    `${pad("", 34)}${pad("polls", 8)}${pad("p50 ms", 10)}${pad("p99 ms", 10)}max ms`,
+    pad("the orchestrator's view", 34) + pad(String(s.polls), 8) + pad(fmt(s.p50), 10) +
+      pad(fmt(s.p99), 10) + fmt(s.max),
+    pad("a plain Kafka consumer, same polls", 34) + pad("", 8) + pad(fmt(s.kafka.p50), 10) +
+      pad(fmt(s.kafka.p99), 10) + fmt(s.kafka.max),
   );
 }
 
-async function main(opt: BenchConfig, runner: Runner): Promise<void> {
-  runner.pinning = navigator.hardwareConcurrency >= 2 && await has("taskset", ["-c", "0", "true"]);
-  if (!runner.pinning) {
-    say("fewer than 2 cores or no taskset: running unpinned, numbers are not comparable");
-  }
-  let autocannon: [string, string[]] | undefined;
-  if (await has("autocannon", ["--version"])) autocannon = ["autocannon", []];
-  else if (await has("npx", ["--offline", "-y", "autocannon@8", "--version"])) {
-    autocannon = ["npx", ["--offline", "-y", "autocannon@8"]];
-  }
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  await runner.startServer("target/main.ts", port);
+const DRIVERS = 50;
+const RATE = 1000;
+
+/** 6. What aggregating 50 drivers' reports costs the orchestrator's CPU. */
+async function aggregation(b: Bench): Promise<void> {
+  const seconds = b.opt.aggregationSeconds;
+  const cost: AggregationCost = await measureAggregationCost(b.runner, {
+    brokers: (await b.broker()).brokers,
+    drivers: DRIVERS,
+    rate: RATE,
+    seconds,
+  });
+  const { idle } = cost;
+  const pct = (x: number) => `${x.toFixed(1)} %`;
+  const row = (name: string, w: typeof idle, added: boolean) =>
+    pad(name, 34) + pad(fmt(w.cpuMs), 9) + pad(pct(percentOfCore(w)), 12) + pad(fmt(w.reports), 9) +
+    (added
+      ? pad(`+${pct(percentOfCore(w) - percentOfCore(idle))}`, 13) +
+        pad(msPerReport(w, idle).toFixed(2), 15) + (w.behind > 2 ? `${w.behind} reports` : "-")
+      : "");
+  b.out.push(
+    `\nAggregation cost: ${DRIVERS} synthetic drivers × 1 report/s (${fmt(RATE)} requests/s ` +
+      `each), orchestrator CPU (user + sys) over ${seconds} s windows`,
+    `${pad("window", 34)}${pad("CPU ms", 9)}${pad("of a core", 12)}${pad("reports", 9)}${
+      pad("added", 13)
+    }${pad("CPU ms/report", 15)}fell behind by`,
+    row(`idle: ${DRIVERS} drivers heartbeating`, idle, false) +
+      `(mean of ${pct(cost.idleRange[0])} before the test, ${pct(cost.idleRange[1])} after)`,
+    row("load", cost.load, true),
+    row("load + dashboard + GET test 1/s", cost.readers, true),
+    `totals and merged latency against the drivers' own: ${
+      cost.exact === true ? "exact" : `WRONG: ${cost.exact}`
+    }`,
+  );
+  if (cost.exact !== true) b.failures.push(`aggregation results are wrong: ${cost.exact}`);
+}
+
+/** The sections that measure surge's engine and target against the other tools. */
+const ENGINE: readonly Section[] = ["throughput", "rate", "tsunami", "target"];
+
+async function main(opt: BenchConfig, runner: Runner, bench: Pick<Bench, "broker">) {
+  const run = new Set(opt.only);
+  const out: string[] = [];
   const b: Bench = {
     runner,
     opt,
-    base,
-    url: `${base}/ping`,
-    haveWrk: await has("wrk", ["--version"], true), // wrk --version exits 1
-    autocannon,
-    out: [],
+    out,
+    failures: [],
+    ...bench,
+    base: "",
+    url: "",
+    haveWrk: false,
+    autocannon: undefined,
   };
-  say(`target on CPU 0 at ${b.url}; load on CPU 1; ${opt.connections} connections`);
-  await throughput(b);
-  await rateAccuracy(b);
-  await tsunamiAccuracy(b);
-  if (b.haveWrk) await targetRatio(b);
-  await staleness(b);
-  console.log(b.out.join("\n"));
-  if (!autocannon) say("autocannon is not installed: `npm i -g autocannon` to include it");
+  if (ENGINE.some((s) => run.has(s))) {
+    runner.pinning = navigator.hardwareConcurrency >= 2 &&
+      await has("taskset", ["-c", "0", "true"]);
+    if (!runner.pinning) {
+      say("fewer than 2 cores or no taskset: running unpinned, numbers are not comparable");
+    }
+    if (await has("autocannon", ["--version"])) b.autocannon = ["autocannon", []];
+    else if (await has("npx", ["--offline", "-y", "autocannon@8", "--version"])) {
+      b.autocannon = ["npx", ["--offline", "-y", "autocannon@8"]];
+    }
+    const port = freePort();
+    b.base = `http://127.0.0.1:${port}`;
+    b.url = `${b.base}/ping`;
+    await runner.startServer("target/main.ts", port);
+    b.haveWrk = await has("wrk", ["--version"], true); // wrk --version exits 1
+    say(`target on CPU 0 at ${b.url}; load on CPU 1; ${opt.connections} connections`);
+  }
+  if (run.has("throughput")) await throughput(b);
+  if (run.has("rate")) await rateAccuracy(b);
+  if (run.has("tsunami")) await tsunamiAccuracy(b);
+  if (run.has("target") && b.haveWrk) await targetRatio(b);
+  if (run.has("staleness")) await staleness(b);
+  if (run.has("aggregation")) await aggregation(b);
+  console.log(out.join("\n"));
+  if (b.failures.length > 0) throw new Error(b.failures.join("; "));
+  if (run.has("throughput") && !b.autocannon) {
+    say("autocannon is not installed: `npm i -g autocannon` to include it");
+  }
 }
 
 if (import.meta.main) {
@@ -199,17 +268,20 @@ if (import.meta.main) {
     () => parseBenchConfig(Deno.env.toObject(), Deno.args),
   );
   const runner = new Runner();
-  const stop = () => runner.killAll().then(() => Deno.exit(130));
+  let broker: Promise<BenchBroker> | undefined;
+  const stopBroker = async () => await (await broker?.catch(() => undefined))?.stop();
+  const stop = () => runner.killAll().then(stopBroker).then(() => Deno.exit(130));
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   let code = 0;
   try {
-    await main(opt, runner);
+    await main(opt, runner, { broker: () => broker ??= benchBroker(opt.brokers) });
   } catch (err) {
     console.error(`bench failed: ${err instanceof Error ? err.message : err}`);
     code = 1;
   } finally {
     await runner.killAll();
+    await stopBroker();
   }
   Deno.exit(code);
 }

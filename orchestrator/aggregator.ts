@@ -9,10 +9,10 @@
 import type { LatencyMs, Stats } from "../shared/api.ts";
 import { addCounts, addFields, REQUEST_COUNTERS } from "../shared/counts.ts";
 import {
-  createLatencyHistogram,
-  decodeHistogram,
-  type Histogram,
-  mergeAll,
+  decodeSparse,
+  EMPTY_SPARSE,
+  merge,
+  type SparseHistogram,
   summarize,
 } from "../shared/histogram.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
@@ -40,10 +40,10 @@ export interface AggregateContext {
 
 /** The decoded histograms of one cumulative report. */
 interface Histograms {
-  all: Histogram;
-  ok: Histogram;
-  service: Histogram;
-  lag: Histogram;
+  all: SparseHistogram;
+  ok: SparseHistogram;
+  service: SparseHistogram;
+  lag: SparseHistogram;
 }
 
 interface DriverState {
@@ -51,6 +51,8 @@ interface DriverState {
   histograms: Histograms;
   /** Where the driver's test clock starts, in ms after the trigger (from its first report). */
   offsetMs: number;
+  /** Its statistics, derived when first read after this report (they cost a pass each). */
+  stats?: Stats;
 }
 
 /**
@@ -63,31 +65,31 @@ const MAX_START_OFFSET_MS = 10_000;
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-function latencyMs(histogram: Histogram): LatencyMs {
+function latencyMs(histogram: SparseHistogram): LatencyMs {
   const { count: _count, ...rest } = summarize(histogram);
   return rest;
 }
 
 function decodeAll(message: MetricsMessage): Histograms {
-  const all = decodeHistogram(message.histogram);
-  const optional = (h: string | undefined) =>
-    h === undefined ? createLatencyHistogram() : decodeHistogram(h);
+  const all = decodeSparse(message.histogram);
+  const optional = (h: string | undefined) => h === undefined ? EMPTY_SPARSE : decodeSparse(h);
   return {
     all,
     ok: optional(message.ok_histogram),
+    // Unpaced, service time is the latency (histograms are never changed, so it can be shared).
     service: message.service_histogram === undefined
-      ? mergeAll([all])
-      : decodeHistogram(message.service_histogram),
+      ? all
+      : decodeSparse(message.service_histogram),
     lag: optional(message.lag_histogram),
   };
 }
 
 function mergeHistograms(list: readonly Histograms[]): Histograms {
   return {
-    all: mergeAll(list.map((h) => h.all)),
-    ok: mergeAll(list.map((h) => h.ok)),
-    service: mergeAll(list.map((h) => h.service)),
-    lag: mergeAll(list.map((h) => h.lag)),
+    all: merge(list.map((h) => h.all)),
+    ok: merge(list.map((h) => h.ok)),
+    service: merge(list.map((h) => h.service)),
+    lag: merge(list.map((h) => h.lag)),
   };
 }
 
@@ -107,14 +109,26 @@ function checkJump(previous: MetricsMessage, message: MetricsMessage): void {
 
 /** The histograms must hold exactly the requests the counters say ended. */
 function checkHistogramCounts(m: MetricsMessage, h: Histograms): void {
-  if (h.all.totalCount !== m.responses + m.errors) {
+  if (h.all.total !== m.responses + m.errors) {
     throw new RangeError(
-      `histogram holds ${h.all.totalCount} latencies for ${m.responses + m.errors} ended requests`,
+      `histogram holds ${h.all.total} latencies for ${m.responses + m.errors} ended requests`,
     );
   }
-  if (h.ok.totalCount > m.responses) {
+  if (h.ok.total > m.responses) {
     throw new RangeError(`ok histogram holds more than the ${m.responses} responses`);
   }
+}
+
+/**
+ * Freezes derived statistics that are kept and handed out again: every read shares them, so
+ * none may change them (a read that tried would throw).
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Zero statistics, for a test or driver nobody has reported on yet. */
@@ -237,16 +251,20 @@ export class TestAggregate {
   }
 
   /**
-   * One driver's statistics, from its newest cumulative report. `running`: the driver is still
-   * sending, so its last interval's rate is its current rate; otherwise `rps.last` is 0.
+   * One driver's statistics, from its newest cumulative report (frozen: derived once per report
+   * and shared). `running`: the driver is still sending, so its last interval's rate is its
+   * current rate; otherwise `rps.last` is 0.
    */
   driverStats(nodeId: string, running: boolean): DriverStats | undefined {
     const state = this.#drivers.get(nodeId);
     if (!state) return undefined;
-    const stats = statsOf([state.latest], state.histograms, this.#contextOf());
-    if (!running || state.latest.final) stats.rps.last = 0;
+    const stats = state.stats ??= deepFreeze(
+      statsOf([state.latest], state.histograms, this.#contextOf()),
+    );
+    const stopped = !running || state.latest.final;
     return {
       ...stats,
+      rps: stopped ? { ...stats.rps, last: 0 } : stats.rps,
       report_id: state.latest.report_id,
       final: state.latest.final,
       reported_at: state.latest.timestamp,
@@ -255,16 +273,17 @@ export class TestAggregate {
   }
 
   /**
-   * Overall statistics: summed counters and histograms merged from every driver's. `rps.last`
-   * sums only the drivers for which `running` holds and whose newest report is not final.
+   * Overall statistics: summed counters and histograms merged from every driver's (frozen:
+   * derived once per report and shared). `rps.last` sums only the drivers for which `running`
+   * holds and whose newest report is not final.
    */
   overall(running: (nodeId: string) => boolean): Stats {
     const states = [...this.#drivers.values()];
-    this.#overall ??= statsOf(
+    this.#overall ??= deepFreeze(statsOf(
       states.map((s) => s.latest),
       mergeHistograms(states.map((s) => s.histograms)),
       this.#contextOf(),
-    );
+    ));
     let last = 0;
     for (const [nodeId, s] of this.#drivers) {
       if (running(nodeId) && !s.latest.final) last += s.latest.interval_rps;

@@ -74,15 +74,20 @@ export class DriverWatch {
     return events;
   }
 
-  /** Drivers idle for longer than the grace without a final report; forgets settled ones. */
-  sweep(open: readonly TestRecord[], now: number): WatchEvent[] {
+  /**
+   * Drivers idle for longer than the grace without a final report; forgets settled ones. Idle
+   * time counts from `countFrom` at the earliest: until then the reports that may still be on
+   * their way (after a start or a reconnection, Kafka holds a backlog) could not be read yet.
+   */
+  sweep(open: readonly TestRecord[], now: number, countFrom = -Infinity): WatchEvent[] {
     const events: WatchEvent[] = [];
     const live = new Set<string>();
     for (const record of open) {
       for (const [nodeId, progress] of Object.entries(record.lifecycle.drivers)) {
         const k = key(record.test_id, nodeId);
-        const since = this.#idleSince.get(k);
-        if (progress !== "running" || since === undefined) continue;
+        const idleSince = this.#idleSince.get(k);
+        if (progress !== "running" || idleSince === undefined) continue;
+        const since = Math.max(idleSince, countFrom);
         live.add(k);
         const started = this.#started.has(k);
         const left = this.#leftSince.get(k);

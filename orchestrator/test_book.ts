@@ -263,12 +263,15 @@ export class TestBook {
   #keep(record: TestRecord, message: MetricsMessage): void {
     const before = { lifecycle: record.lifecycle, ended_at: record.ended_at };
     const wasOpen = this.#open.has(record.test_id);
+    const keep = () => {
+      this.#store.addSnapshot(message, this.#now());
+      if (message.final) this.apply(record, { type: "driver_final", node_id: message.node_id });
+      this.#settle(record);
+    };
     try {
-      this.#store.transaction(`store the metrics of test "${record.test_id}"`, () => {
-        this.#store.addSnapshot(message, this.#now());
-        if (message.final) this.apply(record, { type: "driver_final", node_id: message.node_id });
-        this.#settle(record);
-      });
+      // Most reports change nothing but their own row: one statement is a transaction already.
+      if (!message.final && !isSettled(record)) keep();
+      else this.#store.transaction(`store the metrics of test "${record.test_id}"`, keep);
     } catch (err) {
       Object.assign(record, before);
       if (wasOpen) this.#open.set(record.test_id, record);

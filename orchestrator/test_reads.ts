@@ -11,7 +11,14 @@ import type { TestAggregate } from "./aggregator.ts";
 import { StorageError } from "./storage_error.ts";
 import type { Store, StoredTest, TestRecord } from "./store.ts";
 import type { Series } from "./timeseries.ts";
-import { corruptView, resultsOf, type TestResults, testSummary, testView } from "./test_view.ts";
+import {
+  corruptView,
+  overallOf,
+  resultsOf,
+  type TestResults,
+  testSummary,
+  testView,
+} from "./test_view.ts";
 
 /** What the reads need of the test book. */
 export interface TestReadsDeps {
@@ -78,9 +85,8 @@ export class TestReads {
       if (corrupt === undefined) {
         try {
           const overall = open
-            ? resultsOf(open, this.#deps.aggregate(stored.test_id)).overall
-            : (stored.results as TestResults | null)?.overall ??
-              resultsOf(stored, undefined).overall;
+            ? overallOf(open, this.#deps.aggregate(stored.test_id))
+            : (stored.results as TestResults | null)?.overall ?? overallOf(stored, undefined);
           return testSummary(record, overall);
         } catch (err) {
           if (err instanceof StorageError) throw err; // the store, not the test: 503

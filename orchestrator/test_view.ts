@@ -37,7 +37,13 @@ export function resultsOf(record: TestRecord, aggregate: TestAggregate | undefin
       lost_reason: record.lifecycle.lost_reasons?.[id] ?? null,
     };
   }
-  return { overall: structuredClone(aggregate?.overall(running) ?? emptyStats()), drivers };
+  return { overall: overallOf(record, aggregate), drivers };
+}
+
+/** The overall results alone: the list of tests shows nothing per driver. */
+export function overallOf(record: TestRecord, aggregate: TestAggregate | undefined): Stats {
+  const chosen = record.lifecycle.drivers;
+  return aggregate?.overall((id) => chosen[id] === "running") ?? emptyStats();
 }
 
 /** True when nothing more can change the test's state or progress. */

@@ -10,18 +10,20 @@
  * second's overall latency percentiles come from merging the drivers' interval histograms of
  * that second, never from averaging percentiles.
  *
- * Interval histograms are kept encoded (a one-second delta is sparse and compresses to little),
- * and the merged overall point of a second is cached until a new interval lands in that second.
+ * An interval's histogram is kept once, packed (its non-empty buckets, about 2 bytes each: a
+ * busy driver's one-second interval has several hundred), and shared by every second it covers. Nothing is derived when an interval arrives: a
+ * second's point, a driver's or the overall one, is computed when the series is read and cached
+ * until another interval lands in that second.
  */
 import type { SeriesPoint, TimeSeries } from "../shared/api.ts";
 import {
-  createLatencyHistogram,
-  decodeHistogram,
-  encodeHistogram,
-  type Histogram,
-  mergeAll,
-  mergeInto,
+  difference,
+  merge,
+  pack,
+  type PackedHistogram,
+  type SparseHistogram,
   summarize,
+  unpack,
 } from "../shared/histogram.ts";
 
 /** The series of one test: the API's {@link TimeSeries} less the `test_id` it is filed under. */
@@ -35,9 +37,10 @@ export interface SeriesCounts {
 }
 
 interface Bucket extends SeriesCounts {
-  /** Encoded interval histogram of this driver and second. */
-  histogram: string;
-  point: SeriesPoint;
+  /** The histograms of the report intervals that cover this driver's second. */
+  histograms: PackedHistogram[];
+  /** Derived from the above when read; undefined until then, and after another interval. */
+  point?: SeriesPoint;
 }
 
 /**
@@ -66,8 +69,8 @@ export function spread(fromMs: number, toMs: number, total: number): [number, nu
   return out;
 }
 
-function point(t: number, counts: SeriesCounts, histogram: Histogram): SeriesPoint {
-  const empty = histogram.totalCount === 0;
+function point(t: number, counts: SeriesCounts, histogram: SparseHistogram): SeriesPoint {
+  const empty = histogram.total === 0;
   const stats = summarize(histogram);
   return {
     t,
@@ -108,26 +111,18 @@ function dense(points: Map<number, SeriesPoint>): SeriesPoint[] {
  * (a driver that restarted its counters), since no exact interval exists then.
  */
 export function intervalBetween(
-  previous: { counts: SeriesCounts; histogram: Histogram } | undefined,
-  current: { counts: SeriesCounts; histogram: Histogram },
-): { counts: SeriesCounts; histogram: Histogram } | undefined {
-  if (!previous) {
-    return { counts: { ...current.counts }, histogram: mergeAll([current.histogram]) };
-  }
+  previous: { counts: SeriesCounts; histogram: SparseHistogram } | undefined,
+  current: { counts: SeriesCounts; histogram: SparseHistogram },
+): { counts: SeriesCounts; histogram: SparseHistogram } | undefined {
+  if (!previous) return { counts: { ...current.counts }, histogram: current.histogram };
   const counts = {
     requests: current.counts.requests - previous.counts.requests,
     responses: current.counts.responses - previous.counts.responses,
     errors: current.counts.errors - previous.counts.errors,
   };
   if (counts.requests < 0 || counts.responses < 0 || counts.errors < 0) return undefined;
-  if (current.histogram.totalCount < previous.histogram.totalCount) return undefined;
-  const histogram = mergeAll([current.histogram]);
-  try {
-    histogram.subtract(previous.histogram);
-  } catch {
-    return undefined;
-  }
-  return { counts, histogram };
+  const histogram = difference(current.histogram, previous.histogram);
+  return histogram && { counts, histogram };
 }
 
 /** Accumulates report intervals into per-second points. */
@@ -141,9 +136,10 @@ export class SeriesBuilder {
     fromMs: number,
     toMs: number,
     counts: SeriesCounts,
-    histogram: Histogram,
+    histogram: SparseHistogram,
   ): void {
     if (!(fromMs >= 0) || !(toMs - fromMs <= MAX_SERIES_SECONDS * 1000)) return;
+    const packed = pack(histogram);
     const requests = spread(fromMs, toMs, counts.requests);
     const responses = spread(fromMs, toMs, counts.responses);
     const errors = spread(fromMs, toMs, counts.errors);
@@ -151,51 +147,53 @@ export class SeriesBuilder {
       const share = { requests: n, responses: responses[i]![1], errors: errors[i]![1] };
       // A second that gets nothing of the interval's counts gets none of its latency either.
       if (requests.length > 1 && share.requests + share.responses + share.errors === 0) return;
-      this.#addToSecond(nodeId, t, share, histogram);
+      this.#addToSecond(nodeId, t, share, packed);
     });
   }
 
-  #addToSecond(nodeId: string, t: number, counts: SeriesCounts, histogram: Histogram): void {
+  #addToSecond(
+    nodeId: string,
+    t: number,
+    counts: SeriesCounts,
+    histogram: PackedHistogram,
+  ): void {
     let buckets = this.#drivers.get(nodeId);
     if (!buckets) {
       buckets = new Map();
       this.#drivers.set(nodeId, buckets);
     }
-    const existing = buckets.get(t);
-    let merged = histogram;
-    let total = counts;
-    if (existing) {
+    const bucket = buckets.get(t);
+    if (bucket) {
       // Two report intervals in one second: the second holds both.
-      merged = decodeHistogram(existing.histogram);
-      mergeInto(merged, histogram);
-      total = {
-        requests: existing.requests + counts.requests,
-        responses: existing.responses + counts.responses,
-        errors: existing.errors + counts.errors,
-      };
+      bucket.requests += counts.requests;
+      bucket.responses += counts.responses;
+      bucket.errors += counts.errors;
+      bucket.histograms.push(histogram);
+      bucket.point = undefined;
+    } else {
+      buckets.set(t, { ...counts, histograms: [histogram] });
     }
-    buckets.set(t, {
-      ...total,
-      histogram: encodeHistogram(merged),
-      point: point(t, total, merged),
-    });
     this.#overall.delete(t);
+  }
+
+  #point(t: number, bucket: Bucket): SeriesPoint {
+    return bucket.point ??= point(t, bucket, merge(bucket.histograms.map(unpack)));
   }
 
   #overallPoint(t: number): SeriesPoint {
     const cached = this.#overall.get(t);
     if (cached) return cached;
-    const histogram = createLatencyHistogram();
+    const histograms: PackedHistogram[] = [];
     const counts: SeriesCounts = { requests: 0, responses: 0, errors: 0 };
     for (const buckets of this.#drivers.values()) {
       const bucket = buckets.get(t);
       if (!bucket) continue;
-      mergeInto(histogram, decodeHistogram(bucket.histogram));
+      histograms.push(...bucket.histograms);
       counts.requests += bucket.requests;
       counts.responses += bucket.responses;
       counts.errors += bucket.errors;
     }
-    const result = point(t, counts, histogram);
+    const result = point(t, counts, merge(histograms.map(unpack)));
     this.#overall.set(t, result);
     return result;
   }
@@ -205,7 +203,7 @@ export class SeriesBuilder {
     const drivers: Record<string, SeriesPoint[]> = {};
     const seconds = new Set<number>();
     for (const [nodeId, buckets] of [...this.#drivers].sort(([a], [b]) => a < b ? -1 : 1)) {
-      drivers[nodeId] = dense(new Map([...buckets].map(([t, b]) => [t, b.point])));
+      drivers[nodeId] = dense(new Map([...buckets].map(([t, b]) => [t, this.#point(t, b)])));
       for (const t of buckets.keys()) seconds.add(t);
     }
     const overall = dense(new Map([...seconds].map((t) => [t, this.#overallPoint(t)])));

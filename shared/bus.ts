@@ -31,6 +31,13 @@ export interface SubscribeOptions {
    */
   resumeEveryPartition?: boolean;
   /**
+   * How long a message may wait on the broker for more to be fetched with it (default 0: each is
+   * fetched as soon as it is there). Fetching a batch costs the consumer far less than fetching
+   * its messages one by one, so a subscription that many senders feed steadily trades up to this
+   * much latency for CPU. MemoryBus delivers at once regardless.
+   */
+  batchWaitMs?: number;
+  /**
    * Called once per valid message, in order per topic; a throw is logged and the message skipped,
    * except a transient one ({@link isTransient}): KafkaBus then calls again after a pause, and
    * does not acknowledge the message until a call succeeds (MemoryBus only records it).

@@ -73,6 +73,11 @@ export interface KafkaBusOptions {
 export const LINK_STALE_MS = 3_000;
 /** A consumer's fetch returns after this long when there is nothing to read. */
 const FETCH_WAIT_MS = 100;
+/**
+ * With SubscribeOptions.batchWaitMs, a fetch waits for this much data (or that long): a few
+ * seconds of a busy fleet's reports, enough to share one fetch and one offset commit.
+ */
+const BATCH_BYTES = 64 * 1024;
 
 /**
  * kafkajs's retries, for every client. Each wait doubles from 200 ms but never exceeds 2 s, so
@@ -187,7 +192,9 @@ export class KafkaBus implements MessageBus {
           allowAutoTopicCreation: false,
           sessionTimeout: 10_000,
           heartbeatInterval: 1_000,
-          maxWaitTimeInMs: FETCH_WAIT_MS,
+          ...(options.batchWaitMs
+            ? { minBytes: BATCH_BYTES, maxWaitTimeInMs: options.batchWaitMs }
+            : { maxWaitTimeInMs: FETCH_WAIT_MS }),
         }),
       topics,
       fromBeginning: options.fromBeginning,

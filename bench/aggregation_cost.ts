@@ -1,0 +1,294 @@
+/**
+ * What aggregating a fleet costs the orchestrator: a real orchestrator process (its own topic
+ * prefix and data dir, on the bench's broker) takes a test on N synthetic drivers that register,
+ * heartbeat and send one realistic metrics report a second each (synthetic_fleet.ts,
+ * synthetic_driver.ts). Its CPU time (user + system, /proc) is read over three equal windows:
+ *
+ * 1. idle — the N drivers alive and heartbeating, no test running: the baseline, measured once
+ *    before the test and once after it, and averaged (a shared machine's load drifts);
+ * 2. load — the same, plus N reports a second to validate, decode, merge, store and chart;
+ * 3. load + readers — plus a dashboard open on the test (its event stream rebuilds the whole
+ *    view every second) and a client that GETs the test every second.
+ *
+ * The cost of aggregation is window 2 minus the baseline, per report and as a share of one core.
+ * Every driver then sends its final report, and the orchestrator's totals and merged latency
+ * are checked against what the drivers sent: a fast wrong answer is not a result.
+ */
+import denoJson from "../deno.json" with { type: "json" };
+import { createApiClient } from "../cli/api_client.ts";
+import type { TestView } from "../shared/api.ts";
+import { pollUntil, sleep } from "../shared/async.ts";
+import { decodeHistogram, mergeAll, summarize } from "../shared/histogram.ts";
+import { KafkaBus } from "../shared/kafka.ts";
+import { createLogger } from "../shared/log.ts";
+import type { MetricsMessage } from "../shared/messages.ts";
+import { killQuietly } from "../shared/process.ts";
+import { topicNames } from "../shared/topics.ts";
+import { taskCommand } from "../up/plan.ts";
+import { cpuReader } from "./proc_cpu.ts";
+import { ROOT, type Runner, say } from "./runner.ts";
+import { SyntheticDriver } from "./synthetic_driver.ts";
+import { SyntheticFleet } from "./synthetic_fleet.ts";
+
+/** What to measure. */
+export interface AggregationOptions {
+  brokers: string[];
+  drivers: number;
+  /** Requests per second each synthetic driver reports. */
+  rate: number;
+  /** Length of each measured window. */
+  seconds: number;
+}
+
+/** CPU of the orchestrator over one window. */
+export interface CpuWindow {
+  cpuMs: number;
+  wallMs: number;
+  /** Metrics reports sent during the window. */
+  reports: number;
+  /** At its end, how many reports the orchestrator's view was behind the newest one sent. */
+  behind: number;
+}
+
+/** The windows and whether the results were exact. */
+export interface AggregationCost {
+  /** The mean of the idle windows before and after the test. */
+  idle: CpuWindow;
+  /** Each idle window's share of a core, before and after the test. */
+  idleRange: [number, number];
+  load: CpuWindow;
+  readers: CpuWindow;
+  /** Totals and merged latency equal to what the drivers sent; else why not. */
+  exact: true | string;
+}
+
+/** Share of one core used over a window, in %. */
+export const percentOfCore = (w: CpuWindow) => w.cpuMs / w.wallMs * 100;
+
+/** CPU ms per report that a window used beyond the idle window, at the same length. */
+export function msPerReport(w: CpuWindow, idle: CpuWindow): number {
+  return (w.cpuMs - idle.cpuMs * (w.wallMs / idle.wallMs)) / w.reports;
+}
+
+/** Seconds of reports before the first measured window, so the orchestrator's JIT is warm. */
+const WARM_UP_S = 5;
+
+/** Starts the orchestrator task on `brokers`; resolves with its base URL once it serves. */
+async function startOrchestrator(
+  runner: Runner,
+  brokers: string[],
+  dataDir: string,
+  env: Record<
+    string,
+    string
+  >,
+) {
+  const { cmd, args } = taskCommand(
+    denoJson.tasks,
+    "orchestrator",
+    Deno.execPath(),
+    ["--port", "0", "--data-dir", dataDir],
+    [`--allow-net=${brokers.join(",")}`, `--allow-read=${dataDir}`, `--allow-write=${dataDir}`],
+  );
+  const child = runner.track(
+    new Deno.Command(cmd, { args, cwd: ROOT, env, stdin: "null", stdout: "piped", stderr: "null" })
+      .spawn(),
+  );
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const base = await pollUntil(async () => {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`the orchestrator exited before it served:\n${text}`);
+    text += value;
+    return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
+  }, { what: "the orchestrator to serve", timeoutMs: 60_000, intervalMs: 1 });
+  (async () => {
+    while (!(await lines.read()).done) { /* discard */ }
+  })().catch(() => {});
+  return { child, base };
+}
+
+/** Reads like a dashboard and a progress display until `signal`; returns how many reads. */
+async function readLikeUsers(base: string, token: string, testId: string, signal: AbortSignal) {
+  const api = createApiClient(base, { token });
+  let reads = 0;
+  const dashboard = (async () => {
+    while (!signal.aborted) {
+      const res = await fetch(`${base}/dashboard/events?test=${testId}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal,
+      }).catch(() => undefined);
+      // The stream ends every 30 s; a browser's EventSource reconnects, and so does this.
+      for await (const _chunk of res?.body ?? []) reads++;
+    }
+  })().catch(() => {});
+  while (!signal.aborted) {
+    await api.getTest(testId).catch(() => {});
+    reads++;
+    await sleep(1000, signal);
+  }
+  await dashboard;
+  return reads;
+}
+
+/** The orchestrator's numbers against the drivers' own: undefined when they agree exactly. */
+function mismatch(view: TestView, finals: readonly MetricsMessage[]): string | undefined {
+  const lost = Object.entries(view.drivers).filter(([, d]) => d.status === "lost");
+  if (lost.length > 0) {
+    return `${lost.length} drivers counted lost (${lost[0]![0]}: ${lost[0]![1].lost_reason})`;
+  }
+  const responses = finals.reduce((n, m) => n + m.responses, 0);
+  const requests = finals.reduce((n, m) => n + m.requests, 0);
+  if (view.overall.responses !== responses || view.overall.requests !== requests) {
+    return `orchestrator counted ${view.overall.requests}/${view.overall.responses} ` +
+      `requests/responses, the drivers sent ${requests}/${responses}`;
+  }
+  const { count: _count, ...latency } = summarize(
+    mergeAll(finals.map((m) => decodeHistogram(m.histogram))),
+  );
+  const got = JSON.stringify(view.overall.latency_ms);
+  if (got !== JSON.stringify(latency)) {
+    return `merged latency ${got} is not the drivers' pooled ${JSON.stringify(latency)}`;
+  }
+  for (const m of finals) {
+    const driver = view.drivers[m.node_id];
+    if (driver?.responses !== m.responses || !driver.final) {
+      return `driver ${m.node_id}: ${driver?.responses} responses, sent ${m.responses} (final)`;
+    }
+  }
+  return undefined;
+}
+
+/** Runs the three windows on a fresh orchestrator; see the module comment. */
+export async function measureAggregationCost(
+  runner: Runner,
+  options: AggregationOptions,
+): Promise<AggregationCost> {
+  const { brokers, drivers, rate, seconds } = options;
+  const dataDir = await Deno.makeTempDir({ prefix: "surge-bench-aggregation-" });
+  const prefix = `bench-agg-${crypto.randomUUID().slice(0, 8)}.`;
+  const token = crypto.randomUUID();
+  const bus = new KafkaBus({
+    brokers,
+    clientId: "surge-bench-fleet",
+    topics: topicNames(prefix),
+    logger: createLogger({ component: "bench-fleet" }, { level: "error" }),
+  });
+  const fleet = new SyntheticFleet({
+    bus,
+    nodeIds: Array.from(
+      { length: drivers },
+      (_, i) => `synthetic-${String(i + 1).padStart(3, "0")}`,
+    ),
+  });
+  let child: Deno.ChildProcess | undefined;
+  try {
+    await bus.ensureTopics();
+    const env = {
+      KAFKA_BROKERS: brokers.join(","),
+      SURGE_TOPIC_PREFIX: prefix,
+      SURGE_API_TOKEN: token,
+    };
+    const started = await startOrchestrator(runner, brokers, dataDir, env);
+    child = started.child;
+    const api = createApiClient(started.base, { token });
+    // The topics were created a moment ago: a publish may still find no leader, and retries.
+    await pollUntil(() => fleet.start().then(() => true), {
+      what: "the synthetic drivers to register",
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
+    await pollUntil(
+      async () => (await api.drivers()).filter((d) => d.status === "alive").length === drivers,
+      {
+        what: `${drivers} synthetic drivers alive`,
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    );
+    const test = await api.createTest({
+      test_type: "AVALANCHE",
+      test_message_delay: 0,
+      target_throughput: rate,
+      message_count_per_driver: 0,
+      duration_s: WARM_UP_S + 2 * seconds + 60,
+      // Never dialled: the synthetic drivers only report.
+      target_url: "http://127.0.0.1:9/",
+      drivers: [...fleet.nodeIds],
+    });
+    const reportsPerDriver = WARM_UP_S + 2 * seconds + 4;
+    say(
+      `aggregation: preparing ${drivers} × ${reportsPerDriver} reports (${rate} requests/s each)`,
+    );
+    const reports = new Map(fleet.nodeIds.map((nodeId, i) => {
+      const driver = new SyntheticDriver({
+        nodeId,
+        instanceId: fleet.instanceIds.get(nodeId)!,
+        testId: test.test_id,
+        rate,
+        seed: i + 1,
+      });
+      return [
+        nodeId,
+        Array.from({ length: reportsPerDriver }, (_, k) => driver.next(k === reportsPerDriver - 1)),
+      ];
+    }));
+    const finals = [...reports.values()].map((list) => list.at(-1)!);
+    const cpu = await cpuReader(child.pid);
+    const window = async (): Promise<CpuWindow> => {
+      const [cpu0, sent0, t0] = [await cpu(), fleet.sent, performance.now()];
+      await sleep(seconds * 1000);
+      const [cpuMs, wallMs, reports] = [
+        await cpu() - cpu0,
+        performance.now() - t0,
+        fleet.sent - sent0,
+      ];
+      const sent = new Map(fleet.lastReport);
+      const { drivers: seen } = await api.getTest(test.test_id);
+      const behind = Math.max(
+        0,
+        ...[...sent].map(([id, last]) => last - (seen[id]?.report_id ?? 0)),
+      );
+      return { cpuMs, wallMs, reports, behind };
+    };
+    say(`aggregation: idle window (${drivers} drivers heartbeating), ${seconds} s`);
+    const before = await window();
+    await api.trigger(test.test_id);
+    fleet.report(test.test_id, reports);
+    await sleep(WARM_UP_S * 1000);
+    say(`aggregation: load window (${drivers} reports/s), ${seconds} s`);
+    const load = await window();
+    const stopReading = new AbortController();
+    const reading = readLikeUsers(started.base, token, test.test_id, stopReading.signal);
+    const readers = await window();
+    stopReading.abort();
+    say(`aggregation: ${await reading} reads while loaded; waiting for the final reports`);
+    const view = await pollUntil(async () => {
+      const v = await api.getTest(test.test_id);
+      return v.settled ? v : undefined;
+    }, { what: "the test to settle", timeoutMs: 60_000, intervalMs: 500 });
+    if (fleet.failures > 0) say(`aggregation: ${fleet.failures} publishes failed`);
+    say(`aggregation: idle window again, ${seconds} s`);
+    const after = await window();
+    return {
+      idle: {
+        cpuMs: (before.cpuMs + after.cpuMs) / 2,
+        wallMs: (before.wallMs + after.wallMs) / 2,
+        reports: 0,
+        behind: 0,
+      },
+      idleRange: [percentOfCore(before), percentOfCore(after)],
+      load,
+      readers,
+      exact: mismatch(view, finals) ?? true,
+    };
+  } finally {
+    await fleet.stop();
+    await bus.close().catch(() => {});
+    if (child) {
+      killQuietly(child, "SIGTERM");
+      await child.status;
+    }
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
