@@ -37,13 +37,22 @@ export async function cableCut(fleet: Fleet, names: string[], victim: string): P
   const before = await fleet.targetReceived();
   const id = await fleet.run(body);
   try {
-    // Mid-test by the driver's own log line, which no Kafka delay holds back: 1 s after it
-    // started, 9 s before its end.
+    // Mid-test: 1 s after the driver's own "test started" line (which no Kafka delay holds
+    // back), and once the orchestrator has seen it answered (its warm-up done).
     await fleet.driver(victim).process.waitForOutput(
       new RegExp(`test started node_id=${victim} test_id=${id}`),
       60_000,
     );
     await sleep(1_000);
+    await fleet.until(
+      `${victim} answered in test ${id}`,
+      async () => {
+        const view = await fleet.api("GET", `/api/tests/${id}`);
+        return view.drivers[victim]?.responses > 0;
+      },
+      8_000,
+      50,
+    );
     await fleet.lab.linkDown(host);
     const cutAt = Date.now();
     const lost: Json = await fleet.until(
