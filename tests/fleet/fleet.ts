@@ -237,6 +237,41 @@ export class Fleet {
     );
   }
 
+  /**
+   * Waits until test `id` has settled and then, for up to the 30 s a settled test still takes
+   * late reports, until every driver of `names` has its final report counted. Returns the view
+   * at the settlement and the complete one, and names the drivers that were counted lost at the
+   * settlement (whose reports came later).
+   */
+  async complete(
+    id: string,
+    names: string[],
+    timeoutMs = 90_000,
+  ): Promise<{ settled: Json; view: Json; lost: string[] }> {
+    const settled = await this.settled(id, timeoutMs);
+    const lost = names.filter((n) => settled.drivers[n]?.status === "lost");
+    let last: Json = settled;
+    const view = await this.until(
+      `every final report of test ${id}`,
+      async () => {
+        last = await this.api("GET", `/api/tests/${id}`);
+        return names.every((n) => last.drivers[n]?.final) && last;
+      },
+      30_000,
+      250,
+    ).catch((err) => {
+      const drivers = Object.entries(last.drivers).map(([n, d]: [string, Json]) =>
+        `${n} ${d.status} final=${d.final} requests=${d.requests} report=${d.report_id}`
+      ).join(", ");
+      throw new Error(`${err.message}\nsettled ${settled.state} (${settled.reason}); ${drivers}`);
+    });
+    if (lost.length > 0) {
+      const why = lost.map((n) => `${n} (${settled.drivers[n].lost_reason})`).join(", ");
+      this.say(`test ${id}: counted lost at the settlement, final report counted later: ${why}`);
+    }
+    return { settled, view, lost };
+  }
+
   /** `wait`, failing with the drivers' state and every process's last lines beside its error. */
   async #explained<T>(wait: Promise<T>, more = () => ""): Promise<T> {
     try {

@@ -36,16 +36,24 @@ export function tsunami(
   };
 }
 
+/** Why the orchestrator counts a driver lost whose final report came over 3 s after it went idle. */
+export const LATE_FINAL = "went idle without sending its final report";
+
 /**
  * Asserts that driver `name`'s part is complete: its final report counted, `count` requests, all
- * answered; and its status `final`, or `lost` as well when `lostOk` (a driver counted lost for a
- * silence whose final report came afterwards, within the grace).
+ * answered; its status `final`, or `lost` for one of the reasons `lostFor` allows (a driver
+ * counted lost whose final report came afterwards, within the grace).
  */
-export function assertDriverComplete(view: Json, name: string, count: number, lostOk = false) {
+export function assertDriverComplete(
+  view: Json,
+  name: string,
+  count: number,
+  lostFor: readonly string[] = [],
+): void {
   const d = view.drivers[name];
   assert.ok(d, `${name} has no part in test ${view.test_id}`);
   const what = `${name}: ${JSON.stringify({ ...d, latency_ms: 0, latency_ok_ms: 0, lag_ms: 0 })}`;
-  assert.ok(d.status === "final" || (lostOk && d.status === "lost"), what);
+  assert.ok(d.status === "final" || (d.status === "lost" && lostFor.includes(d.lost_reason)), what);
   assert.equal(d.final, true, what);
   assert.equal(d.requests, count, what);
   assert.equal(d.responses, count, what);
@@ -55,12 +63,17 @@ export function assertDriverComplete(view: Json, name: string, count: number, lo
 
 /**
  * Asserts that test `view` finished on exactly `names`, each with `count` requests answered (see
- * {@link assertDriverComplete} for `lostOk`), and that its merged totals are their sum.
+ * {@link assertDriverComplete} for `lostFor`), and that its merged totals are their sum.
  */
-export function assertComplete(view: Json, names: string[], count: number, lostOk = false) {
+export function assertComplete(
+  view: Json,
+  names: string[],
+  count: number,
+  lostFor: readonly string[] = [],
+): void {
   assert.equal(view.state, "finished", `${view.test_id}: ${view.reason}`);
   assert.deepEqual(Object.keys(view.drivers).sort(), [...names].sort());
-  for (const name of names) assertDriverComplete(view, name, count, lostOk);
+  for (const name of names) assertDriverComplete(view, name, count, lostFor);
   assert.equal(view.overall.requests, names.length * count);
   assert.equal(view.overall.responses, names.length * count);
   assert.equal(view.overall.errors, 0);
