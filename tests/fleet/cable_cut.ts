@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { sleep } from "../../shared/async.ts";
 import type { Json } from "../support/api_json.ts";
+import { toolPath } from "../support/ip_tools.ts";
 import type { Fleet } from "./fleet.ts";
 import { assertDriverComplete, LATE_FINAL, tsunami } from "./results.ts";
 
@@ -37,20 +38,23 @@ export async function cableCut(fleet: Fleet, names: string[], victim: string): P
   const before = await fleet.targetReceived();
   const id = await fleet.run(body);
   try {
-    // Mid-test: 1 s after the driver's own "test started" line (which no Kafka delay holds
-    // back), and once the orchestrator has seen it answered (its warm-up done).
+    // Mid-test, by what no Kafka delay holds back: 1 s after the driver's own "test started"
+    // line, once its connections to the target are open (its warm-up done), seen on its host.
     await fleet.driver(victim).process.waitForOutput(
       new RegExp(`test started node_id=${victim} test_id=${id}`),
       60_000,
     );
     await sleep(1_000);
+    const target = new URL(fleet.targetUrl).hostname;
     await fleet.until(
-      `${victim} answered in test ${id}`,
+      `${victim} connected to the target in test ${id}`,
       async () => {
-        const view = await fleet.api("GET", `/api/tests/${id}`);
-        return view.drivers[victim]?.responses > 0;
+        const ss = await fleet.lab.exec(host, await toolPath("ss"), [
+          ...["-Htn", "state", "established", "dst", target],
+        ]);
+        return ss.stdout.trim() !== "";
       },
-      8_000,
+      10_000,
       50,
     );
     await fleet.lab.linkDown(host);

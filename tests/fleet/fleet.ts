@@ -8,7 +8,7 @@
  */
 import denoJson from "../../deno.json" with { type: "json" };
 import { taskCommand } from "../../up/plan.ts";
-import { api, type Json, TEST_API_TOKEN } from "../support/api_json.ts";
+import { api, AUTH, type Json, TEST_API_TOKEN } from "../support/api_json.ts";
 import { uniquePrefix } from "../support/kafka.ts";
 import type { Lab, LabHost } from "../support/netns_lab.ts";
 import { eventually, type TestProcess } from "../support/processes.ts";
@@ -205,10 +205,34 @@ export class Fleet {
     );
   }
 
-  /** Creates a test from `body`, triggers it on every alive driver and returns its id. */
+  /**
+   * Creates a test from `body`, triggers it on every alive driver and returns its id. A command
+   * answered 503 (an orchestrator winning its election group back after a silence on a busy
+   * machine says "try again in a few seconds") is sent again, for up to 30 s.
+   */
   async run(body: Record<string, unknown>): Promise<string> {
-    const { test_id: id } = await this.api("POST", "/api/tests", body);
-    await this.api("POST", `/api/tests/${id}/trigger`);
+    const command = async (path: string, body?: unknown): Promise<Json> => {
+      const answer = await this.until(
+        `POST ${path} taken`,
+        async () => {
+          const res = await fetch(`${this.base}${path}`, {
+            method: "POST",
+            headers: body === undefined ? AUTH : { ...AUTH, "content-type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
+          const json = await res.json();
+          return res.status !== 503 && { ok: res.ok, status: res.status, json };
+        },
+        30_000,
+        500,
+      );
+      if (!answer.ok) {
+        throw new Error(`POST ${path} -> ${answer.status}: ${JSON.stringify(answer.json)}`);
+      }
+      return answer.json;
+    };
+    const { test_id: id } = await command("/api/tests", body);
+    await command(`/api/tests/${id}/trigger`);
     return id;
   }
 
