@@ -4,6 +4,7 @@
  * them once (`deno task kafka`), and a component that finds them all needs no CREATE right.
  */
 import type { Admin } from "kafkajs";
+import { withKafkaRetries } from "./kafka_retry.ts";
 import { TOPIC_KINDS, type TopicKind, type TopicNames } from "./topics.ts";
 
 /**
@@ -62,37 +63,45 @@ export function isAuthorizationError(err: unknown): boolean {
 export async function ensureTopics(admin: Admin, topics: TopicNames): Promise<void> {
   await admin.connect();
   try {
-    // Under ACLs the list holds only the topics this user may describe.
-    const existing = new Set(await admin.listTopics());
-    const missing = [...TOPIC_KINDS, "orchestrators" as const].filter((kind) =>
-      !existing.has(topics[kind])
-    );
-    if (missing.length === 0) return;
-    try {
-      const { brokers } = await admin.describeCluster();
-      const { factor, minInsync } = replicationFor(brokers.length);
-      const minInsyncConfig = { name: "min.insync.replicas", value: String(minInsync) };
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((kind) => ({
-          topic: topics[kind],
-          numPartitions: partitionsOf(kind),
-          replicationFactor: factor,
-          configEntries: [TIMESTAMP_CONFIG, minInsyncConfig],
-        })),
-      });
-    } catch (err) {
-      if (isAlreadyExists(err)) return;
-      if (!isAuthorizationError(err)) throw err;
-      const names = missing.map((kind) => topics[kind]).join(", ");
-      throw new Error(
-        `Kafka topics ${names} are missing or not visible to this Kafka user, and it may not ` +
-          "create them: create them as an admin (`deno task kafka` with KAFKA_BROKERS and the " +
-          "admin's KAFKA_SASL_* set) or grant this user DESCRIBE on them",
-        { cause: err },
-      );
-    }
+    await withKafkaRetries(() => createMissing(admin, topics));
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * One try of {@link ensureTopics} on a connected admin. A broker that has not yet learnt of a
+ * topic another node just created answers with a retriable error: the caller tries again.
+ */
+async function createMissing(admin: Admin, topics: TopicNames): Promise<void> {
+  // Under ACLs the list holds only the topics this user may describe.
+  const existing = new Set(await admin.listTopics());
+  const missing = [...TOPIC_KINDS, "orchestrators" as const].filter((kind) =>
+    !existing.has(topics[kind])
+  );
+  if (missing.length === 0) return;
+  try {
+    const { brokers } = await admin.describeCluster();
+    const { factor, minInsync } = replicationFor(brokers.length);
+    const minInsyncConfig = { name: "min.insync.replicas", value: String(minInsync) };
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((kind) => ({
+        topic: topics[kind],
+        numPartitions: partitionsOf(kind),
+        replicationFactor: factor,
+        configEntries: [TIMESTAMP_CONFIG, minInsyncConfig],
+      })),
+    });
+  } catch (err) {
+    if (isAlreadyExists(err)) return;
+    if (!isAuthorizationError(err)) throw err;
+    const names = missing.map((kind) => topics[kind]).join(", ");
+    throw new Error(
+      `Kafka topics ${names} are missing or not visible to this Kafka user, and it may not ` +
+        "create them: create them as an admin (`deno task kafka` with KAFKA_BROKERS and the " +
+        "admin's KAFKA_SASL_* set) or grant this user DESCRIBE on them",
+      { cause: err },
+    );
   }
 }
