@@ -11,7 +11,12 @@ import { taskCommand } from "../../up/plan.ts";
 import { api, AUTH, type Json, TEST_API_TOKEN } from "../support/api_json.ts";
 import { uniquePrefix } from "../support/kafka.ts";
 import type { Lab, LabHost } from "../support/netns_lab.ts";
-import { eventually, type TestProcess } from "../support/processes.ts";
+import {
+  eventually,
+  explainFailure,
+  processTails,
+  type TestProcess,
+} from "../support/processes.ts";
 
 const KAFKA_PORT = 9092;
 const CONTROLLER_PORT = 9093;
@@ -297,22 +302,15 @@ export class Fleet {
   }
 
   /** `wait`, failing with the drivers' state and every process's last lines beside its error. */
-  async #explained<T>(wait: Promise<T>, more = () => ""): Promise<T> {
-    try {
-      return await wait;
-    } catch (err) {
+  #explained<T>(wait: Promise<T>, more = () => ""): Promise<T> {
+    return explainFailure(wait, async () => {
       const drivers = await this.api("GET", "/api/drivers").catch(() => null);
-      throw new Error(
-        `${(err as Error).message}\n${more()}\ndrivers: ${
-          JSON.stringify(drivers)
-        }\n${this.tails()}`,
-      );
-    }
+      return `${more()}\ndrivers: ${JSON.stringify(drivers)}\n${this.tails()}`;
+    });
   }
 
   /** Every process's last `lines` lines, for a failure message. */
   tails(lines = 25): string {
-    const tail = (c: TestProcess) => c.output().split("\n").slice(-lines).join("\n");
-    return this.lab.group.processes.map((c) => `--- ${c.name}\n${tail(c)}`).join("\n");
+    return processTails(this.lab.group.processes, lines);
   }
 }

@@ -7,7 +7,13 @@
 import { createTargetApp, type TargetCounters } from "../../target/app.ts";
 import { api, type Json, TEST_API_TOKEN } from "./api_json.ts";
 import { testBrokers, uniquePrefix } from "./kafka.ts";
-import { eventually, ProcessGroup, type TestProcess } from "./processes.ts";
+import {
+  eventually,
+  explainFailure,
+  ProcessGroup,
+  processTails,
+  type TestProcess,
+} from "./processes.ts";
 
 /**
  * Starts `deno run -A orchestrator/main.ts` on a free port with its store in `dataDir`, and
@@ -131,23 +137,16 @@ export class Cluster {
   }
 
   /** `wait`, failing with the drivers' state and every process's last lines beside its error. */
-  async #explained<T>(wait: Promise<T>, more = () => ""): Promise<T> {
-    try {
-      return await wait;
-    } catch (err) {
+  #explained<T>(wait: Promise<T>, more = () => ""): Promise<T> {
+    return explainFailure(wait, async () => {
       const drivers = await this.api("GET", "/api/drivers").catch(() => null);
-      throw new Error(
-        `${(err as Error).message}\n${more()}\ndrivers: ${
-          JSON.stringify(drivers)
-        }\n${this.tails()}`,
-      );
-    }
+      return `${more()}\ndrivers: ${JSON.stringify(drivers)}\n${this.tails()}`;
+    });
   }
 
   /** Every process's last `lines` lines, for a failure message. */
   tails(lines = 15): string {
-    const tail = (c: TestProcess) => c.output().split("\n").slice(-lines).join("\n");
-    return this.group.processes.map((c) => `--- ${c.name}\n${tail(c)}`).join("\n");
+    return processTails(this.group.processes, lines);
   }
 
   /** Kills every process, stops the target and removes the data dir. */

@@ -103,3 +103,24 @@ export function eventually<T>(
 ): Promise<Exclude<T, Falsy>> {
   return pollUntil(check, { what, timeoutMs, intervalMs });
 }
+
+/** Every process's last `lines` lines, each under its name, for a failure message. */
+export function processTails(processes: readonly TestProcess[], lines: number): string {
+  const tail = (c: TestProcess) => c.output().split("\n").slice(-lines).join("\n");
+  return processes.map((c) => `--- ${c.name}\n${tail(c)}`).join("\n");
+}
+
+/**
+ * `wait`, or on failure its error with what `explain` says beside it (the drivers' state, the
+ * processes' last lines): a timeout in a multi-process test is only useful with its context.
+ */
+export async function explainFailure<T>(
+  wait: Promise<T>,
+  explain: () => Promise<string>,
+): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${await explain()}`);
+  }
+}
