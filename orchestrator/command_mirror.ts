@@ -9,10 +9,15 @@
  * forged config never appears as a test here, nor does a forged STOP stop one. A config that
  * reuses a known test id for another config is refused as well. Each refusal is logged and
  * counted (`commands_refused` in /healthz).
+ *
+ * Kafka orders messages within a partition only: a trigger can be read before the config it
+ * follows (both in one fetch, or from two brokers). Such a trigger is kept, a bounded number of
+ * them, and applied when its config arrives.
  */
 import { canonicalJson } from "../shared/canonical_json.ts";
 import { type CommandKind, refusedCommand, withoutSignature } from "../shared/command_signature.ts";
 import type { FleetKey } from "../shared/fleet_key.ts";
+import { trimOldest } from "../shared/bounded.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
 import { NotFoundError } from "./errors.ts";
@@ -57,9 +62,14 @@ export function startTest(
   return undefined;
 }
 
+/** How many tests' early triggers are kept; anyone who can publish can invent test ids. */
+export const MAX_EARLY_TRIGGERS = 256;
+
 /** Mirrors commands read from Kafka into the test book. */
 export class CommandMirror {
   #deps: CommandMirrorDeps;
+  /** Triggers read before their test's config, in the order read, by test id. */
+  #early = new Map<string, TriggerMessage[]>();
 
   constructor(deps: CommandMirrorDeps) {
     this.#deps = deps;
@@ -88,13 +98,16 @@ export class CommandMirror {
       lifecycle: createdLifecycle(),
     });
     logger.info("test created on the cluster", { test_id: message.test_id });
+    const early = this.#early.get(message.test_id) ?? [];
+    this.#early.delete(message.test_id);
+    for (const trigger of early) this.trigger(trigger);
   }
 
   /** A trigger: YES starts a created test on its drivers, STOP stops it; END changes no test. */
   trigger(message: TriggerMessage): void {
     if (!this.#signed("trigger", message) || message.trigger === "END") return;
     const record = this.#find(message.test_id);
-    if (!record) return;
+    if (!record) return this.#keepEarly(message);
     const { book, logger, now } = this.#deps;
     if (message.trigger === "STOP") {
       const { state } = record.lifecycle;
@@ -119,6 +132,17 @@ export class CommandMirror {
       drivers: drivers.join(","),
     });
     book.settleIfDone(record);
+  }
+
+  /** A trigger for a test not known yet: applied when the test's config is read. */
+  #keepEarly(message: Exclude<TriggerMessage, { trigger: "END" }>): void {
+    const kept = this.#early.get(message.test_id) ?? [];
+    this.#early.set(message.test_id, [...kept, message].slice(-4));
+    trimOldest(this.#early, MAX_EARLY_TRIGGERS);
+    this.#deps.logger.info("a trigger was read before its test's config; kept until it is", {
+      test_id: message.test_id,
+      trigger: message.trigger,
+    });
   }
 
   /** Whether a command may be mirrored; a refused one is logged with why, and counted. */

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { Cluster, startOrchestrator } from "../support/cluster.ts";
-import { eventually } from "../support/processes.ts";
+import { eventually, explainFailure } from "../support/processes.ts";
 import { api, AUTH, type Json } from "../support/api_json.ts";
 
 /** What the issue allows for a takeover after the active orchestrator dies. */
@@ -91,10 +91,13 @@ Deno.test({
           const test = await paced(baseA, 400); // 8 s at 50/s per driver
           await api(baseA, "POST", `/api/tests/${test.test_id}/trigger`);
           // The standby mirrors the test from Kafka: running there too, on the same drivers.
-          const mirrored = await eventually("the standby to mirror the running test", async () => {
-            const { status, json } = await send(baseB, "GET", `/api/tests/${test.test_id}`);
-            return status === 200 && json.state === "running" ? json : undefined;
-          });
+          const mirrored = await explainFailure(
+            eventually("the standby to mirror the running test", async () => {
+              const { status, json } = await send(baseB, "GET", `/api/tests/${test.test_id}`);
+              return status === 200 && json.state === "running" ? json : undefined;
+            }),
+            () => Promise.resolve(cluster.tails(30)),
+          );
           assert.deepEqual(Object.keys(mirrored.drivers).sort(), ["one", "two"]);
           await new Promise((r) => setTimeout(r, 1_500));
           const killedAt = Date.now();

@@ -64,6 +64,41 @@ Deno.test("a standby mirrors the active one's tests: created, triggered, settled
   }
 });
 
+Deno.test("a trigger read before its test's config is applied when the config arrives", async () => {
+  // Two topics: Kafka may hand a consumer the trigger first. Commands from A's bus, replayed to B
+  // trigger-first, with a STOP for a second test and a YES for a test whose config never comes.
+  const a = await createHarness({ app: { leadership: leadership(true) } });
+  const bus = new MemoryBus();
+  const b = await createHarness({ bus, app: { leadership: leadership(false) } });
+  try {
+    await a.heartbeat("one", null, "run-1");
+    await a.heartbeat("two", null, "run-2");
+    await call(a.app, "POST", "/api/tests", AVALANCHE);
+    await call(a.app, "POST", "/api/tests/t1/trigger");
+    await call(a.app, "POST", "/api/tests", AVALANCHE);
+    await call(a.app, "POST", "/api/tests/t2/stop");
+    const [config1, config2] = a.bus.log.filter((m) => m.kind === "test_config");
+    const [yes, stop] = a.bus.log.filter((m) => m.kind === "trigger");
+    await bus.publish("trigger", {
+      trigger: "YES",
+      test_id: "ghost",
+      timestamp: 1,
+      drivers: ["one"],
+    });
+    for (const m of [yes!, stop!, config2!, config1!]) await bus.publishRaw(m.kind, m.raw);
+
+    const running = (await call(b.app, "GET", "/api/tests/t1")).body as Json;
+    assert.equal(running.state, "running");
+    assert.deepEqual(Object.keys(running.drivers), ["one", "two"]);
+    assert.equal(((await call(b.app, "GET", "/api/tests/t2")).body as Json).state, "stopped");
+    assert.equal((await call(b.app, "GET", "/api/tests/ghost")).status, 404);
+    assert.deepEqual(bus.handlerErrors, []);
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
 Deno.test("a config that reuses a known test id, and a trigger for an unknown test, change nothing", async () => {
   const bus = new MemoryBus();
   const h = await createHarness({ bus });
