@@ -1,7 +1,8 @@
 /**
  * The ACLs of a SASL cluster: what the `orchestrator` and `driver` users may do with one topic
  * prefix's topics and with their consumer groups. Only the orchestrator may write `test_config`
- * and `trigger`; only drivers may write `register`, `metrics` and `heartbeat`; everything else is
+ * and `trigger`; only drivers may write `register` and `metrics`; both write `heartbeat` (drivers
+ * their heartbeats, the orchestrator its probes, heartbeat_channel.ts); everything else is
  * denied (the local broker runs with `allow.everyone.if.no.acl.found=false`). The table is data,
  * so README and tests read the same grants the broker gets.
  */
@@ -70,6 +71,8 @@ export function surgeAclGrants(topicPrefix: string): AclGrant[] {
     topic(commands, orchestrator, ["WRITE", "READ"]),
     // The election topic carries no messages: owning its partition is the point.
     topic([...reports, topics.orchestrators], orchestrator, ["READ"]),
+    // Its probes, read back to tell a stalled heartbeat topic from silent drivers.
+    topic([topics.heartbeat], orchestrator, ["WRITE"]),
     ...groups,
     topic(reports, driver, ["WRITE"]),
     topic(commands, driver, ["READ"]),

@@ -28,6 +28,8 @@ import type { MetricsCounters } from "./metrics_counters.ts";
 import { TestBook } from "./test_book.ts";
 import { CommandMirror } from "./command_mirror.ts";
 import { TestCommands } from "./test_commands.ts";
+import { ChannelProbe } from "./channel_probe.ts";
+import { isProbe } from "../shared/messages.ts";
 
 /**
  * Heartbeats and metrics arrive from every driver every second or faster: they are fetched in
@@ -57,6 +59,11 @@ export interface ControllerOptions {
    * from noticing that the broker is back.
    */
   reconnectGraceMs?: number;
+  /**
+   * How often a probe goes out on the heartbeat topic to tell a stalled topic from silent
+   * drivers (heartbeat_channel.ts); 0 or absent: no probes, the topic is taken to deliver.
+   */
+  probeMs?: number;
 }
 
 /** What the controller is built from. */
@@ -69,6 +76,8 @@ export interface ControllerDeps {
   newTestId?: () => string;
   /** With a key, commands go out signed and only signed ones are mirrored. */
   fleetKey?: FleetKey;
+  /** Names this process's probes (default: a random UUID). */
+  probeId?: string;
 }
 
 /** The orchestrator's runtime controller. */
@@ -82,6 +91,7 @@ export class Controller {
   #retention: Retention;
   #subscriptions: Subscription[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #probe: ChannelProbe | undefined;
   #mirror: CommandMirror;
   #commands: TestCommands;
   #recovered = false;
@@ -186,6 +196,17 @@ export class Controller {
       }),
     );
     this.#startedAt = this.#now();
+    if ((options.probeMs ?? 0) > 0) {
+      const id = this.#deps.probeId ?? crypto.randomUUID();
+      this.#probe = new ChannelProbe({
+        bus,
+        logger: this.#log,
+        now: this.#now,
+        id,
+        probeMs: options.probeMs!,
+      });
+      this.#probe.start();
+    }
     const sweepMs = options.sweepMs ?? 100;
     if (sweepMs > 0) this.#timer = setInterval(() => this.tick(), sweepMs);
   }
@@ -194,6 +215,7 @@ export class Controller {
   async close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#probe?.close();
     const subs = this.#subscriptions;
     this.#subscriptions = [];
     await Promise.allSettled(subs.map((s) => s.close()));
@@ -226,6 +248,7 @@ export class Controller {
           this.registry.register(delivered.message, now, delivered.old === true)?.node_id,
         );
       case "heartbeat": {
+        if (isProbe(delivered.message)) return this.#probe?.seen(delivered.message);
         const change = this.registry.heartbeat(delivered.message, now);
         for (
           const { testId, event } of this.#watch.seen(this.#book.open(), delivered.message, now)
@@ -288,8 +311,10 @@ export class Controller {
     const now = this.#now();
     const link = this.#deps.bus.link();
     if (!link.connected) return;
-    const at = Math.min(now, link.heardAt);
-    const heardSince = link.since + (this.#deps.options.reconnectGraceMs ?? 2_000);
+    // A stalled heartbeat topic silences every driver at once: judged as an outage (channel_probe.ts).
+    const at = Math.min(now, link.heardAt, this.#probe?.evidenceAt(now) ?? now);
+    const heardSince = Math.max(link.since, this.#probe?.since ?? -Infinity) +
+      (this.#deps.options.reconnectGraceMs ?? 2_000);
     for (const change of this.registry.sweep(at, heardSince)) {
       this.#log.warn("driver lost: no heartbeat", { node_id: change.node_id });
       this.#book.applyToOpen({

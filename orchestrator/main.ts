@@ -5,6 +5,7 @@
  * is the active one), connects to Kafka, starts the controller and joins the election, until
  * SIGINT, SIGTERM or `POST /api/shutdown`; then it closes everything and exits 0.
  */
+import { PROBE_MS } from "./heartbeat_channel.ts";
 import {
   electionGroup,
   orchestratorLiveGroup,
@@ -157,6 +158,7 @@ function createController(
       retention: { keepTests: config.retain, keepDays: config.retainDays },
       metricsGroupId: orchestratorMetricsGroup(instanceId),
       liveGroupId: orchestratorLiveGroup(crypto.randomUUID()),
+      probeMs: PROBE_MS,
     },
   });
   return { bus, controller, election, url };

@@ -73,6 +73,30 @@ export const heartbeatSchema = z.object({
 });
 export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
 
+/**
+ * `heartbeat` from an orchestrator: a probe it reads back to know the topic delivers, so that a
+ * stalled topic (its partition leader died) is not taken for silent drivers (heartbeat_channel.ts).
+ * `orchestrator_id` is drawn per process; `probe` numbers its probes.
+ */
+export const probeSchema = z.object({
+  heartbeat: z.literal("PROBE"),
+  orchestrator_id: instanceId,
+  probe: count,
+  timestamp: epochMs,
+});
+export type ProbeMessage = z.infer<typeof probeSchema>;
+
+/** Whether a message of the `heartbeat` topic is an orchestrator's probe, not a driver's beat. */
+export function isProbe(message: HeartbeatMessage | ProbeMessage): message is ProbeMessage {
+  return message.heartbeat === "PROBE";
+}
+
+/** What the `heartbeat` topic carries: drivers' heartbeats and orchestrators' probes. */
+export const heartbeatTopicSchema = z.discriminatedUnion("heartbeat", [
+  heartbeatSchema,
+  probeSchema,
+]);
+
 /** HTTP methods the engine can send. */
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
@@ -295,7 +319,7 @@ export interface MessageOf {
   test_config: TestConfigMessage;
   trigger: TriggerMessage;
   metrics: MetricsMessage;
-  heartbeat: HeartbeatMessage;
+  heartbeat: HeartbeatMessage | ProbeMessage;
 }
 
 /** What a producer may pass for each topic kind (defaults filled in by encode). */
@@ -304,7 +328,7 @@ export interface InputOf {
   test_config: TestConfigInput;
   trigger: TriggerMessage;
   metrics: MetricsInput;
-  heartbeat: HeartbeatMessage;
+  heartbeat: HeartbeatMessage | ProbeMessage;
 }
 
 const SCHEMAS: { [K in TopicKind]: z.ZodType<MessageOf[K], InputOf[K]> } = {
@@ -312,7 +336,7 @@ const SCHEMAS: { [K in TopicKind]: z.ZodType<MessageOf[K], InputOf[K]> } = {
   test_config: testConfigSchema,
   trigger: triggerSchema,
   metrics: metricsSchema,
-  heartbeat: heartbeatSchema,
+  heartbeat: heartbeatTopicSchema,
 };
 
 /** The outcome of parsing one Kafka message: the message, or an error that names the field. */

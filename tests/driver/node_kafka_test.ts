@@ -12,11 +12,12 @@ import { Partitioners } from "kafkajs";
 import type { Delivered } from "../../shared/bus.ts";
 import type { KafkaBus } from "../../shared/kafka.ts";
 import { createLogger } from "../../shared/log.ts";
-import type {
-  HeartbeatMessage,
-  MetricsMessage,
-  RegisterMessage,
-  TestConfigInput,
+import {
+  type HeartbeatMessage,
+  isProbe,
+  type MetricsMessage,
+  type RegisterMessage,
+  type TestConfigInput,
 } from "../../shared/messages.ts";
 import type { TopicNames } from "../../shared/topics.ts";
 import { DriverNode } from "../../driver/node.ts";
@@ -40,7 +41,7 @@ async function watch(bus: KafkaBus) {
     onMessage: (d: Delivered) => {
       if (d.kind === "register") seen.register.push(d.message);
       else if (d.kind === "metrics") seen.metrics.push(d.message);
-      else if (d.kind === "heartbeat") seen.beats.push(d.message);
+      else if (d.kind === "heartbeat" && !isProbe(d.message)) seen.beats.push(d.message);
     },
   });
   return { seen, subscription };

@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { sleep } from "../../shared/async.ts";
 import { MemoryBus } from "../../shared/bus.ts";
 import { createLogger } from "../../shared/log.ts";
-import { type MetricsMessage, parseMessage, type TestConfigInput } from "../../shared/messages.ts";
+import {
+  type HeartbeatMessage,
+  isProbe,
+  type MetricsMessage,
+  parseMessage,
+  type TestConfigInput,
+} from "../../shared/messages.ts";
 import { DriverNode } from "../../driver/node.ts";
 import { MAX_CONFIGS, PENDING_TRIGGER_MS } from "../../driver/trigger_inbox.ts";
 import type { PoolOptions, PoolReport, RunningTest } from "../../driver/pool.ts";
@@ -74,6 +80,8 @@ function setup(skewMs = 0) {
     runs,
     lines,
     sent,
+    /** The driver's heartbeats (the topic carries orchestrators' probes too). */
+    beats: () => sent("heartbeat").filter((m): m is HeartbeatMessage => !isProbe(m)),
     advance: (ms: number) => clock += ms,
     now: () => clock,
   };
@@ -98,7 +106,7 @@ Deno.test("a driver registers, heartbeats, and runs a triggered test with its co
     assert.deepEqual(t.sent("register").map((m) => [m.node_id, m.node_IP, m.message_type]), [
       ["one", "10.0.0.1", "DRIVER_NODE_REGISTER"],
     ]);
-    assert.equal(t.sent("heartbeat").length, 1);
+    assert.equal(t.beats().length, 1);
     t.advance(5);
     await t.bus.publish("trigger", { trigger: "YES", test_id: "t1", timestamp: t.now() });
     assert.equal(t.runs.length, 1);
@@ -119,7 +127,7 @@ Deno.test("a driver registers, heartbeats, and runs a triggered test with its co
     assert.deepEqual(metrics[2], metrics[1]);
     assert.ok(metrics.every((m) => m.instance_id === t.node.instanceId));
     assert.equal(t.node.runningTestId, undefined);
-    assert.equal(t.sent("heartbeat").at(-1)!.test_id, null);
+    assert.equal(t.beats().at(-1)!.test_id, null);
   } finally {
     await t.node.close();
   }
@@ -294,15 +302,15 @@ Deno.test("closing sends one last heartbeat saying the node leaves, after its fi
   await t.bus.publish("trigger", { trigger: "END", timestamp: t.now(), drivers: ["one"] });
   t.runs[0]!.report(true, 3);
   await t.node.ended;
-  assert.equal(t.sent("heartbeat").filter((b) => b.leaving).length, 0, "not before closing");
+  assert.equal(t.beats().filter((b) => b.leaving).length, 0, "not before closing");
   await t.node.close();
   const order = t.bus.log.filter((m) => m.kind !== "register").map((m) => {
     const beat = m.kind === "heartbeat" ? parseMessage("heartbeat", m.raw) : undefined;
-    return beat?.ok && beat.value.leaving ? "leaving" : m.kind;
+    return beat?.ok && !isProbe(beat.value) && beat.value.leaving ? "leaving" : m.kind;
   });
   assert.equal(order.at(-1), "leaving", order.join(" "));
   assert.ok(order.lastIndexOf("metrics") < order.indexOf("leaving"), order.join(" "));
-  const leaving = t.sent("heartbeat").at(-1)!;
+  const leaving = t.beats().at(-1)!;
   assert.deepEqual(
     [leaving.leaving, leaving.test_id, leaving.instance_id],
     [true, null, t.node.instanceId],
@@ -312,5 +320,5 @@ Deno.test("closing sends one last heartbeat saying the node leaves, after its fi
 Deno.test("a node that never started sends no leaving heartbeat", async () => {
   const t = setup();
   await t.node.close();
-  assert.equal(t.sent("heartbeat").length, 0);
+  assert.equal(t.beats().length, 0);
 });

@@ -165,7 +165,6 @@ Deno.test({
           ["driver", "trigger"],
           ["orchestrator", "register"],
           ["orchestrator", "metrics"],
-          ["orchestrator", "heartbeat"],
         ];
         for (const [user, kind] of refusals) {
           const outcome = await publishAs(clientAs(b, user), topics[kind], "{}");

@@ -65,6 +65,7 @@ Deno.test("ACLs: the orchestrator writes commands, drivers write reports, each r
     `${o} topic literal:t.metrics ${READ}`,
     `${o} topic literal:t.heartbeat ${READ}`,
     `${o} topic literal:t.orchestrators ${READ}`,
+    `${o} topic literal:t.heartbeat ${WRITE}`,
     `${o} group prefixed:surge-orchestrator ${READ}`,
     `${o} group literal:t.surge-orchestrators ${READ}`,
     `${d} topic literal:t.register ${WRITE}`,
@@ -77,8 +78,8 @@ Deno.test("ACLs: the orchestrator writes commands, drivers write reports, each r
   ]);
   // Without a prefix the election group "surge-orchestrators" is inside the prefixed grant.
   assert.ok(!rows(surgeAclGrants("")).some((r) => r.includes("literal:surge-orchestrators")));
-  // Who may write each topic, derived from the grants: exactly one role per topic, none for the
-  // election topic.
+  // Who may write each topic, derived from the grants: one role per topic but the heartbeat
+  // topic (drivers' beats, the orchestrator's probes), none for the election topic.
   const topics = topicNames("");
   const writers = Object.fromEntries(
     [...TOPIC_KINDS, "orchestrators" as const].map((kind) => [
@@ -93,7 +94,7 @@ Deno.test("ACLs: the orchestrator writes commands, drivers write reports, each r
     test_config: [o],
     trigger: [o],
     metrics: [d],
-    heartbeat: [d],
+    heartbeat: [o, d],
     orchestrators: [],
   });
 });

@@ -200,7 +200,7 @@ for (const c of INVALID) {
 
 Deno.test("encode refuses an invalid message with a TypeError naming the field", () => {
   assert.throws(
-    () => encodeMessage("heartbeat", { ...VALID.heartbeat, node_id: "" }),
+    () => encodeMessage("heartbeat", { ...VALID.heartbeat, node_id: "" } as MessageOf["heartbeat"]),
     (err: Error) => err instanceof TypeError && err.message.includes("node_id"),
   );
 });

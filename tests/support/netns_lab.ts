@@ -283,7 +283,12 @@ export class Lab {
       for (const ns of await this.#labNamespaces()) await this.#cmd("netns", "del", ns);
     });
     await attempt("deleting the root link", async () => {
-      for (const link of await this.#rootLinks()) await this.#cmd("link", "del", link);
+      for (const link of await this.#rootLinks()) {
+        // Deleting a namespace takes its veth peers with it, after `netns del` has returned.
+        await this.#cmd("link", "del", link).catch((err: Error) => {
+          if (!/Cannot find device/.test(err.message)) throw err;
+        });
+      }
     });
     if (this.#addedRoute) {
       await attempt(
