@@ -1,7 +1,8 @@
 /**
  * The heartbeat topic's liveness from the orchestrator's own probes: evidence runs with the clock
  * while probes come back, stops where a stall was noticed, resumes after MAX_PAUSE_MS, and the
- * return of the probes opens a fresh window. Only this process's probes, by number, count.
+ * return of the probes opens a fresh window. Only this process's probes, by number, count. The
+ * prober publishes them on a MemoryBus (real encode/parse) and stops when its writes are refused.
  */
 import assert from "node:assert/strict";
 import {
@@ -10,7 +11,10 @@ import {
   PROBE_MS,
   STALL_MS,
 } from "../../orchestrator/heartbeat_channel.ts";
-import { parseMessage } from "../../shared/messages.ts";
+import { ChannelProbe } from "../../orchestrator/channel_probe.ts";
+import { MemoryBus } from "../../shared/bus.ts";
+import { createLogger } from "../../shared/log.ts";
+import { isProbe, parseMessage } from "../../shared/messages.ts";
 
 const T0 = 1_800_000_000_000;
 
@@ -118,4 +122,47 @@ Deno.test("another orchestrator's probe, an unknown number or a repeat change no
   assert.equal(channel.since, later);
   channel.seen(mine, later + 1); // a duplicate delivery
   assert.equal(channel.since, later);
+});
+
+Deno.test("ChannelProbe: probes read back keep the evidence current; a refused write stops probing", async () => {
+  const cases = [
+    { name: "delivered", error: undefined, evidence: "now", warned: false },
+    {
+      name: "a transient failure",
+      error: { type: "REQUEST_TIMED_OUT" },
+      evidence: "stall",
+      warned: false,
+    },
+    {
+      name: "not authorized",
+      error: { type: "TOPIC_AUTHORIZATION_FAILED" },
+      evidence: "now",
+      warned: true,
+    },
+  ];
+  for (const c of cases) {
+    const bus = new MemoryBus();
+    let clock = T0;
+    const warnings: string[] = [];
+    const logger = createLogger({}, { level: "warn", sink: (line) => warnings.push(line) });
+    if (c.error) bus.publish = () => Promise.reject(Object.assign(new Error(c.name), c.error));
+    const probe = new ChannelProbe({ bus, logger, now: () => clock, id: "orch-1", probeMs: 500 });
+    const sub = await bus.subscribe({
+      groupId: "g",
+      kinds: ["heartbeat"],
+      fromBeginning: false,
+      onMessage: (d) => {
+        if (d.kind === "heartbeat" && isProbe(d.message)) probe.seen(d.message);
+      },
+    });
+    for (let i = 0; i < 20; i++) {
+      clock += 500;
+      probe.send();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    const expected = c.evidence === "now" ? clock : T0 + STALL_MS;
+    assert.equal(probe.evidenceAt(clock), expected, c.name);
+    assert.equal(warnings.some((w) => w.includes("cannot write probes")), c.warned, c.name);
+    await sub.close();
+  }
 });
