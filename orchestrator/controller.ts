@@ -1,6 +1,6 @@
 /**
  * The runtime controller: consumes `register`, `heartbeat` and `metrics`, keeps the driver
- * registry and the tests' aggregates, judges liveness, mirrors the cluster's commands
+ * registry and the tests' aggregates, judges liveness (liveness.ts), mirrors the cluster's commands
  * (command_mirror.ts) and hands the API's commands to test_commands.ts. All I/O goes through the
  * injected bus, store and clock.
  *
@@ -19,8 +19,6 @@ import {
 } from "../shared/bus.ts";
 import type { FleetKey } from "../shared/fleet_key.ts";
 import type { Logger } from "../shared/log.ts";
-import { hasUnsettledDrivers } from "./lifecycle.ts";
-import { DriverWatch } from "./driver_watch.ts";
 import { DriverRegistry } from "./registry.ts";
 import { Retention, type RetentionPolicy } from "./retention.ts";
 import type { Store } from "./store.ts";
@@ -29,7 +27,7 @@ import { TestBook } from "./test_book.ts";
 import { CommandMirror } from "./command_mirror.ts";
 import { TestCommands } from "./test_commands.ts";
 import { ChannelProbe } from "./channel_probe.ts";
-import { isProbe } from "../shared/messages.ts";
+import { Liveness } from "./liveness.ts";
 
 /**
  * Heartbeats and metrics arrive from every driver every second or faster: they are fetched in
@@ -87,16 +85,14 @@ export class Controller {
   #log: Logger;
   #now: () => number;
   #book: TestBook;
-  #watch = new DriverWatch();
   #retention: Retention;
   #subscriptions: Subscription[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #probe: ChannelProbe | undefined;
+  #liveness: Liveness;
   #mirror: CommandMirror;
   #commands: TestCommands;
   #recovered = false;
-  /** When {@link start} had every subscription running (epoch ms). */
-  #startedAt = -Infinity;
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
@@ -120,6 +116,14 @@ export class Controller {
       logger: this.#log,
       now: this.#now,
       fleetKey: deps.fleetKey,
+    });
+    this.#liveness = new Liveness({
+      registry: this.registry,
+      book: this.#book,
+      logger: this.#log,
+      link: () => deps.bus.link(),
+      drainTimeoutMs: deps.options.drainTimeoutMs ?? 10_000,
+      reconnectGraceMs: deps.options.reconnectGraceMs ?? 2_000,
     });
     this.#commands = new TestCommands({
       bus: deps.bus,
@@ -155,11 +159,8 @@ export class Controller {
    */
   async start(): Promise<void> {
     this.recover();
-    const now = this.#now();
+    this.#liveness.expectRecovered(this.#now());
     for (const record of this.#book.open()) {
-      for (const [nodeId, progress] of Object.entries(record.lifecycle.drivers)) {
-        if (progress === "running") this.registry.expect(nodeId, now);
-      }
       if (record.lifecycle.state === "running") {
         this.#log.info("resuming a test that was running before the restart", {
           test_id: record.test_id,
@@ -195,7 +196,6 @@ export class Controller {
         onMessage,
       }),
     );
-    this.#startedAt = this.#now();
     if ((options.probeMs ?? 0) > 0) {
       const id = this.#deps.probeId ?? crypto.randomUUID();
       this.#probe = new ChannelProbe({
@@ -207,6 +207,7 @@ export class Controller {
       });
       this.#probe.start();
     }
+    this.#liveness.started(this.#now(), this.#probe);
     const sweepMs = options.sweepMs ?? 100;
     if (sweepMs > 0) this.#timer = setInterval(() => this.tick(), sweepMs);
   }
@@ -244,24 +245,9 @@ export class Controller {
     const now = this.#now();
     switch (delivered.kind) {
       case "register":
-        return this.#revived(
-          this.registry.register(delivered.message, now, delivered.old === true)?.node_id,
-        );
-      case "heartbeat": {
-        if (isProbe(delivered.message)) return this.#probe?.seen(delivered.message);
-        const change = this.registry.heartbeat(delivered.message, now);
-        for (
-          const { testId, event } of this.#watch.seen(this.#book.open(), delivered.message, now)
-        ) {
-          this.#log.warn("driver lost for a test", { test_id: testId, ...event });
-          this.#book.applyTo(testId, event);
-        }
-        if (change?.status === "left") {
-          this.#log.info("driver left", { node_id: change.node_id });
-          return;
-        }
-        return this.#revived(change?.node_id);
-      }
+        return this.#liveness.register(delivered.message, delivered.old === true, now);
+      case "heartbeat":
+        return this.#liveness.heartbeat(delivered.message, now);
       case "metrics":
         return this.#book.ingest(delivered.message);
       case "test_config":
@@ -271,30 +257,15 @@ export class Controller {
     }
   }
 
-  /** A lost driver is back: the open tests that expect this run of it count on it again. */
-  #revived(nodeId: string | undefined): void {
-    if (nodeId === undefined) return;
-    this.#log.info("driver is alive again", { node_id: nodeId });
-    const run = this.registry.get(nodeId)?.instance_id ?? undefined;
-    for (const record of this.#book.open()) {
-      const expected = record.lifecycle.instances?.[nodeId];
-      if (expected !== undefined && run !== undefined && expected !== run) continue;
-      this.#book.applyTo(record.test_id, { type: "driver_alive", node_id: nodeId });
-    }
-  }
-
   /** The link to Kafka now, for `/healthz`. */
   get kafka(): LinkState {
     return this.#deps.bus.link();
   }
 
   /**
-   * Checks liveness, idle drivers and stop timeouts; called by the timer, or by tests with a fake
-   * clock. Never throws: a failure is logged and the next tick tries again. Nothing is judged
-   * while Kafka is unreachable: no heartbeat or final report can arrive then, so silence proves
-   * nothing; after the link is back, the windows count from its return. And a silence counts only
-   * up to the consumers' last answer (`heardAt`), so an outage not yet noticed cannot make anyone
-   * lost either.
+   * Checks liveness, idle drivers and stop timeouts (liveness.ts), then the book's and the
+   * retention's upkeep; called by the timer, or by tests with a fake clock. Never throws: a
+   * failure is logged and the next tick tries again.
    */
   tick(): void {
     try {
@@ -308,48 +279,7 @@ export class Controller {
   }
 
   #tick(): void {
-    const now = this.#now();
-    const link = this.#deps.bus.link();
-    if (!link.connected) return;
-    // A stalled heartbeat topic silences every driver at once: judged as an outage (channel_probe.ts).
-    const at = Math.min(now, link.heardAt, this.#probe?.evidenceAt(now) ?? now);
-    const heardSince = Math.max(link.since, this.#probe?.since ?? -Infinity) +
-      (this.#deps.options.reconnectGraceMs ?? 2_000);
-    for (const change of this.registry.sweep(at, heardSince)) {
-      this.#log.warn("driver lost: no heartbeat", { node_id: change.node_id });
-      this.#book.applyToOpen({
-        type: "driver_lost",
-        node_id: change.node_id,
-        reason: "no heartbeat",
-      });
-    }
-    // An idle beat read while the metrics consumer was still joining its group (after a
-    // restart it may wait out the old member's session) or before the link came back says
-    // nothing about final reports still waiting in Kafka: idle time counts from then.
-    const idleFrom = Math.max(heardSince, this.#startedAt);
-    for (const { testId, event } of this.#watch.sweep(this.#book.open(), at, idleFrom)) {
-      this.#log.warn("driver lost for a test", { test_id: testId, ...event });
-      this.#book.applyTo(testId, event);
-    }
-    const drainMs = this.#deps.options.drainTimeoutMs ?? 10_000;
-    for (const record of this.#book.open()) {
-      const { lifecycle } = record;
-      if (lifecycle.state !== "stopped" || !hasUnsettledDrivers(lifecycle)) continue;
-      if (at - Math.max(record.ended_at ?? at, heardSince) < drainMs) continue;
-      for (const [nodeId, progress] of Object.entries(lifecycle.drivers)) {
-        if (progress !== "running") continue;
-        this.#log.warn("no final metrics after STOP; counting the driver as lost", {
-          test_id: record.test_id,
-          node_id: nodeId,
-        });
-        this.#book.apply(record, {
-          type: "driver_lost",
-          node_id: nodeId,
-          reason: "no final report after STOP",
-        });
-      }
-      this.#book.settleIfDone(record);
-    }
+    this.#liveness.sweep(this.#now());
     this.#book.upkeep();
     this.#retention.upkeep();
   }
