@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { sleep } from "../../shared/async.ts";
 import type { Json } from "../support/api_json.ts";
+import type { LabHost } from "../support/netns_lab.ts";
 import { toolPath } from "../support/ip_tools.ts";
 import type { Fleet } from "./fleet.ts";
 import { assertDriverComplete, LATE_FINAL, tsunami } from "./results.ts";
@@ -109,7 +110,7 @@ export async function cableCut(fleet: Fleet, names: string[], victim: string): P
  * test still takes reports) and it is idle for the next test; every other driver's numbers are
  * complete. Every answered request reached the
  * target; of the failed ones only those in flight when the cable was pulled may have (one per
- * connection): the rest never left the host.
+ * connection), possibly only after the link came back: the rest never left the host.
  */
 async function reconcile(
   fleet: Fleet,
@@ -133,6 +134,16 @@ async function reconcile(
   for (const name of names) {
     if (name !== victim) assertDriverComplete(view, name, COUNT, [LATE_FINAL]);
   }
+  // A request in flight when the cable was pulled is retransmitted by the victim's kernel once
+  // the link is back (its socket closed or not), after TCP's backed-off timeout: the target's
+  // count is final once no socket of the victim's holds bytes for the target.
+  const target = new URL(fleet.targetUrl).hostname;
+  await fleet.until(
+    `${victim}'s sockets to the target to have sent everything`,
+    async () => (await unsentBytes(fleet, fleet.driver(victim).host, target)) === 0,
+    30_000,
+    250,
+  );
   const v = view.drivers[victim];
   const received = (await fleet.targetReceived()) - before;
   const others = (names.length - 1) * COUNT;
@@ -145,4 +156,14 @@ async function reconcile(
   assert.equal(view.overall.requests, others + v.requests);
   assert.ok(received >= others + v.responses, `the target got ${received}`);
   assert.ok(received <= others + v.responses + CONNECTIONS, `the target got ${received}`);
+}
+
+/** Bytes the sockets on `host` towards `target` have not had acknowledged (ss's Send-Q). */
+async function unsentBytes(fleet: Fleet, host: LabHost, target: string): Promise<number> {
+  const ss = await fleet.lab.exec(host, await toolPath("ss"), [
+    ...["-Htn", "state", "all", "dst", target],
+  ]);
+  // "FIN-WAIT-1 0 78 198.18.0.13:41234 198.18.0.5:8080": state, Recv-Q, Send-Q, …
+  return ss.stdout.trim().split("\n").filter((l) => l.trim() !== "")
+    .reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[2] ?? 0), 0);
 }
