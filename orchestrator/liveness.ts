@@ -12,7 +12,12 @@
  */
 import type { LinkState } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
-import type { HeartbeatMessage, ProbeMessage, RegisterMessage } from "../shared/messages.ts";
+import {
+  type HeartbeatMessage,
+  isProbe,
+  type ProbeMessage,
+  type RegisterMessage,
+} from "../shared/messages.ts";
 import type { ChannelProbe } from "./channel_probe.ts";
 import { DriverWatch } from "./driver_watch.ts";
 import { hasUnsettledDrivers } from "./lifecycle.ts";
@@ -70,7 +75,7 @@ export class Liveness {
 
   /** A message of the heartbeat topic: a driver's beat or a probe. */
   heartbeat(message: HeartbeatMessage | ProbeMessage, now: number): void {
-    if (message.heartbeat === "PROBE") return this.#probe?.seen(message);
+    if (isProbe(message)) return this.#probe?.seen(message);
     const { registry, book, logger } = this.#deps;
     const change = registry.heartbeat(message, now);
     for (const { testId, event } of this.#watch.seen(book.open(), message, now)) {

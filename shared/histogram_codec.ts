@@ -18,7 +18,13 @@ import {
   LOWEST_US,
   SIGNIFICANT_DIGITS,
 } from "./histogram_layout.ts";
-import { denseOf, sparseFrom, type SparseHistogram, sparseOf } from "./sparse_histogram.ts";
+import {
+  denseOf,
+  putVarint,
+  sparseFrom,
+  type SparseHistogram,
+  sparseOf,
+} from "./sparse_histogram.ts";
 
 /**
  * The largest encoded histogram accepted: a histogram with every one of its ~47,000 buckets
@@ -182,15 +188,9 @@ export function decodeHistogram(encoded: string): Histogram {
   return denseOf(decodeSparse(encoded));
 }
 
-/** Appends `value` as a ZigZag LEB128 varint; returns the next free position. */
+/** Appends `signed` as a ZigZag LEB128 varint; returns the next free position. */
 function writeVarint(out: Uint8Array, at: number, signed: number): number {
-  let value = signed >= 0 ? signed * 2 : -signed * 2 - 1;
-  while (value >= 128) {
-    out[at++] = (value % 128) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[at++] = value;
-  return at;
+  return putVarint(out, at, signed >= 0 ? signed * 2 : -signed * 2 - 1);
 }
 
 /** Compressed base64 form, for Kafka messages and worker snapshots. */

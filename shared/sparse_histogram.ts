@@ -119,8 +119,8 @@ export type PackedHistogram = Uint8Array;
 /** Where {@link pack} writes before it copies out what it wrote: 3 + 8 bytes a bucket at most. */
 const packScratch = new Uint8Array(LENGTH * 11);
 
-/** Appends an unsigned varint (up to 2^53). */
-function putVarint(out: Uint8Array, at: number, value: number): number {
+/** Appends an unsigned LEB128 varint (up to 2^53); returns the next free position. */
+export function putVarint(out: Uint8Array, at: number, value: number): number {
   while (value >= 0x80) {
     out[at++] = (value % 0x80) | 0x80;
     value = Math.floor(value / 0x80);
