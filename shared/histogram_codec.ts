@@ -1,13 +1,15 @@
 /**
- * The compressed base64 form of a latency histogram: HdrHistogram's V2 encoding (a 40-byte header,
- * then the counts as ZigZag LEB128 varints where a negative number is a run of empty buckets),
- * deflated behind an 8-byte header. It is the form every HdrHistogram implementation reads and
- * writes; hdr-histogram-js's own codec makes several passes and copies per histogram (base64,
- * inflate, a histogram of the sender's layout, then a copy into ours), which this one does in
- * one: a histogram of surge's layout is read straight into its counts array. Anything else that
- * decodes as V2 (another precision, say) still goes through the library and is rebuilt at ours.
+ * The base64 form of a latency histogram: HdrHistogram's V2 encoding (a 40-byte header, then the
+ * counts as ZigZag LEB128 varints where a negative number is a run of empty buckets), the form
+ * every HdrHistogram implementation reads. surge writes it uncompressed: deflate shrank a busy
+ * driver's histogram by only a third (4.3 KB to 3.0 KB) and inflating it was most of what a
+ * metrics message cost the orchestrator to decode. The compressed variant (deflated behind an
+ * 8-byte header, as hdr-histogram-js's `encodeIntoCompressedBase64` writes it) is still read.
+ * hdr-histogram-js's own codec makes several passes and copies per histogram; this one reads a
+ * histogram of surge's layout straight into its non-empty buckets. Anything else that decodes
+ * as V2 (another precision, say) still goes through the library and is rebuilt at ours.
  */
-import { deflateSync, inflateSync } from "node:zlib";
+import { inflateSync } from "node:zlib";
 import * as hdr from "hdr-histogram-js";
 import {
   buildHistogram,
@@ -21,7 +23,9 @@ import {
 import {
   denseOf,
   putVarint,
-  sparseFrom,
+  scratchCount,
+  scratchIndex,
+  sparseCopy,
   type SparseHistogram,
   sparseOf,
 } from "./sparse_histogram.ts";
@@ -40,9 +44,9 @@ const HEADER_BYTES = 40;
 const TWO_POW_32 = 2 ** 32;
 
 /** Base64 both ways (V8 has them natively; the type declarations do not yet). */
-const Base64 = Uint8Array as unknown as {
-  fromBase64(text: string): Uint8Array;
-};
+const setFromBase64 = (into: Uint8Array, text: string) =>
+  (into as unknown as { setFromBase64(text: string): { read: number; written: number } })
+    .setFromBase64(text);
 const toBase64 = (bytes: Uint8Array) => (bytes as unknown as { toBase64(): string }).toBase64();
 
 /** The library's decoder of an inflated V2 payload, for histograms of another layout. */
@@ -55,10 +59,19 @@ const libraryDecode = (hdr.JsHistogram as unknown as {
 }).decode;
 
 /**
- * The inflated V2 payload of an encoded histogram. Refuses a payload that is too large, or that
- * would inflate past {@link MAX_INFLATED_BYTES} (a zip bomb), before anything else reads it.
+ * Where {@link payloadOf} decodes the base64 of the longest histogram accepted: read at once by
+ * the one decode in progress, so it needs no allocation of its own. Made on the first decode
+ * (the drivers' load workers only encode).
  */
-function inflate(encoded: string): Uint8Array {
+let bytesScratch: Uint8Array | undefined;
+
+/**
+ * The V2 payload (header and counts) of an encoded histogram, inflated when it is compressed; an
+ * uncompressed one is a view of the scratch bytes, valid until the next call.
+ * Refuses a text that is too large, or a compressed payload that would inflate past
+ * {@link MAX_INFLATED_BYTES} (a zip bomb), before anything else reads it.
+ */
+function payloadOf(encoded: string): Uint8Array {
   if (encoded.length > MAX_ENCODED_HISTOGRAM_CHARS) {
     throw new RangeError(
       `Encoded histogram of ${encoded.length} characters exceeds ${MAX_ENCODED_HISTOGRAM_CHARS}`,
@@ -66,13 +79,16 @@ function inflate(encoded: string): Uint8Array {
   }
   let bytes: Uint8Array;
   try {
-    bytes = Base64.fromBase64(encoded);
+    bytesScratch ??= new Uint8Array(Math.ceil(MAX_ENCODED_HISTOGRAM_CHARS / 4) * 3);
+    bytes = bytesScratch.subarray(0, setFromBase64(bytesScratch, encoded).written);
   } catch (err) {
     throw new RangeError("Invalid encoded histogram: not base64", { cause: err });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8 || (view.getInt32(0) & ~0xf0) !== (COMPRESSED_COOKIE & ~0xf0)) {
-    throw new RangeError("Invalid encoded histogram: not a compressed V2 histogram");
+  const cookie = bytes.length < 8 ? 0 : view.getInt32(0) & ~0xf0;
+  if (cookie === (ENCODING_COOKIE & ~0xf0)) return bytes;
+  if (cookie !== (COMPRESSED_COOKIE & ~0xf0)) {
+    throw new RangeError("Invalid encoded histogram: not a V2 histogram");
   }
   const length = view.getUint32(4);
   try {
@@ -85,17 +101,13 @@ function inflate(encoded: string): Uint8Array {
   }
 }
 
-/** Where {@link readCounts} collects buckets before it copies out as many as it found. */
-const SCRATCH_INDEX = new Uint32Array(LENGTH);
-const SCRATCH_COUNT = new Float64Array(LENGTH);
-
 /**
  * Reads V2 counts (ZigZag LEB128, negative = a run of empty buckets) from `payload` as the
  * non-empty buckets; throws RangeError when they do not fit the layout.
  */
 function readCounts(payload: Uint8Array, from: number, to: number): SparseHistogram {
-  const index = SCRATCH_INDEX;
-  const count = SCRATCH_COUNT;
+  const index = scratchIndex;
+  const count = scratchCount;
   let n = 0;
   let bucket = 0;
   let at = from;
@@ -136,7 +148,7 @@ function readCounts(payload: Uint8Array, from: number, to: number): SparseHistog
     }
     bucket++;
   }
-  return sparseFrom(index.slice(0, n), count.slice(0, n), n);
+  return sparseCopy(index, count, n);
 }
 
 /**
@@ -158,7 +170,7 @@ export function decodeSparse(encoded: string): SparseHistogram {
 }
 
 function decodeUncached(encoded: string): SparseHistogram {
-  const payload = inflate(encoded);
+  const payload = payloadOf(encoded);
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   if (payload.length < HEADER_BYTES || view.getInt32(0) !== ENCODING_COOKIE) {
     throw new RangeError("Invalid encoded histogram: not a V2 histogram");
@@ -193,7 +205,7 @@ function writeVarint(out: Uint8Array, at: number, signed: number): number {
   return putVarint(out, at, signed >= 0 ? signed * 2 : -signed * 2 - 1);
 }
 
-/** Compressed base64 form, for Kafka messages and worker snapshots. */
+/** The base64 V2 form (uncompressed), for Kafka messages and worker snapshots. */
 export function encodeHistogram(histogram: Histogram): string {
   const h = internals(histogram);
   const counts = h._counts;
@@ -226,11 +238,5 @@ export function encodeHistogram(histogram: Histogram): string {
   view.setUint32(28, HIGHEST_US % TWO_POW_32);
   view.setUint32(32, 0);
   view.setUint32(36, 1);
-  const compressed = deflateSync(raw.subarray(0, at));
-  const out = new Uint8Array(8 + compressed.length);
-  const outView = new DataView(out.buffer);
-  outView.setInt32(0, COMPRESSED_COOKIE);
-  outView.setInt32(4, compressed.length);
-  out.set(compressed, 8);
-  return toBase64(out);
+  return toBase64(raw.subarray(0, at));
 }

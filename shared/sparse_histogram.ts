@@ -37,6 +37,29 @@ export const EMPTY_SPARSE: SparseHistogram = Object.freeze({
   total: 0,
 });
 
+/**
+ * Where {@link difference}, {@link unpack} and the codec collect buckets before they copy out as
+ * many as they found with {@link sparseCopy}. Shared: each fills and copies them out in one call.
+ */
+export const scratchIndex = new Uint32Array(LENGTH);
+/** The counts beside {@link scratchIndex}. */
+export const scratchCount = new Float64Array(LENGTH);
+
+/**
+ * A sparse histogram holding a copy of the first `n` buckets of `index` and `count`, both in one
+ * new buffer: allocating a typed array's memory (and later collecting it) cost the orchestrator
+ * more than the passes over a report's buckets, so each histogram gets one allocation, not two.
+ */
+export function sparseCopy(index: Uint32Array, count: Float64Array, n: number): SparseHistogram {
+  if (n === 0) return EMPTY_SPARSE;
+  const buffer = new ArrayBuffer(n * 12);
+  const counts = new Float64Array(buffer, 0, n);
+  const indexes = new Uint32Array(buffer, n * 8, n);
+  counts.set(count.subarray(0, n));
+  indexes.set(index.subarray(0, n));
+  return sparseFrom(indexes, counts, n);
+}
+
 /** Builds a sparse histogram from the first `n` entries of two arrays (taken, not copied). */
 export function sparseFrom(index: Uint32Array, count: Float64Array, n: number): SparseHistogram {
   let total = 0;
@@ -90,8 +113,8 @@ export function difference(
 ): SparseHistogram | undefined {
   const { index: ci, count: cc } = current;
   const { index: pi, count: pc } = previous;
-  const index = new Uint32Array(ci.length);
-  const count = new Float64Array(ci.length);
+  const index = scratchIndex;
+  const count = scratchCount;
   let n = 0;
   let p = 0;
   for (let c = 0; c < ci.length; c++) {
@@ -106,7 +129,20 @@ export function difference(
       count[n++] = gained;
     }
   }
-  return p < pi.length ? undefined : sparseFrom(index, count, n);
+  return p < pi.length ? undefined : sparseCopy(index, count, n);
+}
+
+/** Whether every sample of `part` is also in `whole`: no bucket of `part` holds more. */
+export function isWithin(part: SparseHistogram, whole: SparseHistogram): boolean {
+  const { index: pi, count: pc } = part;
+  const { index: wi, count: wc } = whole;
+  let w = 0;
+  for (let p = 0; p < pi.length; p++) {
+    const at = pi[p]!;
+    while (w < wi.length && wi[w]! < at) w++;
+    if (w === wi.length || wi[w] !== at || wc[w]! < pc[p]!) return false;
+  }
+  return true;
 }
 
 /**
@@ -142,10 +178,6 @@ export function pack(sparse: SparseHistogram): PackedHistogram {
   return packScratch.slice(0, at);
 }
 
-/** Where {@link unpack} collects buckets before it copies out as many as it found. */
-const unpackIndex = new Uint32Array(LENGTH);
-const unpackCount = new Float64Array(LENGTH);
-
 /** The sparse histogram {@link pack} packed. */
 export function unpack(packed: PackedHistogram): SparseHistogram {
   let n = 0;
@@ -162,12 +194,12 @@ export function unpack(packed: PackedHistogram): SparseHistogram {
       } while (byte >= 0x80);
       if (field === 0) bucket += value;
       else {
-        unpackIndex[n] = bucket;
-        unpackCount[n++] = value;
+        scratchIndex[n] = bucket;
+        scratchCount[n++] = value;
       }
     }
   }
-  return sparseFrom(unpackIndex.slice(0, n), unpackCount.slice(0, n), n);
+  return sparseCopy(scratchIndex, scratchCount, n);
 }
 
 /** One bucket array for {@link merge}; zero between calls. */
@@ -180,17 +212,14 @@ export function merge(parts: readonly SparseHistogram[]): SparseHistogram {
   if (present.length === 1) return present[0]!;
   let low = LENGTH;
   let high = -1;
-  let most = 0;
   for (const { index, count } of present) {
     const n = index.length;
     for (let k = 0; k < n; k++) scratch[index[k]!] = scratch[index[k]!]! + count[k]!;
     low = Math.min(low, index[0]!);
     high = Math.max(high, index[n - 1]!);
-    most += n;
   }
-  const size = Math.min(most, high - low + 1);
-  const index = new Uint32Array(size);
-  const count = new Float64Array(size);
+  const index = scratchIndex;
+  const count = scratchCount;
   let n = 0;
   for (let i = low; i <= high; i++) {
     const c = scratch[i]!;
@@ -199,7 +228,7 @@ export function merge(parts: readonly SparseHistogram[]): SparseHistogram {
     count[n++] = c;
     scratch[i] = 0;
   }
-  return sparseFrom(index, count, n);
+  return sparseCopy(index, count, n);
 }
 
 /** What {@link describe} derives, in µs. */

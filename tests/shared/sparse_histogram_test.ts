@@ -3,7 +3,7 @@
  * shared/histogram_codec.ts against hdr-histogram-js's own: the same numbers, the same bytes.
  */
 import assert from "node:assert/strict";
-import { deflateSync } from "node:zlib";
+import { deflateSync, inflateSync } from "node:zlib";
 import * as hdr from "hdr-histogram-js";
 import {
   createLatencyHistogram,
@@ -13,6 +13,7 @@ import {
   difference,
   encodeHistogram,
   type Histogram,
+  isWithin,
   merge,
   mergeAll,
   pack,
@@ -102,17 +103,44 @@ Deno.test("summarize() gives hdr-histogram-js's own figures, dense or sparse", (
   }
 });
 
-Deno.test("encodeHistogram writes hdr-histogram-js's exact bytes; both decoders agree", () => {
+/** hdr-histogram-js's V2 bytes of `h` before its deflate: its compressed form, inflated. */
+function libraryV2(h: Histogram): Uint8Array {
+  const compressed = Uint8Array.from(
+    atob(hdr.encodeIntoCompressedBase64(h)),
+    (c) => c.charCodeAt(0),
+  );
+  return new Uint8Array(inflateSync(compressed.subarray(8)));
+}
+
+/** hdr-histogram-js's own reading of an uncompressed V2 payload. */
+const libraryDecode = (hdr.JsHistogram as unknown as {
+  decode(
+    data: Uint8Array,
+    bitBucketSize: number,
+    minBarForHighestTrackableValue: number,
+  ): Histogram;
+}).decode;
+
+Deno.test("encodeHistogram writes hdr-histogram-js's exact V2 bytes; the decoders agree", () => {
   for (const [name, shape] of SHAPES) {
     const h = histogramOf(shape, 20_000, 3);
     const encoded = encodeHistogram(h);
-    assert.equal(encoded, hdr.encodeIntoCompressedBase64(h), name);
-    const library = hdr.decodeFromCompressedBase64(encoded, 64, false);
-    assert.deepEqual(summarize(decodeHistogram(encoded)), librarySummary(library), name);
+    const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+    assert.deepEqual(bytes, libraryV2(h), name);
+    assert.deepEqual(
+      summarize(decodeHistogram(encoded)),
+      librarySummary(libraryDecode(bytes, 64, 0)),
+      name,
+    );
     assert.deepEqual(decodeSparse(encoded), sparseOf(h), name);
+    // The compressed form that hdr-histogram-js and other HdrHistogram tools write reads the same.
+    assert.deepEqual(decodeSparse(hdr.encodeIntoCompressedBase64(h)), sparseOf(h), name);
   }
   const empty = createLatencyHistogram();
-  assert.equal(encodeHistogram(empty), hdr.encodeIntoCompressedBase64(empty));
+  assert.deepEqual(
+    Uint8Array.from(atob(encodeHistogram(empty)), (c) => c.charCodeAt(0)),
+    libraryV2(empty),
+  );
   assert.equal(decodeSparse(encodeHistogram(empty)).total, 0);
 });
 
@@ -168,6 +196,26 @@ Deno.test("difference() is undefined when samples went missing (a restarted driv
   }
 });
 
+Deno.test("isWithin() holds when no bucket of the part holds more than the whole's", () => {
+  const of = (...us: number[]) => {
+    const h = createLatencyHistogram();
+    for (const u of us) recordMicros(h, u);
+    return sparseOf(h);
+  };
+  const table: [string, number[], number[], boolean][] = [
+    ["nothing", [], [100, 200], true],
+    ["some of the samples", [200], [100, 200, 200], true],
+    ["all of them", [100, 200], [100, 200], true],
+    ["a bucket the whole lacks", [150], [100, 200], false],
+    ["more in a bucket", [200, 200], [100, 200], false],
+    ["beyond the whole's last bucket", [9_000], [100, 200], false],
+    ["something of nothing", [100], [], false],
+  ];
+  for (const [name, part, whole, within] of table) {
+    assert.equal(isWithin(of(...part), of(...whole)), within, name);
+  }
+});
+
 Deno.test("merge() of sparse histograms equals hdr-histogram-js's add of them all", () => {
   for (const count of [0, 1, 2, 5, 50]) {
     const parts = Array.from(
@@ -183,7 +231,8 @@ Deno.test("merge() of sparse histograms equals hdr-histogram-js's add of them al
 });
 
 Deno.test("decodeSparse refuses broken payloads with a RangeError", () => {
-  const valid = encodeHistogram(histogramOf(() => 1000, 10, 1));
+  const valid = hdr.encodeIntoCompressedBase64(histogramOf(() => 1000, 10, 1));
+  const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
   /** A compressed V2 histogram around a raw payload (header, then counts). */
   const wrap = (payload: Uint8Array) => {
     const body = deflateSync(payload);
@@ -191,7 +240,7 @@ Deno.test("decodeSparse refuses broken payloads with a RangeError", () => {
     new DataView(bytes.buffer).setInt32(0, 0x1c849314);
     new DataView(bytes.buffer).setInt32(4, body.length);
     bytes.set(body, 8);
-    return btoa(String.fromCharCode(...bytes));
+    return base64(bytes);
   };
   /** A V2 payload of surge's layout with these count bytes. */
   const payload = (counts: number[]) => {
@@ -206,19 +255,26 @@ Deno.test("decodeSparse refuses broken payloads with a RangeError", () => {
     return p;
   };
   assert.equal(decodeSparse(wrap(payload([0x02, 0x04]))).total, 3);
+  assert.equal(decodeSparse(base64(payload([0x02, 0x04]))).total, 3);
   const table: [string, string, RegExp][] = [
     ["not base64", "#!@", /not base64/],
-    ["not compressed V2", btoa("12345678"), /not a compressed V2/],
+    ["not V2", btoa("12345678"), /not a V2/],
     ["a cut deflate stream", valid.slice(0, 40), /does not inflate|not base64/],
-    ["a count cut short", wrap(payload([0x02, 0x84])), /cut/],
+  ];
+  // Each broken payload as it is sent (uncompressed) and deflated.
+  const broken: [string, Uint8Array, RegExp][] = [
+    ["a count cut short", payload([0x02, 0x84]), /cut/],
     [
       "a count of 10 bytes",
-      wrap(payload([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1])),
+      payload([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1]),
       /long/,
     ],
-    ["counts beyond the last bucket", wrap(payload([0xfd, 0xff, 0x7f, 0x02])), /beyond its range/],
-    ["a payload length past its end", wrap(payload([0x02]).subarray(0, 40)), /cut/],
+    ["counts beyond the last bucket", payload([0xfd, 0xff, 0x7f, 0x02]), /beyond its range/],
+    ["a payload length past its end", payload([0x02]).subarray(0, 40), /cut/],
   ];
+  for (const [name, bytes, message] of broken) {
+    table.push([name, base64(bytes), message], [`${name}, deflated`, wrap(bytes), message]);
+  }
   for (const [name, encoded, message] of table) {
     assert.throws(() => decodeSparse(encoded), { name: "RangeError", message }, name);
   }
