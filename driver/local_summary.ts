@@ -2,7 +2,7 @@
  * Local mode's output: the one-line JSON summary (`--json`) and the human one, both derived from
  * the pool's final report by the rules in the README's "Metric semantics".
  */
-import { type LatencyStats, summarize } from "../shared/histogram.ts";
+import { type LatencyStats, sparseOf, summarize, withoutFailed } from "../shared/histogram.ts";
 import { saturationWarnings } from "../shared/saturation.ts";
 import type { REQUEST_COUNTERS } from "../shared/counts.ts";
 import type { PoolReport } from "./pool.ts";
@@ -69,7 +69,9 @@ export function localSummary(report: PoolReport, spec: LoadSpec): LocalSummary {
     duration_s: Math.round(seconds * 1000) / 1000,
     rps: seconds > 0 ? Math.round(report.responses / seconds) : 0,
     latency_ms: figures(summarize(report.histogram)),
-    latency_ok_ms: figures(summarize(report.okHistogram)),
+    latency_ok_ms: figures(
+      summarize(withoutFailed(sparseOf(report.histogram), sparseOf(report.failedHistogram))),
+    ),
     lag_ms: { p50: lag.median, p99: lag.p99, max: lag.max },
     warnings: saturationWarnings({
       rate: spec.intervalMs > 0 ? 1000 / spec.intervalMs : null,

@@ -70,7 +70,7 @@ export function metricsMessage(
     unfinished: report.unfinished,
     interval_rps: Math.round(report.intervalRps * 1000) / 1000,
     histogram: encodeHistogram(report.histogram),
-    ok_histogram: encodeHistogram(report.okHistogram),
+    failed_histogram: encodeHistogram(report.failedHistogram),
     service_histogram: encodeHistogram(report.serviceHistogram),
     lag_histogram: encodeHistogram(report.lagHistogram),
     ...(report.error === undefined ? {} : { error: report.error }),

@@ -30,7 +30,8 @@ export class Recorder {
   #responses: Histogram = createLatencyHistogram();
   /** Latency of the errors; merged with {@link #responses} into the snapshot's main histogram. */
   #errorLatency: Histogram = createLatencyHistogram();
-  #ok: Histogram = createLatencyHistogram();
+  /** Latency of the errors and of the responses without an expected status. */
+  #failed: Histogram = createLatencyHistogram();
   #service: Histogram = createLatencyHistogram();
   #lag: Histogram = createLatencyHistogram();
   #seq = 0;
@@ -52,7 +53,7 @@ export class Recorder {
     this.responses++;
     this.#statusCodes[status] = this.#statusCodes[status]! + 1;
     recordMicros(this.#responses, latencyUs);
-    if (this.#expected[status] === 1) recordMicros(this.#ok, latencyUs);
+    if (this.#expected[status] !== 1) recordMicros(this.#failed, latencyUs);
     if (this.#paced) recordMicros(this.#service, serviceUs);
   }
 
@@ -62,6 +63,7 @@ export class Recorder {
     const i = ERROR_KINDS.indexOf(kind);
     this.#errorKinds[i] = this.#errorKinds[i]! + 1;
     recordMicros(this.#errorLatency, latencyUs);
+    recordMicros(this.#failed, latencyUs);
   }
 
   /** One paced request handed to a connection `lagUs` after its slot. */
@@ -98,7 +100,7 @@ export class Recorder {
       errorKinds,
       statusCodes,
       histogram,
-      okHistogram: encodeHistogram(this.#ok),
+      failedHistogram: encodeHistogram(this.#failed),
       serviceHistogram: this.#paced ? encodeHistogram(this.#service) : responses,
       lagHistogram: encodeHistogram(this.#lag),
     };
@@ -111,7 +113,7 @@ export class Recorder {
         0;
     this.#errorKinds.fill(0);
     this.#statusCodes.fill(0);
-    for (const h of [this.#responses, this.#errorLatency, this.#ok, this.#service, this.#lag]) {
+    for (const h of [this.#responses, this.#errorLatency, this.#failed, this.#service, this.#lag]) {
       h.reset();
     }
     return snapshot;

@@ -17,8 +17,8 @@ export interface Totals extends Pick<Snapshot, typeof REQUEST_COUNTERS[number]> 
   statusCodes: Record<string, number>;
   /** Latency in µs of every request that ended, from the scheduled time when paced. */
   histogram: Histogram;
-  /** Latency in µs of the responses with an expected status. */
-  okHistogram: Histogram;
+  /** Latency in µs of the requests that failed: errors and unexpected statuses. */
+  failedHistogram: Histogram;
   /** Service time in µs, from the write of the request to its response. */
   serviceHistogram: Histogram;
   /** Send lag in µs of paced requests (sent − scheduled). */
@@ -37,7 +37,7 @@ export function createTotals(): Totals {
     errorKinds: {},
     statusCodes: {},
     histogram: createLatencyHistogram(),
-    okHistogram: createLatencyHistogram(),
+    failedHistogram: createLatencyHistogram(),
     serviceHistogram: createLatencyHistogram(),
     lagHistogram: createLatencyHistogram(),
   };
@@ -47,7 +47,7 @@ export function createTotals(): Totals {
 export function addSnapshot(totals: Totals, snapshot: Snapshot): void {
   const histograms = [
     decodeHistogram(snapshot.histogram),
-    decodeHistogram(snapshot.okHistogram),
+    decodeHistogram(snapshot.failedHistogram),
     decodeHistogram(snapshot.serviceHistogram),
     decodeHistogram(snapshot.lagHistogram),
   ] as const;
@@ -55,7 +55,7 @@ export function addSnapshot(totals: Totals, snapshot: Snapshot): void {
   addCounts(totals.errorKinds, snapshot.errorKinds);
   addCounts(totals.statusCodes, snapshot.statusCodes);
   mergeInto(totals.histogram, histograms[0]);
-  mergeInto(totals.okHistogram, histograms[1]);
+  mergeInto(totals.failedHistogram, histograms[1]);
   mergeInto(totals.serviceHistogram, histograms[2]);
   mergeInto(totals.lagHistogram, histograms[3]);
 }

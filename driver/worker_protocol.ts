@@ -87,8 +87,11 @@ export interface Snapshot {
   statusCodes: Record<string, number>;
   /** Latency of every request that ended (responses and errors), encoded, in µs. */
   histogram: string;
-  /** Latency of the responses with an expected status, encoded, in µs. */
-  okHistogram: string;
+  /**
+   * Latency of the requests that failed (errors, and responses without an expected status),
+   * encoded, in µs: `histogram` minus it is the latency of the expected responses.
+   */
+  failedHistogram: string;
   /** Raw service time (write to last byte) of the responses, encoded, in µs. */
   serviceHistogram: string;
   /** Send lag of paced requests (sent − scheduled), encoded, in µs; empty when unpaced. */

@@ -12,7 +12,7 @@ import {
   LENGTH,
   LOWEST_US,
 } from "./histogram_layout.ts";
-import { describe, type SparseHistogram, sparseOf } from "./sparse_histogram.ts";
+import { describe, difference, type SparseHistogram, sparseOf } from "./sparse_histogram.ts";
 
 export type { Histogram } from "./histogram_layout.ts";
 export {
@@ -25,6 +25,7 @@ export {
   denseOf,
   difference,
   EMPTY_SPARSE,
+  isWithin,
   merge,
   pack,
   type PackedHistogram,
@@ -32,6 +33,17 @@ export {
   sparseOf,
   unpack,
 } from "./sparse_histogram.ts";
+
+/**
+ * The latencies of `all` that are not in `failed`: those of the requests that got an expected
+ * status, exactly, from every request's histogram and the failed requests' one. RangeError when
+ * `failed` holds a latency that `all` lacks (the two cannot come from one set of requests).
+ */
+export function withoutFailed(all: SparseHistogram, failed: SparseHistogram): SparseHistogram {
+  const ok = difference(all, failed);
+  if (!ok) throw new RangeError("the failed histogram holds latencies the histogram lacks");
+  return ok;
+}
 
 /** A fresh, empty latency histogram in microseconds. */
 export function createLatencyHistogram(): Histogram {

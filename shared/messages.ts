@@ -35,7 +35,7 @@ const encodedHistogram = z.string().max(4_000_000).refine((text) => {
   } catch {
     return false;
   }
-}, "must be a compressed base64 HDR histogram");
+}, "must be a base64 V2 HDR histogram");
 
 /**
  * A command's signature: HMAC-SHA-256 with the fleet key (`SURGE_FLEET_KEY`) over the topic kind and
@@ -298,11 +298,20 @@ export const metricsSchema = z.object({
   unfinished: count.default(0),
   /** Responses per second over the last report interval. */
   interval_rps: z.number().finite().nonnegative(),
-  /** Cumulative HDR histogram of latency in µs of every request that ended, compressed base64. */
+  /** Cumulative HDR histogram of latency in µs of every request that ended, base64 V2. */
   histogram: encodedHistogram,
-  /** The same for the responses with an expected status only. */
+  /**
+   * The same for the requests that failed (errors, and responses without an expected status):
+   * `histogram` minus it is the latency of the expected responses. A healthy test's failures are
+   * few, so this is small where the expected responses' own histogram was as large as `histogram`.
+   */
+  failed_histogram: encodedHistogram.optional(),
+  /**
+   * The expected responses' histogram itself, as drivers sent it before `failed_histogram`;
+   * read when `failed_histogram` is absent, so their stored reports replay as they were taken.
+   */
   ok_histogram: encodedHistogram.optional(),
-  /** Cumulative HDR histogram of raw service time in µs (send to response), compressed base64. */
+  /** Cumulative HDR histogram of raw service time in µs (send to response), base64 V2. */
   service_histogram: encodedHistogram.optional(),
   /** Cumulative HDR histogram of paced send lag in µs (sent − scheduled). */
   lag_histogram: encodedHistogram.optional(),

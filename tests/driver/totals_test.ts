@@ -4,8 +4,11 @@ import { addSnapshot, createTotals } from "../../driver/totals.ts";
 import {
   createLatencyHistogram,
   decodeHistogram,
+  decodeSparse,
   recordMicros,
+  sparseOf,
   summarize,
+  withoutFailed,
 } from "../../shared/histogram.ts";
 
 Deno.test("merging workers' delta snapshots equals the histogram of all samples", () => {
@@ -49,7 +52,10 @@ Deno.test("merging workers' delta snapshots equals the histogram of all samples"
   assert.equal(totals.histogram.totalCount, all.totalCount);
   assert.deepEqual(summarize(totals.histogram), summarize(all));
   assert.deepEqual(summarize(totals.serviceHistogram), summarize(allService));
-  assert.deepEqual(summarize(totals.okHistogram), summarize(allOk));
+  assert.deepEqual(
+    summarize(withoutFailed(sparseOf(totals.histogram), sparseOf(totals.failedHistogram))),
+    summarize(allOk),
+  );
   assert.equal(totals.histogram.totalCount, responses + errors, "errors have a latency too");
   for (const p of [0, 1, 10, 50, 75, 90, 99, 99.9, 99.99, 100]) {
     assert.equal(totals.histogram.getValueAtPercentile(p), all.getValueAtPercentile(p), `p${p}`);
@@ -70,7 +76,7 @@ Deno.test("Recorder.snapshot() starts a fresh interval with the next sequence nu
     {
       ...first,
       histogram: decoded(first.histogram).count,
-      okHistogram: decoded(first.okHistogram).count,
+      failedHistogram: decoded(first.failedHistogram).count,
       serviceHistogram: decoded(first.serviceHistogram).max,
       lagHistogram: decoded(first.lagHistogram).max,
     },
@@ -86,7 +92,7 @@ Deno.test("Recorder.snapshot() starts a fresh interval with the next sequence nu
       errorKinds: { malformed: 1 },
       statusCodes: { "204": 1 },
       histogram: 2,
-      okHistogram: 1,
+      failedHistogram: 1,
       serviceHistogram: 0.05,
       lagHistogram: 2.501,
     },
@@ -103,17 +109,27 @@ Deno.test("Recorder.snapshot() starts a fresh interval with the next sequence nu
   assert.deepEqual(second.statusCodes, {});
 });
 
-Deno.test("only the expected statuses enter the ok histogram", () => {
+Deno.test("the errors and the unexpected statuses enter the failed histogram", () => {
+  // Expected statuses, statuses answered, how many of them failed (plus the one error).
   const table: [number[] | undefined, number[], number][] = [
-    [undefined, [200, 204, 301, 399, 400, 404, 503], 4],
-    [[200], [200, 204, 503], 1],
-    [[404, 503], [200, 404, 503, 503], 3],
+    [undefined, [200, 204, 301, 399, 400, 404, 503], 3],
+    [[200], [200, 204, 503], 2],
+    [[404, 503], [200, 404, 503, 503], 1],
   ];
-  for (const [expected, statuses, ok] of table) {
+  for (const [expected, statuses, failed] of table) {
     const rec = new Recorder(false, expected);
-    for (const status of statuses) rec.response(status, 1000, 1000);
+    // Failures at 5 ms, expected answers at 1 ms: the difference must keep only the 1 ms ones.
+    for (const status of statuses) {
+      const ok = (expected ?? [200, 204, 301, 399]).includes(status);
+      rec.response(status, ok ? 1000 : 5000, 1000);
+    }
+    rec.error("timeout", 5000);
     const s = rec.snapshot(true);
-    assert.equal(decodeHistogram(s.okHistogram).totalCount, ok, JSON.stringify(expected));
-    assert.equal(decodeHistogram(s.histogram).totalCount, statuses.length);
+    const what = JSON.stringify(expected);
+    assert.equal(decodeHistogram(s.failedHistogram).totalCount, failed + 1, what);
+    assert.equal(decodeHistogram(s.histogram).totalCount, statuses.length + 1);
+    const ok = summarize(withoutFailed(decodeSparse(s.histogram), decodeSparse(s.failedHistogram)));
+    assert.equal(ok.count, statuses.length - failed, what);
+    assert.equal(ok.max, 1, what);
   }
 });

@@ -34,8 +34,8 @@ function assertWithinHdr(actual: number, expected: number, what: string): void {
   );
 }
 
-/** Three drivers with very different latency profiles, two reports each. */
-function threeDrivers() {
+/** Three drivers with very different latency profiles, two reports each (`legacy`: see report). */
+function threeDrivers(legacy = false) {
   const samples = {
     one: [latencies(1, 3000, 500, 2000), latencies(2, 2000, 500, 2000)],
     two: [latencies(3, 1000, 20_000, 80_000), latencies(4, 500, 20_000, 80_000)],
@@ -45,9 +45,9 @@ function threeDrivers() {
   for (const [node, batches] of Object.entries(samples)) {
     const d = new FakeDriver(node, "t1");
     d.record(batches[0]!);
-    messages.push(d.report(1000));
+    messages.push(d.report(1000, false, legacy));
     d.record(batches[1]!, node === "two" ? 7 : 0, 2_000_000);
-    messages.push(d.report(2000, true));
+    messages.push(d.report(2000, true, legacy));
   }
   const responses = Object.values(samples).flat(2);
   // The 7 timeouts of driver two ended after 2 s and count in the latency.
@@ -103,6 +103,43 @@ Deno.test("aggregate: another test's metrics are refused and a bad histogram thr
   const bad = { ...new FakeDriver("one", "t1").record([1000]).report(1000), histogram: "@@" };
   assert.throws(() => feed(agg, bad), { name: "RangeError", message: /histogram/ });
   assert.deepEqual(agg.nodes(), []);
+});
+
+Deno.test("aggregate: a report whose failed histogram cannot be part of its histogram is refused", () => {
+  const report = () => new FakeDriver("one", "t1").record([1000, 2000], 1, 5000).report(1000);
+  const elsewhere = new FakeDriver("x", "t1").record([], 1, 9000).report(1000).failed_histogram;
+  const okElsewhere =
+    new FakeDriver("x", "t1").record([9000]).report(1000, false, true).ok_histogram;
+  const none = new FakeDriver("x", "t1").report(1000).failed_histogram;
+  const table: [string, Partial<MetricsMessage>, RegExp][] = [
+    ["a failure at a latency no request had", { failed_histogram: elsewhere }, /lacks/],
+    ["fewer failures than errors", { failed_histogram: none }, /fewer than the 1 errors/],
+    ["an ok histogram with a latency no request had", {
+      failed_histogram: undefined,
+      ok_histogram: okElsewhere,
+    }, /lacks/],
+  ];
+  for (const [name, change, message] of table) {
+    const agg = new TestAggregate("t1", context());
+    assert.throws(
+      () => feed(agg, { ...report(), ...change }),
+      { name: "RangeError", message },
+      name,
+    );
+    assert.deepEqual(agg.nodes(), [], name);
+  }
+});
+
+Deno.test("aggregate: reports with the expected responses' own histogram (older drivers) read the same", () => {
+  const { messages, responses } = threeDrivers();
+  const { messages: legacy } = threeDrivers(true);
+  assert.ok(legacy.every((m) => m.ok_histogram !== undefined && m.failed_histogram === undefined));
+  const agg = new TestAggregate("t1", context());
+  const old = new TestAggregate("t1", context());
+  for (const m of messages) feed(agg, m);
+  for (const m of legacy) feed(old, m);
+  assert.deepEqual(old.overall(all), agg.overall(all));
+  assertWithinHdr(old.overall(all).latency_ok_ms.p99, nearestRank(responses, 99), "ok p99");
 });
 
 Deno.test("aggregate: rps.last sums only the drivers still running", () => {

@@ -17,7 +17,9 @@ export class FakeDriver {
   readonly testId: string;
   /** Every request that ended: responses and errors. */
   readonly histogram: Histogram = createLatencyHistogram();
-  /** Responses only (all 200 here). */
+  /** The failed requests: the errors (every response is a 200 here). */
+  readonly failedHistogram: Histogram = createLatencyHistogram();
+  /** The expected responses: all of them, as drivers before `failed_histogram` sent it. */
   readonly okHistogram: Histogram = createLatencyHistogram();
   requests = 0;
   responses = 0;
@@ -44,15 +46,21 @@ export class FakeDriver {
       recordMicros(this.okHistogram, us);
       this.#statusCodes["200"] = (this.#statusCodes["200"] ?? 0) + 1;
     }
-    for (let i = 0; i < errors; i++) recordMicros(this.histogram, errorUs);
+    for (let i = 0; i < errors; i++) {
+      recordMicros(this.histogram, errorUs);
+      recordMicros(this.failedHistogram, errorUs);
+    }
     this.requests += latenciesUs.length + errors;
     this.responses += latenciesUs.length;
     this.errors += errors;
     return this;
   }
 
-  /** The cumulative report as of now. */
-  report(elapsedMs: number, final = false): MetricsMessage {
+  /**
+   * The cumulative report as of now; `legacy`: with the expected responses' histogram instead of
+   * the failed requests', as drivers sent it before `failed_histogram`.
+   */
+  report(elapsedMs: number, final = false, legacy = false): MetricsMessage {
     const s = summarize(this.histogram);
     return {
       node_id: this.nodeId,
@@ -78,7 +86,9 @@ export class FakeDriver {
       unfinished: 0,
       interval_rps: 0,
       histogram: encodeHistogram(this.histogram),
-      ok_histogram: encodeHistogram(this.okHistogram),
+      ...(legacy
+        ? { ok_histogram: encodeHistogram(this.okHistogram) }
+        : { failed_histogram: encodeHistogram(this.failedHistogram) }),
     };
   }
 }
