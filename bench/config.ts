@@ -10,6 +10,7 @@ export const SECTIONS = [
   "rate",
   "tsunami",
   "target",
+  "cpu",
   "staleness",
   "aggregation",
 ] as const;
@@ -22,7 +23,7 @@ export const BENCH_USAGE =
                        [--quick]
   --only SECTION   run only these sections (comma-separated): ${SECTIONS.join(", ")}
   --connections N  connections for the throughput runs (default 50)
-  --duration S     seconds per throughput run (default 5)
+  --duration S     seconds per throughput and CPU-per-request run (default 5)
   --repeat N       runs per tool, interleaved (default 2)
   --quick          1 run each, 3 s, shorter pacing and aggregation runs
 Uses the Kafka broker in KAFKA_BROKERS, else one on 127.0.0.1:9092, else starts its own.`;

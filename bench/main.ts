@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: surge's engine against wrk and autocannon, one core each — the target on
  * CPU 0, the load generator on CPU 1 (taskset) — then surge's pacing accuracy (Avalanche at a
- * rate, Tsunami at a delay), the target itself against a bare `Deno.serve`, the staleness of the
+ * rate, Tsunami at a delay), the target itself against a bare `Deno.serve`, the CPU each tool
+ * spends per request at fixed rates (surge, h2load, autocannon, hey), the staleness of the
  * orchestrator's view on a whole local cluster, and what aggregating a fleet of 50 drivers costs
  * the orchestrator. `--only` picks sections. Loopback only, bounded durations; every child
  * process is stopped at the end.
@@ -15,6 +16,7 @@ import {
 } from "./aggregation_cost.ts";
 import { type BenchBroker, benchBroker } from "./broker.ts";
 import { BENCH_USAGE, type BenchConfig, parseBenchConfig, type Section } from "./config.ts";
+import { measurePacedCpu, pacedCpuTable } from "./paced_cpu.ts";
 import { measureStaleness, STALENESS_DRIVERS, STALENESS_RATE } from "./staleness.ts";
 import { fmt, freePort, has, pad, Runner, say, targetCount } from "./runner.ts";
 import { autocannonRps } from "./tool_output.ts";
@@ -177,6 +179,13 @@ async function staleness(b: Bench): Promise<void> {
   );
 }
 
+/** CPU per request at a fixed rate: surge against h2load, autocannon, hey (and wrk flat out). */
+async function pacedCpu(b: Bench): Promise<void> {
+  const seconds = b.opt.duration;
+  const { runs, missing } = await measurePacedCpu(b.runner, b.base, seconds, has);
+  b.out.push(...pacedCpuTable(runs, seconds, missing));
+}
+
 const DRIVERS = 50;
 const RATE = 1000;
 
@@ -215,7 +224,7 @@ async function aggregation(b: Bench): Promise<void> {
 }
 
 /** The sections that measure surge's engine and target against the other tools. */
-const ENGINE: readonly Section[] = ["throughput", "rate", "tsunami", "target"];
+const ENGINE: readonly Section[] = ["throughput", "rate", "tsunami", "target", "cpu"];
 
 async function main(opt: BenchConfig, runner: Runner, bench: Pick<Bench, "broker">) {
   const run = new Set(opt.only);
@@ -252,6 +261,7 @@ async function main(opt: BenchConfig, runner: Runner, bench: Pick<Bench, "broker
   if (run.has("rate")) await rateAccuracy(b);
   if (run.has("tsunami")) await tsunamiAccuracy(b);
   if (run.has("target") && b.haveWrk) await targetRatio(b);
+  if (run.has("cpu")) await pacedCpu(b);
   if (run.has("staleness")) await staleness(b);
   if (run.has("aggregation")) await aggregation(b);
   console.log(out.join("\n"));

@@ -45,3 +45,19 @@ export function surgeResult(output: string): SurgeResult {
   }
   return result;
 }
+
+/**
+ * CPU ms (user + system) of the children of a shell that ran `…; times`: its last line, in the
+ * `0m1.234s 0m0.567s` form dash and bash print. Throws TypeError when it is not there.
+ */
+export function childCpuMs(output: string): number {
+  const line = output.trim().split("\n").findLast((l) =>
+    /^\d+m[\d.]+s \d+m[\d.]+s$/.test(l.trim())
+  );
+  if (line === undefined) throw new TypeError(`no "times" line in:\n${output.slice(-500)}`);
+  const [user, sys] = line.trim().split(" ").map((t) => {
+    const [, m, s] = /^(\d+)m([\d.]+)s$/.exec(t)!;
+    return Number(m) * 60_000 + Number(s) * 1000;
+  });
+  return user! + sys!;
+}

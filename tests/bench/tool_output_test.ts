@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { autocannonRps, surgeResult, wrkErrors, wrkRps } from "../../bench/tool_output.ts";
+import {
+  autocannonRps,
+  childCpuMs,
+  surgeResult,
+  wrkErrors,
+  wrkRps,
+} from "../../bench/tool_output.ts";
 
 const WRK = `Running 5s test @ http://127.0.0.1:18080/ping
   1 threads and 50 connections
@@ -41,4 +47,14 @@ Deno.test("surge --json line is read from the last JSON line", () => {
   assert.equal(surgeResult(`Task driver ...\n${line}\n`).rps, 10);
   assert.throws(() => surgeResult("{}"), TypeError);
   assert.throws(() => surgeResult("nothing"), TypeError);
+});
+
+Deno.test("a shell's times line gives its children's user + system CPU", () => {
+  const table: [string, string, number][] = [
+    ["dash", "tool output\n0m0.004000s 0m0.001000s\n0m1.250000s 0m0.500000s\n", 1750],
+    ["bash", "0m0.001s 0m0.000s\n1m2.500s 0m0.250s", 62_750],
+    ["an idle child", "0m0.000s 0m0.000s\n0m0.000s 0m0.000s", 0],
+  ];
+  for (const [name, output, ms] of table) assert.equal(childCpuMs(output), ms, name);
+  assert.throws(() => childCpuMs("h2load: connection refused"), TypeError);
 });
