@@ -61,9 +61,8 @@ type Encoded =
   | "lag_histogram";
 
 /**
- * A driver's newest report without its encoded histograms: they are about 13 KB of text that
- * would live until the next report, long enough to be promoted into V8's old generation and
- * collected there at several times the cost of a young object.
+ * A driver's newest report without its encoded histograms: their decoded forms are what is read,
+ * so the 13 KB or so of text would be held until the next report for nothing.
  */
 export type Report = Omit<MetricsMessage, Encoded>;
 
