@@ -121,6 +121,10 @@ async function measure(
   const [sh, shArgs] = runner.pinned(1, "sh", ["-c", '"$@"; times', "sh", cmd, ...args]);
   const output = await runner.run(sh, shArgs, seconds + 60);
   const requests = await targetCount(base) - before;
+  // The shell exits with `times`'s status, so a tool that failed shows here, by sending nothing.
+  if (requests <= 0) {
+    throw new Error(`${cmd} sent nothing the target counted:\n${output.slice(-500)}`);
+  }
   return { cpuMs: childCpuMs(output), requests };
 }
 
