@@ -21,7 +21,7 @@ import {
 } from "./connection.ts";
 import { DialGate } from "./dial_gate.ts";
 import { RestQueue } from "./rest_queue.ts";
-import { LATE_TOLERANCE_MS, scheduledAt, slotsBefore, type Timetable } from "./pacer.ts";
+import { LATE_TOLERANCE_MS, scheduledAt, slotsBefore, type Timetable, wakeAt } from "./pacer.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Waker } from "./ticker.ts";
 
@@ -72,6 +72,8 @@ export class Engine implements Budget {
   #active = 0;
   /** Slots before this index have been counted as queued already. */
   #queuedUpTo = 0;
+  /** When a wake-up last sent a slot (pacer.ts's wakeAt). */
+  #sentAt = -Infinity;
   #waker: Waker | undefined;
   #finish: (() => void) | undefined;
 
@@ -203,6 +205,7 @@ export class Engine implements Budget {
       const at = scheduledAt(t, this.#next);
       if (at > now) break;
       const i = this.#takeIdle();
+      this.#sentAt = now;
       rec.sent((now - at) * 1000, now - at > LATE_TOLERANCE_MS);
       this.#next++;
       this.#active++;
@@ -212,8 +215,9 @@ export class Engine implements Budget {
       if (this.#active === 0) this.#pump();
       return;
     }
-    if (this.#hasIdle()) this.#waker!.wakeAt(scheduledAt(t, this.#next));
-    else if (scheduledAt(t, this.#next) <= now) this.#countQueued(t, now);
+    if (this.#hasIdle()) {
+      this.#waker!.wakeAt(wakeAt(t, this.#next, this.#sentAt, this.#window!.endMs));
+    } else if (scheduledAt(t, this.#next) <= now) this.#countQueued(t, now);
   }
 
   #hasIdle(): boolean {

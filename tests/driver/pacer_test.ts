@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { intervalMs, scheduledAt, slotsBefore, type Timetable } from "../../driver/pacer.ts";
+import {
+  intervalMs,
+  scheduledAt,
+  slotsBefore,
+  type Timetable,
+  WAKE_QUANTUM_MS,
+  wakeAt,
+} from "../../driver/pacer.ts";
 
 const one = (interval: number, start = 1000): Timetable => ({
   startMs: start,
@@ -61,5 +68,27 @@ Deno.test("slotsBefore() counts a worker's slots inside a duration, exactly at t
   ];
   for (const [t, end, want] of table) {
     assert.equal(slotsBefore(t, end), want, `${JSON.stringify(t)} end ${end}`);
+  }
+});
+
+Deno.test("wakeAt() wakes for a slot when due, but at most once per quantum, never past the end", () => {
+  const q = WAKE_QUANTUM_MS;
+  // [interval, next slot, last wake that sent, window end, expected wake]; start 1000.
+  const table: [number, number, number, number, number][] = [
+    [10, 1, 1000, Infinity, 1010], // slots far apart: when due
+    [1, 1, 1000, Infinity, 1001], // exactly as far apart as the quantum allows
+    [0.2, 1, 1000, Infinity, 1000 + q], // 5,000/s: the quantum after the last send
+    [0.2, 9, 1001, Infinity, 1001.8], // due later than the quantum: when due
+    [0.2, 1, -Infinity, Infinity, 1000.2], // nothing sent yet
+    [0.2, 1, 1000, 1000 + q, 1000.2], // the quantum ends at the window's end: when due
+    [0.2, 1, 1000, 1000.4, 1000.2], // the quantum ends past it: when due, not dropped
+    [0.2, 1, 1000, 1000 + q + 0.01, 1000 + q], // the quantum ends inside the window
+  ];
+  for (const [interval, next, sentAt, endMs, expected] of table) {
+    assert.equal(
+      wakeAt(one(interval), next, sentAt, endMs),
+      expected,
+      `interval ${interval}, slot ${next}, sent at ${sentAt}, end ${endMs}`,
+    );
   }
 });
