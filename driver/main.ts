@@ -3,7 +3,6 @@
  * `deno task driver <node_id>` runs a Kafka driver node; `--local <url>` runs one test locally.
  */
 import { lazyEnv } from "../shared/cli_args.ts";
-import { KafkaBus } from "../shared/kafka.ts";
 import { type KafkaClientAccess, kafkaClientOptions } from "../shared/kafka_client_options.ts";
 import { createLogger } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
@@ -11,7 +10,6 @@ import { parseOrExit } from "../shared/usage_error.ts";
 import { chooseNodeIp } from "./advertise_ip.ts";
 import { DRIVER_USAGE, type LocalConfig, type NodeConfig, parseDriverConfig } from "./config.ts";
 import { formatSummary, localSummary } from "./local_summary.ts";
-import { DriverNode } from "./node.ts";
 import { startTest } from "./pool.ts";
 import { resolveHost } from "./resolve_host.ts";
 import { guardTargets } from "./target_guard.ts";
@@ -42,6 +40,12 @@ async function localAddressTowards(hostname: string, port: number): Promise<stri
 }
 
 async function runNode(config: NodeConfig, access: KafkaClientAccess): Promise<number> {
+  // Loaded here, not at the top: a `--local` run has no use for kafkajs, and compiling it was a
+  // third of that run's start-up CPU.
+  const [{ KafkaBus }, { DriverNode }] = await Promise.all([
+    import("../shared/kafka.ts"),
+    import("./node.ts"),
+  ]);
   const logger = createLogger({ component: "driver" }, { level: config.logLevel });
   const nodeIp = await chooseNodeIp({
     advertised: config.advertiseIp,
