@@ -52,9 +52,10 @@ export function slotsBefore(t: Timetable, endMs: number): number {
 /**
  * The shortest time between two wake-ups that send slots. Each wake-up of a paced worker costs a
  * thread hand-off and an event-loop turn, several times the CPU of a request sent at full speed;
- * above 2,000 slots a second per worker, a quantum of 0.5 ms lets one wake-up send every slot that fell due
- * since the last (a 5,000/s test wakes 2,000 times a second, not 5,000), for at most 0.5 ms of
- * send lag, which is counted like any other. wrk2's timers have a whole millisecond's grain.
+ * above 2,000 slots a second per worker, a quantum of 0.5 ms lets one wake-up send every slot
+ * that fell due since the last (a 5,000/s test wakes 2,000 times a second, not 5,000), for at
+ * most 0.5 ms of send lag, which is counted like any other. wrk2's timers have a whole
+ * millisecond's grain.
  */
 export const WAKE_QUANTUM_MS = 0.5;
 
