@@ -4,7 +4,7 @@
  */
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { pollUntil } from "../shared/async.ts";
-import { silenceKafkajsTimerWarnings } from "../shared/kafka.ts";
+import { installKafkajsFixes } from "../shared/kafkajs_fixes.ts";
 import type { KafkaClientAccess } from "../shared/kafka_client_options.ts";
 
 /**
@@ -18,7 +18,7 @@ export async function waitForKafka(
   access: KafkaClientAccess = {},
   expected = 1,
 ): Promise<void> {
-  silenceKafkajsTimerWarnings();
+  installKafkajsFixes();
   const what = expected > 1 ? ` and ${expected} brokers in its cluster` : "";
   await pollUntil(() => kafkaAnswers(brokers, access, expected), {
     what: `Kafka at ${brokers.join(",")} to become ready${what}`,

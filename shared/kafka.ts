@@ -17,31 +17,12 @@ import { endOffsets } from "./end_offsets.ts";
 import { ensureTopics } from "./ensure_topics.ts";
 import type { KafkaClientAccess } from "./kafka_client_options.ts";
 import { KafkaSubscription } from "./kafka_consumer.ts";
+import { installKafkajsFixes } from "./kafkajs_fixes.ts";
 import { LinkMonitor } from "./link_monitor.ts";
 import { handleUntilDone } from "./redelivery.ts";
 import { encodeMessage, type InputOf, parseMessage } from "./messages.ts";
 import { kindOfTopic, type TopicKind, type TopicNames } from "./topics.ts";
 import type { Logger } from "./log.ts";
-import process from "node:process";
-
-let warningFilterInstalled = false;
-/**
- * kafkajs computes some timer delays from wall-clock differences that can go negative; Node's
- * compat layer then prints a TimeoutNegativeWarning per request. The timer still fires at once,
- * which is what kafkajs wants, so the warning is pure noise: drop that one warning type only.
- */
-export function silenceKafkajsTimerWarnings(): void {
-  if (warningFilterInstalled) return;
-  warningFilterInstalled = true;
-  const original = process.emitWarning;
-  process.emitWarning = function (warning: string | Error, ...rest: unknown[]) {
-    const first = rest[0];
-    const type = typeof first === "string" ? first : (first as { type?: string } | undefined)?.type;
-    const name = warning instanceof Error ? warning.name : type;
-    if (name === "TimeoutNegativeWarning" || type === "TimeoutNegativeWarning") return;
-    return (original as (...args: unknown[]) => void).call(process, warning, ...rest);
-  } as typeof process.emitWarning;
-}
 
 const KAFKA_LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
   [logLevel.ERROR]: "error",
@@ -114,7 +95,7 @@ export class KafkaBus implements MessageBus {
   #linkTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: KafkaBusOptions) {
-    silenceKafkajsTimerWarnings();
+    installKafkajsFixes();
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#link = new LinkMonitor(LINK_STALE_MS, this.#now());

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Kafka } from "kafkajs";
 import { createTargetApp } from "../../target/app.ts";
-import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
+import { installKafkajsFixes } from "../../shared/kafkajs_fixes.ts";
 import { TOPIC_KINDS, topicNames } from "../../shared/topics.ts";
 import { testBrokers, uniquePrefix } from "../support/kafka.ts";
 import { eventually, ProcessGroup, type TestProcess } from "../support/processes.ts";
@@ -230,7 +230,7 @@ Deno.test({
 
       await t.step("poison on every topic does not disturb the next test", async () => {
         // Poison on every topic, then the next test runs normally (with a restarted "two").
-        silenceKafkajsTimerWarnings();
+        installKafkajsFixes();
         const kafka = new Kafka({ clientId: "e2e-poison", brokers, logLevel: 0 });
         const producer = kafka.producer();
         await producer.connect();

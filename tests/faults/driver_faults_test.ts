@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Kafka } from "kafkajs";
 import { createLatencyHistogram, encodeHistogram } from "../../shared/histogram.ts";
-import { silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
+import { installKafkajsFixes } from "../../shared/kafkajs_fixes.ts";
 import { topicNames } from "../../shared/topics.ts";
 import { Cluster } from "../support/cluster.ts";
 import { eventually } from "../support/processes.ts";
@@ -56,7 +56,7 @@ Deno.test({
         target_url: cluster.targetUrl,
         connections: 2,
       });
-    silenceKafkajsTimerWarnings();
+    installKafkajsFixes();
     const kafka = new Kafka({ clientId: "faults-forger", brokers: cluster.brokers, logLevel: 0 });
     const producer = kafka.producer();
     const topics = topicNames(cluster.prefix);

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { METRICS_PARTITIONS } from "../../shared/ensure_topics.ts";
-import { KafkaBus, silenceKafkajsTimerWarnings } from "../../shared/kafka.ts";
+import { KafkaBus } from "../../shared/kafka.ts";
+import { installKafkajsFixes } from "../../shared/kafkajs_fixes.ts";
 import { createLogger } from "../../shared/log.ts";
 import { canBind } from "../../shared/probe.ts";
 import { killQuietly } from "../../shared/process.ts";
@@ -38,7 +39,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    silenceKafkajsTimerWarnings();
+    installKafkajsFixes();
     const port = freePortRun();
     const dataDir = await Deno.makeTempDir({ prefix: "surge-cluster-" });
     const prefix = uniquePrefix("cluster");
