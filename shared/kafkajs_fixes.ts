@@ -23,7 +23,7 @@ import RequestQueue from "kafkajs/src/network/requestQueue/index.js";
 export const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
 
 /** The fields of kafkajs's RequestQueue that scheduling a check reads and writes. */
-export interface QueueTimerState {
+interface QueueTimerState {
   pending: readonly unknown[];
   /** Epoch ms until which the broker asked the client to hold requests (-1: never throttled). */
   throttledUntil: number;
@@ -47,7 +47,7 @@ export function checkDelay(
 }
 
 /** RequestQueue's `scheduleCheckPendingRequests`, without the endless loop (see the module). */
-export function scheduleCheck(this: QueueTimerState): void {
+function scheduleCheck(this: QueueTimerState): void {
   if (this.throttleCheckTimeoutId) return;
   const delay = checkDelay(this.pending.length, this.throttledUntil, Date.now());
   if (delay === undefined) return;
