@@ -249,7 +249,7 @@ export class Controller {
       case "heartbeat":
         return this.#liveness.heartbeat(delivered.message, now);
       case "metrics":
-        return this.#book.ingest(delivered.message);
+        return this.#book.ingest(delivered.message, delivered.text);
       case "test_config":
         return this.#mirror.config(delivered.message);
       case "trigger":

@@ -11,7 +11,7 @@
  * operation (database.ts); writes that belong together run in one {@link Store.transaction}, so a
  * reader never sees half of them.
  */
-import type { MetricsMessage, TestConfigMessage } from "../shared/messages.ts";
+import { type MetricsMessage, parseMessage, type TestConfigMessage } from "../shared/messages.ts";
 import { Database, type StorageHealth } from "./database.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { TestAge } from "./retention.ts";
@@ -221,8 +221,12 @@ export class Store {
     });
   }
 
-  /** Keeps one accepted snapshot; a duplicate (same test, driver and report) is ignored. */
-  addSnapshot(message: MetricsMessage, receivedAt: number): void {
+  /**
+   * Keeps one accepted snapshot as `text`, the message exactly as it was received and validated
+   * (writing it as it came cost half of what serialising it again and writing that did); a
+   * duplicate (same test, driver and report) is ignored.
+   */
+  addSnapshot(message: MetricsMessage, text: string, receivedAt: number): void {
     const { test_id, node_id, report_id } = message;
     this.#db.write(
       `store report ${report_id} of driver "${node_id}" for test "${test_id}"`,
@@ -230,23 +234,32 @@ export class Store {
         db.prepare(
           `INSERT OR IGNORE INTO snapshots (test_id, node_id, report_id, received_at, message)
            VALUES (?, ?, ?, ?, ?)`,
-        ).run(test_id, node_id, report_id, receivedAt, JSON.stringify(message)),
+        ).run(test_id, node_id, report_id, receivedAt, text),
     );
   }
 
   /**
    * A test's snapshots in the order they must be replayed (per driver by report id), each with
-   * when it arrived (this host's clock).
+   * when it arrived (this host's clock). Each is validated again, as it was on receipt: it is kept
+   * as received, so its defaults are filled in here. One that no longer validates (the file was
+   * edited) is an error naming it: the test cannot be read.
    */
   snapshots(testId: string): { message: MetricsMessage; receivedAt: number }[] {
     const rows = this.#db.read(`read the metrics of test "${testId}"`, (db) =>
       db.prepare(
-        "SELECT message, received_at FROM snapshots WHERE test_id = ? ORDER BY node_id, report_id",
+        `SELECT node_id, report_id, message, received_at FROM snapshots WHERE test_id = ?
+         ORDER BY node_id, report_id`,
       ).all(testId) as Row[]);
-    return rows.map((r) => ({
-      message: JSON.parse(String(r.message)) as MetricsMessage,
-      receivedAt: Number(r.received_at),
-    }));
+    return rows.map((r) => {
+      const parsed = parseMessage("metrics", String(r.message));
+      if (!parsed.ok) {
+        throw new Error(
+          `Stored report ${r.report_id} of driver "${r.node_id}" for test "${testId}" is not a ` +
+            `valid metrics message (${parsed.error})`,
+        );
+      }
+      return { message: parsed.value, receivedAt: Number(r.received_at) };
+    });
   }
 
   /** The highest report id stored for a (test, driver), or -1. */

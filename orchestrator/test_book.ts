@@ -229,9 +229,10 @@ export class TestBook {
   /**
    * Takes one metrics message: newest snapshot per (test, driver) wins, and is stored. Only the
    * drivers a test was triggered on count, only their triggered run, only within the test's
-   * window, and a settled test only for a grace period (metrics_acceptance.ts).
+   * window, and a settled test only for a grace period (metrics_acceptance.ts). `text` is the
+   * message as received, which is what is stored.
    */
-  ingest(message: MetricsMessage): void {
+  ingest(message: MetricsMessage, text: string): void {
     const record = this.#recordFor(message);
     if (!record) return;
     let accepted: boolean;
@@ -250,7 +251,7 @@ export class TestBook {
       this.counters.metrics_ignored++;
       return;
     }
-    this.#keep(record, message);
+    this.#keep(record, message, text);
     this.counters.metrics_accepted++;
   }
 
@@ -260,11 +261,11 @@ export class TestBook {
    * aggregate (rebuilt from the store on next use) forget the message, and the error goes back to
    * the bus, which delivers the message again later (shared/redelivery.ts).
    */
-  #keep(record: TestRecord, message: MetricsMessage): void {
+  #keep(record: TestRecord, message: MetricsMessage, text: string): void {
     const before = { lifecycle: record.lifecycle, ended_at: record.ended_at };
     const wasOpen = this.#open.has(record.test_id);
     const keep = () => {
-      this.#store.addSnapshot(message, this.#now());
+      this.#store.addSnapshot(message, text, this.#now());
       if (message.final) this.apply(record, { type: "driver_final", node_id: message.node_id });
       this.#settle(record);
     };

@@ -10,9 +10,10 @@ import { TOPIC_KINDS, type TopicKind } from "./topics.ts";
  * One delivered, validated message, tagged with its topic kind. `old`: it was already on the topic
  * when the subscription started (replayed with `fromBeginning`), so it was sent before this
  * process was listening — decided by Kafka's offsets, not by comparing clocks across hosts.
+ * `text`: the message as it came off the wire (see ParseResult in messages.ts).
  */
 export type Delivered = {
-  [K in TopicKind]: { kind: K; message: MessageOf[K]; old?: boolean };
+  [K in TopicKind]: { kind: K; message: MessageOf[K]; text: string; old?: boolean };
 }[TopicKind];
 
 /** What to consume and what to do with it. */
@@ -144,7 +145,7 @@ export class MemoryBus implements MessageBus {
       return;
     }
     try {
-      await onMessage({ kind, message: parsed.value, old } as Delivered);
+      await onMessage({ kind, message: parsed.value, text: parsed.text, old } as Delivered);
     } catch (err) {
       this.handlerErrors.push(err);
     }

@@ -226,7 +226,7 @@ export class KafkaBus implements MessageBus {
     try {
       // The cast is sound: parseMessage(kind) returns MessageOf[kind].
       const attempts = await handleUntilDone(
-        () => options.onMessage({ kind, message: parsed.value, old } as never),
+        () => options.onMessage({ kind, message: parsed.value, text: parsed.text, old } as never),
         {
           heartbeat: d.heartbeat,
           signal: d.stop,

@@ -348,8 +348,13 @@ const SCHEMAS: { [K in TopicKind]: z.ZodType<MessageOf[K], InputOf[K]> } = {
   heartbeat: heartbeatTopicSchema,
 };
 
-/** The outcome of parsing one Kafka message: the message, or an error that names the field. */
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+/**
+ * The outcome of parsing one Kafka message: the message with its text exactly as received, or an
+ * error that names the field. The text is what a store keeps (serialising a 15 KB metrics report
+ * again cost as much as writing it); it may lack the value's defaults and carry fields the schema
+ * drops, so it is read back with {@link parseMessage}, never with `JSON.parse` alone.
+ */
+export type ParseResult<T> = { ok: true; value: T; text: string } | { ok: false; error: string };
 
 /** Turns zod issues into one line that names each bad field. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
@@ -376,8 +381,9 @@ export function parseMessage<K extends TopicKind>(
 ): ParseResult<MessageOf[K]> {
   if (raw == null) return { ok: false, error: `${kind}: empty message` };
   let json: unknown;
+  let text: string;
   try {
-    const text = typeof raw === "string" ? raw : UTF8.decode(raw);
+    text = typeof raw === "string" ? raw : UTF8.decode(raw);
     json = JSON.parse(text);
   } catch (err) {
     return { ok: false, error: `${kind}: not valid JSON (${(err as Error).message})` };
@@ -395,7 +401,7 @@ export function parseMessage<K extends TopicKind>(
       error: `${kind}: timestamp ${timestamp} is more than a day from this host's clock (${now})`,
     };
   }
-  return { ok: true, value: result.data };
+  return { ok: true, value: result.data, text };
 }
 
 /** Validates and serialises a message for `kind`'s topic; throws TypeError on an invalid one. */

@@ -17,25 +17,29 @@ import { PENDING_TRIGGER_MS, TriggerInbox } from "../../driver/trigger_inbox.ts"
 /** A message delivered, the node's state changed, or the clock moved on. */
 type Step = Delivered | { running?: string; ending?: boolean } | { advance: number };
 
-const configOf = (testId: string, drivers?: string[]): Delivered => ({
-  kind: "test_config",
-  message: testConfigSchema.parse({
-    test_id: testId,
-    test_type: "AVALANCHE",
-    test_message_delay: 0,
-    message_count_per_driver: 10,
-    target_url: "http://127.0.0.1:9/ping",
-    drivers,
-  }),
-});
+/** A command as the bus delivers it, with its text. */
+const deliver = (
+  kind: "test_config" | "trigger",
+  message: TestConfigMessage | TriggerMessage,
+  old?: boolean,
+): Delivered => ({ kind, message, text: JSON.stringify(message), old }) as Delivered;
+const configOf = (testId: string, drivers?: string[]): Delivered =>
+  deliver(
+    "test_config",
+    testConfigSchema.parse({
+      test_id: testId,
+      test_type: "AVALANCHE",
+      test_message_delay: 0,
+      message_count_per_driver: 10,
+      target_url: "http://127.0.0.1:9/ping",
+      drivers,
+    }),
+  );
 /** Omit over each member of a union. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A trigger; its timestamp is not read by the inbox. */
-const trigger = (message: OmitEach<TriggerMessage, "timestamp">, old = false): Delivered => ({
-  kind: "trigger",
-  message: { ...message, timestamp: 0 } as TriggerMessage,
-  old,
-});
+const trigger = (message: OmitEach<TriggerMessage, "timestamp">, old = false): Delivered =>
+  deliver("trigger", { ...message, timestamp: 0 } as TriggerMessage, old);
 const yes = (testId: string, drivers?: string[]) =>
   trigger({ trigger: "YES", test_id: testId, drivers });
 
@@ -120,10 +124,14 @@ const OTHER_KEY = new FleetKey("some-other-fleet-key-0123456789-abcdef");
 /** `delivered` signed with `key`, as a publisher with that key sends it. */
 const signed = (delivered: Delivered, key = KEY): Delivered => {
   if (delivered.kind === "test_config") {
-    return { ...delivered, message: signCommand("test_config", delivered.message, key) };
+    return deliver(
+      "test_config",
+      signCommand("test_config", delivered.message, key),
+      delivered.old,
+    );
   }
   if (delivered.kind === "trigger") {
-    return { ...delivered, message: signCommand("trigger", delivered.message, key) };
+    return deliver("trigger", signCommand("trigger", delivered.message, key), delivered.old);
   }
   return delivered;
 };
@@ -131,7 +139,7 @@ const signed = (delivered: Delivered, key = KEY): Delivered => {
 Deno.test("with a fleet key, TriggerInbox obeys signed commands only and logs each refusal", () => {
   const forgedConfig = (d: Delivered): Delivered =>
     d.kind === "test_config"
-      ? { ...d, message: { ...d.message, target_url: "http://169.254.169.254/" } }
+      ? deliver("test_config", { ...d.message, target_url: "http://169.254.169.254/" })
       : d;
   // [name, steps, calls, refusals logged (each a part of one warning)]
   const rows: [string, Step[], string[], string[]][] = [
@@ -191,7 +199,7 @@ Deno.test("with a fleet key, TriggerInbox obeys signed commands only and logs ea
 
 Deno.test("a config that reuses a known test id for another config is refused, signed or not", () => {
   const other = (d: Delivered): Delivered =>
-    d.kind === "test_config" ? { ...d, message: { ...d.message, connections: 500 } } : d;
+    d.kind === "test_config" ? deliver("test_config", { ...d.message, connections: 500 }) : d;
   const rows: [string, Step[], FleetKey | undefined, string[], number][] = [
     [
       "the same config twice (Kafka redelivers)",

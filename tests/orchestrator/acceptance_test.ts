@@ -185,6 +185,38 @@ Deno.test("a report_id jump or a histogram that disagrees with the counts is ref
   }
 });
 
+Deno.test("a report is stored as it arrived, and a restart replays it to the same view", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "surge-as-received-" });
+  const path = `${dir}/surge.db`;
+  const clock = new ManualClock();
+  try {
+    let h = await createHarness({ store: new Store(path), clock });
+    await triggered(h);
+    const one = new FakeDriver("one", "t1").record(latencies(21, 40, 1000, 100));
+    // As a driver of another version might send it: no `queued`, a field this one does not know.
+    const { queued: _, ...sent } = report(h, one, RUN_ONE, 1000);
+    const text = JSON.stringify({ ...sent, from_a_newer_driver: [1, 2] }, null, 1);
+    await h.bus.publishRaw("metrics", text);
+    const live = h.controller.getTest("t1");
+    assert.equal(live.overall.responses, 40);
+    await h.close();
+    const db = new DatabaseSync(path);
+    const rows = db.prepare("SELECT message FROM snapshots").all() as { message: string }[];
+    db.close();
+    assert.deepEqual(rows.map((r) => r.message), [text]);
+    h = await createHarness({ store: new Store(path), clock });
+    try {
+      const replayed = h.controller.getTest("t1");
+      assert.deepEqual(replayed.overall, live.overall);
+      assert.deepEqual(replayed.drivers, live.drivers);
+    } finally {
+      await h.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a test whose stored data cannot be read is corrupt; the rest works and a restart too", async () => {
   const dir = await Deno.makeTempDir({ prefix: "surge-corrupt-" });
   const path = `${dir}/surge.db`;

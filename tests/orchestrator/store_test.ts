@@ -41,9 +41,9 @@ Deno.test("store: tests, snapshots and results survive closing and reopening", a
       a.triggered_at = 5;
       a.ended_at = 9;
       store.updateTest(a);
-      store.addSnapshot(snap1, 100);
-      store.addSnapshot(snap0, 101);
-      store.addSnapshot(snap0, 102); // duplicate: ignored
+      store.addSnapshot(snap1, JSON.stringify(snap1), 100);
+      store.addSnapshot(snap0, JSON.stringify(snap0), 101);
+      store.addSnapshot(snap0, JSON.stringify(snap0), 102); // duplicate: ignored
       store.saveResults(a, { overall: { responses: 3 } }, { overall: [] });
       // A broken rule is a bug, not a storage failure: it stays the error it is (500).
       const duplicate = thrown(() => store.insertTest(record("a", 4)));
@@ -80,6 +80,40 @@ Deno.test("store: tests, snapshots and results survive closing and reopening", a
       store.close();
     }
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("store: a snapshot is kept as received and validated again when it is replayed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "surge-store-" });
+  const path = `${dir}/surge.sqlite`;
+  const store = new Store(path);
+  try {
+    const snap = new FakeDriver("one", "a").record([1000, 2000]).report(1000);
+    // As an older driver sends it: without the counters added later, with a field surge drops.
+    const { dropped: _d, queued: _q, unfinished: _u, ...older } = snap;
+    const text = ` ${JSON.stringify({ ...older, added_by_a_newer_driver: 1 })}\n`;
+    store.insertTest(record("a", 1));
+    store.addSnapshot(snap, text, 100);
+    const raw = new DatabaseSync(path);
+    try {
+      const row = raw.prepare("SELECT message FROM snapshots").get() as { message: string };
+      assert.equal(row.message, text, "stored byte for byte");
+      assert.deepEqual(store.snapshots("a"), [{
+        message: { ...snap, dropped: 0, queued: 0, unfinished: 0 },
+        receivedAt: 100,
+      }]);
+      // JSON, but not a metrics message any more: an error that names the row, not a wrong sum.
+      raw.prepare("UPDATE snapshots SET message = ?").run(JSON.stringify({ ...snap, errors: 7 }));
+    } finally {
+      raw.close();
+    }
+    assert.throws(
+      () => store.snapshots("a"),
+      /Stored report 0 of driver "one" for test "a" is not a valid metrics message \(metrics: requests: must equal/,
+    );
+  } finally {
+    store.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
