@@ -2,17 +2,21 @@
  * What aggregating a fleet costs the orchestrator: a real orchestrator process (its own topic
  * prefix and data dir, on the bench's broker) takes a test on N synthetic drivers that register,
  * heartbeat and send one realistic metrics report a second each (synthetic_fleet.ts,
- * synthetic_driver.ts). Its CPU time (user + system, /proc) is read over three equal windows:
+ * synthetic_driver.ts). Its CPU time (user + system, /proc) is read over equal windows:
  *
- * 1. idle — the N drivers alive and heartbeating, no test running: the baseline, measured once
- *    before the test and once after it, and averaged (a shared machine's load drifts);
- * 2. load — the same, plus N reports a second to validate, decode, merge, store and chart;
- * 3. load + readers — plus a dashboard open on the test (its event stream rebuilds the whole
- *    view every second) and a client that GETs the test every second.
+ * 1. idle — the N drivers alive and heartbeating, no test: what the fleet costs at rest;
+ * 2. in turn, held and loaded: the test running and the drivers heartbeating busy with it, their
+ *    reports held back, then N reports a second to validate, decode, merge, store and chart;
+ *    held, loaded, held, …, held (cpu_windows.ts: each loaded window is measured against the held
+ *    ones on both sides of it, seconds apart, so the machine's drift cancels);
+ * 3. load + readers — the reports plus a dashboard open on the test (its event stream rebuilds
+ *    the whole view every second) and a client that GETs the test every second, between two
+ *    more held windows.
  *
- * The cost of aggregation is window 2 minus the baseline, per report and as a share of one core.
- * Every driver then sends its final report, and the orchestrator's totals and merged latency
- * are checked against what the drivers sent: a fast wrong answer is not a result.
+ * The cost of aggregation is what the loaded windows used beyond their held neighbours, per
+ * report and as a share of one core. Every driver then sends the rest of its reports, and the
+ * orchestrator's totals and merged latency are checked against what the drivers sent: a fast
+ * wrong answer is not a result.
  */
 import denoJson from "../deno.json" with { type: "json" };
 import { createApiClient } from "../cli/api_client.ts";
@@ -25,6 +29,7 @@ import type { MetricsMessage } from "../shared/messages.ts";
 import { killQuietly } from "../shared/process.ts";
 import { topicNames } from "../shared/topics.ts";
 import { taskCommand } from "../up/plan.ts";
+import type { CpuWindow } from "./cpu_windows.ts";
 import { cpuReader } from "./proc_cpu.ts";
 import { ROOT, type Runner, say } from "./runner.ts";
 import { SyntheticDriver } from "./synthetic_driver.ts";
@@ -38,40 +43,31 @@ export interface AggregationOptions {
   rate: number;
   /** Length of each measured window. */
   seconds: number;
-}
-
-/** CPU of the orchestrator over one window. */
-export interface CpuWindow {
-  cpuMs: number;
-  wallMs: number;
-  /** Metrics reports sent during the window. */
-  reports: number;
-  /** At its end, how many reports the orchestrator's view was behind the newest one sent. */
-  behind: number;
+  /** Loaded windows (each between two held ones). */
+  cycles: number;
 }
 
 /** The windows and whether the results were exact. */
 export interface AggregationCost {
-  /** The mean of the idle windows before and after the test. */
+  /** The drivers heartbeating, no test. */
   idle: CpuWindow;
-  /** Each idle window's share of a core, before and after the test. */
-  idleRange: [number, number];
-  load: CpuWindow;
-  readers: CpuWindow;
+  /** Test running, reports held: one before each loaded window, one after the last. */
+  held: CpuWindow[];
+  /** Reports flowing, each between `held[i]` and `held[i + 1]`. */
+  loaded: CpuWindow[];
+  /** Reports flowing and users reading, between the last two held windows. */
+  readers: { window: CpuWindow; held: [CpuWindow, CpuWindow] };
   /** Totals and merged latency equal to what the drivers sent; else why not. */
   exact: true | string;
 }
 
-/** Share of one core used over a window, in %. */
-export const percentOfCore = (w: CpuWindow) => w.cpuMs / w.wallMs * 100;
-
-/** CPU ms per report that a window used beyond the idle window, at the same length. */
-export function msPerReport(w: CpuWindow, idle: CpuWindow): number {
-  return (w.cpuMs - idle.cpuMs * (w.wallMs / idle.wallMs)) / w.reports;
-}
-
 /** Seconds of reports before the first measured window, so the orchestrator's JIT is warm. */
 const WARM_UP_S = 5;
+/**
+ * How long after the reports are held or resumed a window starts: the reports in flight (the
+ * orchestrator fetches every 100 ms) belong to neither kind of window.
+ */
+const SETTLE_MS = 1_000;
 
 /** Starts the orchestrator task on `brokers`; resolves with its base URL once it serves. */
 async function startOrchestrator(
@@ -164,7 +160,7 @@ export async function measureAggregationCost(
   runner: Runner,
   options: AggregationOptions,
 ): Promise<AggregationCost> {
-  const { brokers, drivers, rate, seconds } = options;
+  const { brokers, drivers, rate, seconds, cycles } = options;
   const dataDir = await Deno.makeTempDir({ prefix: "surge-bench-aggregation-" });
   const prefix = `bench-agg-${crypto.randomUUID().slice(0, 8)}.`;
   const token = crypto.randomUUID();
@@ -211,12 +207,15 @@ export async function measureAggregationCost(
       test_message_delay: 0,
       target_throughput: rate,
       message_count_per_driver: 0,
-      duration_s: WARM_UP_S + 2 * seconds + 60,
+      // Every window, the pauses between them, and room to settle.
+      duration_s: WARM_UP_S + (2 * cycles + 4) * (seconds + SETTLE_MS / 1000) + 60,
       // Never dialled: the synthetic drivers only report.
       target_url: "http://127.0.0.1:9/",
       drivers: [...fleet.nodeIds],
     });
-    const reportsPerDriver = WARM_UP_S + 2 * seconds + 4;
+    // Reports flow during the warm-up, the loaded windows and the readers' one (with their
+    // settling pauses), and a few more at the end.
+    const reportsPerDriver = Math.ceil(WARM_UP_S + (cycles + 1) * (seconds + SETTLE_MS / 1000)) + 4;
     say(
       `aggregation: preparing ${drivers} × ${reportsPerDriver} reports (${rate} requests/s each)`,
     );
@@ -252,34 +251,43 @@ export async function measureAggregationCost(
       return { cpuMs, wallMs, reports, behind };
     };
     say(`aggregation: idle window (${drivers} drivers heartbeating), ${seconds} s`);
-    const before = await window();
+    const idle = await window();
     await api.trigger(test.test_id);
     fleet.report(test.test_id, reports);
     await sleep(WARM_UP_S * 1000);
-    say(`aggregation: load window (${drivers} reports/s), ${seconds} s`);
-    const load = await window();
+    /** One window with the reports held (false) or flowing (true). */
+    const windowWith = async (reporting: boolean) => {
+      fleet.reporting = reporting;
+      await sleep(SETTLE_MS);
+      return await window();
+    };
+    say(
+      `aggregation: ${cycles} windows of ${drivers} reports/s, each between two with the ` +
+        `reports held, ${seconds} s each`,
+    );
+    const held = [await windowWith(false)];
+    const loaded: CpuWindow[] = [];
+    for (let i = 0; i < cycles; i++) {
+      loaded.push(await windowWith(true));
+      held.push(await windowWith(false));
+    }
     const stopReading = new AbortController();
     const reading = readLikeUsers(started.base, token, test.test_id, stopReading.signal);
-    const readers = await window();
+    const readers = await windowWith(true);
     stopReading.abort();
+    const afterReaders = await windowWith(false);
     say(`aggregation: ${await reading} reads while loaded; waiting for the final reports`);
+    fleet.reporting = true;
     const view = await pollUntil(async () => {
       const v = await api.getTest(test.test_id);
       return v.settled ? v : undefined;
     }, { what: "the test to settle", timeoutMs: 60_000, intervalMs: 500 });
     if (fleet.failures > 0) say(`aggregation: ${fleet.failures} publishes failed`);
-    say(`aggregation: idle window again, ${seconds} s`);
-    const after = await window();
     return {
-      idle: {
-        cpuMs: (before.cpuMs + after.cpuMs) / 2,
-        wallMs: (before.wallMs + after.wallMs) / 2,
-        reports: 0,
-        behind: 0,
-      },
-      idleRange: [percentOfCore(before), percentOfCore(after)],
-      load,
-      readers,
+      idle,
+      held,
+      loaded,
+      readers: { window: readers, held: [held.at(-1)!, afterReaders] },
       exact: mismatch(view, finals) ?? true,
     };
   } finally {

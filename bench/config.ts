@@ -58,6 +58,8 @@ export type BenchConfig = z.output<typeof schema> & {
   paceSeconds: number;
   /** Seconds per measured window of the aggregation run. */
   aggregationSeconds: number;
+  /** Loaded windows of the aggregation run, each between two with the reports held. */
+  aggregationCycles: number;
 };
 
 const FLAGS = {
@@ -80,5 +82,10 @@ export function parseBenchConfig(env: Env, args: readonly string[]): BenchConfig
     only: flag("only", values.only, SECTIONS.join(",")),
     brokers: { name: "KAFKA_BROKERS", value: env.KAFKA_BROKERS?.trim() || undefined },
   }, problems);
-  return { ...config, paceSeconds: quick ? 2 : 3, aggregationSeconds: quick ? 10 : 20 };
+  return {
+    ...config,
+    paceSeconds: quick ? 2 : 3,
+    aggregationSeconds: quick ? 5 : 10,
+    aggregationCycles: quick ? 2 : 4,
+  };
 }

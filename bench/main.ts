@@ -8,12 +8,8 @@
  * process is stopped at the end.
  */
 import { parseOrExit } from "../shared/usage_error.ts";
-import {
-  type AggregationCost,
-  measureAggregationCost,
-  msPerReport,
-  percentOfCore,
-} from "./aggregation_cost.ts";
+import { type AggregationCost, measureAggregationCost } from "./aggregation_cost.ts";
+import { type CpuWindow, meanWindow, percentOfCore, pooled, sandwiched } from "./cpu_windows.ts";
 import { type BenchBroker, benchBroker } from "./broker.ts";
 import { BENCH_USAGE, type BenchConfig, parseBenchConfig, type Section } from "./config.ts";
 import { measurePacedCpu, pacedCpuTable } from "./paced_cpu.ts";
@@ -192,30 +188,41 @@ const RATE = 1000;
 /** 6. What aggregating 50 drivers' reports costs the orchestrator's CPU. */
 async function aggregation(b: Bench): Promise<void> {
   const seconds = b.opt.aggregationSeconds;
+  const cycles = b.opt.aggregationCycles;
   const cost: AggregationCost = await measureAggregationCost(b.runner, {
     brokers: (await b.broker()).brokers,
     drivers: DRIVERS,
     rate: RATE,
     seconds,
+    cycles,
   });
-  const { idle } = cost;
+  const { held, loaded, readers } = cost;
+  const heldLoaded = held.slice(0, loaded.length + 1);
+  const each = sandwiched(heldLoaded, loaded);
+  const load = pooled(heldLoaded, loaded);
+  const read = pooled(readers.held, [readers.window]);
   const pct = (x: number) => `${x.toFixed(1)} %`;
-  const row = (name: string, w: typeof idle, added: boolean) =>
+  const range = (xs: number[], f: (x: number) => string) =>
+    `${f(Math.min(...xs))} to ${f(Math.max(...xs))}`;
+  const row = (name: string, w: CpuWindow, added?: { percent: number; msPerReport: number }) =>
     pad(name, 34) + pad(fmt(w.cpuMs), 9) + pad(pct(percentOfCore(w)), 12) + pad(fmt(w.reports), 9) +
     (added
-      ? pad(`+${pct(percentOfCore(w) - percentOfCore(idle))}`, 13) +
-        pad(msPerReport(w, idle).toFixed(2), 15) + (w.behind > 2 ? `${w.behind} reports` : "-")
+      ? pad(`+${pct(added.percent)}`, 13) + pad(added.msPerReport.toFixed(2), 15) +
+        (w.behind > 2 ? `${w.behind} reports` : "-")
       : "");
   b.out.push(
     `\nAggregation cost: ${DRIVERS} synthetic drivers × 1 report/s (${fmt(RATE)} requests/s ` +
-      `each), orchestrator CPU (user + sys) over ${seconds} s windows`,
-    `${pad("window", 34)}${pad("CPU ms", 9)}${pad("of a core", 12)}${pad("reports", 9)}${
-      pad("added", 13)
-    }${pad("CPU ms/report", 15)}fell behind by`,
-    row(`idle: ${DRIVERS} drivers heartbeating`, idle, false) +
-      `(mean of ${pct(cost.idleRange[0])} before the test, ${pct(cost.idleRange[1])} after)`,
-    row("load", cost.load, true),
-    row("load + dashboard + GET test 1/s", cost.readers, true),
+      `each), orchestrator CPU (user + sys) over ${seconds} s windows; each loaded window ` +
+      `against the held windows (test running, reports held) on both sides of it`,
+    `${pad("window (mean of those measured)", 34)}${pad("CPU ms", 9)}${pad("of a core", 12)}${
+      pad("reports", 9)
+    }${pad("added", 13)}${pad("CPU ms/report", 15)}fell behind by`,
+    row(`idle: ${DRIVERS} drivers, no test`, cost.idle),
+    row(`held (${held.length}): test running`, meanWindow(held)),
+    row(`load (${loaded.length})`, meanWindow(loaded), load),
+    row("load + dashboard + GET test 1/s", readers.window, read),
+    `each loaded window: ${range(each.map((a) => a.percent), (x) => `+${pct(x)}`)} of a core, ` +
+      `${range(each.map((a) => a.msPerReport), (x) => x.toFixed(2))} ms a report`,
     `totals and merged latency against the drivers' own: ${
       cost.exact === true ? "exact" : `WRONG: ${cost.exact}`
     }`,

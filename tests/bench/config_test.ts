@@ -39,9 +39,11 @@ Deno.test("bench config: -h asks for help", () => {
 
 Deno.test("bench config: --quick shortens the aggregation windows; KAFKA_BROKERS is read", () => {
   const quick = parseBenchConfig({ KAFKA_BROKERS: "127.0.0.1:19092" }, ["--quick"]);
-  assert.equal(quick.aggregationSeconds, 10);
+  assert.equal(quick.aggregationSeconds, 5);
+  assert.equal(quick.aggregationCycles, 2);
   assert.deepEqual(quick.brokers, ["127.0.0.1:19092"]);
   const full = parseBenchConfig({}, []);
-  assert.equal(full.aggregationSeconds, 20);
+  assert.equal(full.aggregationSeconds, 10);
+  assert.equal(full.aggregationCycles, 4);
   assert.equal(full.brokers, undefined);
 });
