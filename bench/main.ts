@@ -9,7 +9,14 @@
  */
 import { parseOrExit } from "../shared/usage_error.ts";
 import { type AggregationCost, measureAggregationCost } from "./aggregation_cost.ts";
-import { type CpuWindow, meanWindow, percentOfCore, pooled, sandwiched } from "./cpu_windows.ts";
+import {
+  type Added,
+  type CpuWindow,
+  meanWindow,
+  percentOfCore,
+  pooled,
+  sandwiched,
+} from "./cpu_windows.ts";
 import { type BenchBroker, benchBroker } from "./broker.ts";
 import { BENCH_USAGE, type BenchConfig, parseBenchConfig, type Section } from "./config.ts";
 import { measurePacedCpu, pacedCpuTable } from "./paced_cpu.ts";
@@ -204,7 +211,7 @@ async function aggregation(b: Bench): Promise<void> {
   const pct = (x: number) => `${x.toFixed(1)} %`;
   const range = (xs: number[], f: (x: number) => string) =>
     `${f(Math.min(...xs))} to ${f(Math.max(...xs))}`;
-  const row = (name: string, w: CpuWindow, added?: { percent: number; msPerReport: number }) =>
+  const row = (name: string, w: CpuWindow, added?: Added) =>
     pad(name, 34) + pad(fmt(w.cpuMs), 9) + pad(pct(percentOfCore(w)), 12) + pad(fmt(w.reports), 9) +
     (added
       ? pad(`+${pct(added.percent)}`, 13) + pad(added.msPerReport.toFixed(2), 15) +
