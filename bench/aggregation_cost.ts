@@ -4,7 +4,7 @@
  * heartbeat and send one realistic metrics report a second each (synthetic_fleet.ts,
  * synthetic_driver.ts). Its CPU time (user + system, /proc) is read over equal windows:
  *
- * 1. idle — the N drivers alive and heartbeating, no test: what the fleet costs at rest;
+ * 1. idle — the N drivers alive and heartbeating, no test running: what the fleet costs at rest;
  * 2. in turn, held and loaded: the test running and the drivers heartbeating busy with it, their
  *    reports held back, then N reports a second to validate, decode, merge, store and chart;
  *    held, loaded, held, …, held (cpu_windows.ts: each loaded window is measured against the held
@@ -31,6 +31,7 @@ import { topicNames } from "../shared/topics.ts";
 import { taskCommand } from "../up/plan.ts";
 import type { CpuWindow } from "./cpu_windows.ts";
 import { cpuReader } from "./proc_cpu.ts";
+import { readLikeUsers } from "./user_reads.ts";
 import { ROOT, type Runner, say } from "./runner.ts";
 import { SyntheticDriver } from "./synthetic_driver.ts";
 import { SyntheticFleet } from "./synthetic_fleet.ts";
@@ -49,7 +50,7 @@ export interface AggregationOptions {
 
 /** The windows and whether the results were exact. */
 export interface AggregationCost {
-  /** The drivers heartbeating, no test. */
+  /** The drivers heartbeating, no test running. */
   idle: CpuWindow;
   /** Test running, reports held: one before each loaded window, one after the last. */
   held: CpuWindow[];
@@ -104,29 +105,6 @@ async function startOrchestrator(
   return { child, base };
 }
 
-/** Reads like a dashboard and a progress display until `signal`; returns how many reads. */
-async function readLikeUsers(base: string, token: string, testId: string, signal: AbortSignal) {
-  const api = createApiClient(base, { token });
-  let reads = 0;
-  const dashboard = (async () => {
-    while (!signal.aborted) {
-      const res = await fetch(`${base}/dashboard/events?test=${testId}`, {
-        headers: { authorization: `Bearer ${token}` },
-        signal,
-      }).catch(() => undefined);
-      // The stream ends every 30 s; a browser's EventSource reconnects, and so does this.
-      for await (const _chunk of res?.body ?? []) reads++;
-    }
-  })().catch(() => {});
-  while (!signal.aborted) {
-    await api.getTest(testId).catch(() => {});
-    reads++;
-    await sleep(1000, signal);
-  }
-  await dashboard;
-  return reads;
-}
-
 /** The orchestrator's numbers against the drivers' own: undefined when they agree exactly. */
 function mismatch(view: TestView, finals: readonly MetricsMessage[]): string | undefined {
   const lost = Object.entries(view.drivers).filter(([, d]) => d.status === "lost");
@@ -155,7 +133,52 @@ function mismatch(view: TestView, finals: readonly MetricsMessage[]): string | u
   return undefined;
 }
 
-/** Runs the three windows on a fresh orchestrator; see the module comment. */
+/** Every synthetic driver's reports for the test, in order; the last of each is final. */
+function prepareReports(fleet: SyntheticFleet, testId: string, rate: number, count: number) {
+  return new Map(fleet.nodeIds.map((nodeId, i) => {
+    const driver = new SyntheticDriver({
+      nodeId,
+      instanceId: fleet.instanceIds.get(nodeId)!,
+      testId,
+      rate,
+      seed: i + 1,
+    });
+    return [nodeId, Array.from({ length: count }, (_, k) => driver.next(k === count - 1))];
+  }));
+}
+
+/**
+ * Held and loaded windows in turn, `cycles` loaded ones, then one loaded window with users
+ * reading (`read` until its signal) between two more held ones; the reports flow at the end.
+ */
+async function heldAndLoaded(
+  fleet: SyntheticFleet,
+  window: () => Promise<CpuWindow>,
+  cycles: number,
+  read: (signal: AbortSignal) => Promise<number>,
+): Promise<Pick<AggregationCost, "held" | "loaded" | "readers">> {
+  const windowWith = async (reporting: boolean) => {
+    fleet.reporting = reporting;
+    await sleep(SETTLE_MS);
+    return await window();
+  };
+  const held = [await windowWith(false)];
+  const loaded: CpuWindow[] = [];
+  for (let i = 0; i < cycles; i++) {
+    loaded.push(await windowWith(true));
+    held.push(await windowWith(false));
+  }
+  const stopReading = new AbortController();
+  const reading = read(stopReading.signal);
+  const readers = await windowWith(true);
+  stopReading.abort();
+  const afterReaders = await windowWith(false);
+  say(`aggregation: ${await reading} reads while loaded; waiting for the final reports`);
+  fleet.reporting = true;
+  return { held, loaded, readers: { window: readers, held: [held.at(-1)!, afterReaders] } };
+}
+
+/** Runs the windows on a fresh orchestrator; see the module comment. */
 export async function measureAggregationCost(
   runner: Runner,
   options: AggregationOptions,
@@ -219,19 +242,7 @@ export async function measureAggregationCost(
     say(
       `aggregation: preparing ${drivers} × ${reportsPerDriver} reports (${rate} requests/s each)`,
     );
-    const reports = new Map(fleet.nodeIds.map((nodeId, i) => {
-      const driver = new SyntheticDriver({
-        nodeId,
-        instanceId: fleet.instanceIds.get(nodeId)!,
-        testId: test.test_id,
-        rate,
-        seed: i + 1,
-      });
-      return [
-        nodeId,
-        Array.from({ length: reportsPerDriver }, (_, k) => driver.next(k === reportsPerDriver - 1)),
-      ];
-    }));
+    const reports = prepareReports(fleet, test.test_id, rate, reportsPerDriver);
     const finals = [...reports.values()].map((list) => list.at(-1)!);
     const cpu = await cpuReader(child.pid);
     const window = async (): Promise<CpuWindow> => {
@@ -255,41 +266,23 @@ export async function measureAggregationCost(
     await api.trigger(test.test_id);
     fleet.report(test.test_id, reports);
     await sleep(WARM_UP_S * 1000);
-    /** One window with the reports held (false) or flowing (true). */
-    const windowWith = async (reporting: boolean) => {
-      fleet.reporting = reporting;
-      await sleep(SETTLE_MS);
-      return await window();
-    };
     say(
       `aggregation: ${cycles} windows of ${drivers} reports/s, each between two with the ` +
         `reports held, ${seconds} s each`,
     );
-    const held = [await windowWith(false)];
-    const loaded: CpuWindow[] = [];
-    for (let i = 0; i < cycles; i++) {
-      loaded.push(await windowWith(true));
-      held.push(await windowWith(false));
-    }
-    const stopReading = new AbortController();
-    const reading = readLikeUsers(started.base, token, test.test_id, stopReading.signal);
-    const readers = await windowWith(true);
-    stopReading.abort();
-    const afterReaders = await windowWith(false);
-    say(`aggregation: ${await reading} reads while loaded; waiting for the final reports`);
+    const windows = await heldAndLoaded(
+      fleet,
+      window,
+      cycles,
+      (signal) => readLikeUsers(started.base, token, test.test_id, signal),
+    );
     fleet.reporting = true;
     const view = await pollUntil(async () => {
       const v = await api.getTest(test.test_id);
       return v.settled ? v : undefined;
     }, { what: "the test to settle", timeoutMs: 60_000, intervalMs: 500 });
     if (fleet.failures > 0) say(`aggregation: ${fleet.failures} publishes failed`);
-    return {
-      idle,
-      held,
-      loaded,
-      readers: { window: readers, held: [held.at(-1)!, afterReaders] },
-      exact: mismatch(view, finals) ?? true,
-    };
+    return { idle, ...windows, exact: mismatch(view, finals) ?? true };
   } finally {
     await fleet.stop();
     await bus.close().catch(() => {});

@@ -204,9 +204,8 @@ async function aggregation(b: Bench): Promise<void> {
     cycles,
   });
   const { held, loaded, readers } = cost;
-  const heldLoaded = held.slice(0, loaded.length + 1);
-  const each = sandwiched(heldLoaded, loaded);
-  const load = pooled(heldLoaded, loaded);
+  const each = sandwiched(held, loaded);
+  const load = pooled(held, loaded);
   const read = pooled(readers.held, [readers.window]);
   const pct = (x: number) => `${x.toFixed(1)} %`;
   const range = (xs: number[], f: (x: number) => string) =>
@@ -224,7 +223,7 @@ async function aggregation(b: Bench): Promise<void> {
     `${pad("window (mean of those measured)", 34)}${pad("CPU ms", 9)}${pad("of a core", 12)}${
       pad("reports", 9)
     }${pad("added", 13)}${pad("CPU ms/report", 15)}fell behind by`,
-    row(`idle: ${DRIVERS} drivers, no test`, cost.idle),
+    row(`idle: ${DRIVERS} drivers, no test running`, cost.idle),
     row(`held (${held.length}): test running`, meanWindow(held)),
     row(`load (${loaded.length})`, meanWindow(loaded), load),
     row("load + dashboard + GET test 1/s", readers.window, read),

@@ -22,10 +22,8 @@ export type OrchestratorMember = z.infer<typeof orchestratorMemberSchema>;
 /** Parses a member's user data, as another process (or anyone) wrote it. Never throws. */
 export function parseOrchestratorMember(raw: Uint8Array): ParseResult<OrchestratorMember> {
   let json: unknown;
-  let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
-    json = JSON.parse(text);
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
   } catch (err) {
     return { ok: false, error: `orchestrator member: not valid JSON (${(err as Error).message})` };
   }
@@ -33,7 +31,7 @@ export function parseOrchestratorMember(raw: Uint8Array): ParseResult<Orchestrat
   if (!result.success) {
     return { ok: false, error: `orchestrator member: ${describeIssues(result.error.issues)}` };
   }
-  return { ok: true, value: result.data, text };
+  return { ok: true, value: result.data };
 }
 
 /** One member of the group as its leader sees it: undefined `member` if its data is unreadable. */

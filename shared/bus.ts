@@ -10,7 +10,7 @@ import { TOPIC_KINDS, type TopicKind } from "./topics.ts";
  * One delivered, validated message, tagged with its topic kind. `old`: it was already on the topic
  * when the subscription started (replayed with `fromBeginning`), so it was sent before this
  * process was listening — decided by Kafka's offsets, not by comparing clocks across hosts.
- * `text`: the message as it came off the wire (see ParseResult in messages.ts).
+ * `text`: the message as it came off the wire (see ParsedMessage in messages.ts).
  */
 export type Delivered = {
   [K in TopicKind]: { kind: K; message: MessageOf[K]; text: string; old?: boolean };

@@ -348,13 +348,16 @@ const SCHEMAS: { [K in TopicKind]: z.ZodType<MessageOf[K], InputOf[K]> } = {
   heartbeat: heartbeatTopicSchema,
 };
 
+/** The outcome of parsing: the value, or an error that names the field. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
 /**
- * The outcome of parsing one Kafka message: the message with its text exactly as received, or an
- * error that names the field. The text is what a store keeps (serialising a 15 KB metrics report
- * again cost as much as writing it); it may lack the value's defaults and carry fields the schema
- * drops, so it is read back with {@link parseMessage}, never with `JSON.parse` alone.
+ * The outcome of parsing one Kafka message: as {@link ParseResult}, with the message's text exactly
+ * as received. The text is what a store keeps (serialising a 15 KB metrics report again cost as
+ * much as writing it); it may lack the value's defaults and carry fields the schema drops, so it is
+ * read back with {@link parseMessage}, never with `JSON.parse` alone.
  */
-export type ParseResult<T> = { ok: true; value: T; text: string } | { ok: false; error: string };
+export type ParsedMessage<T> = { ok: true; value: T; text: string } | { ok: false; error: string };
 
 /** Turns zod issues into one line that names each bad field. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
@@ -378,7 +381,7 @@ export function parseMessage<K extends TopicKind>(
   kind: K,
   raw: Uint8Array | string | null | undefined,
   now?: number,
-): ParseResult<MessageOf[K]> {
+): ParsedMessage<MessageOf[K]> {
   if (raw == null) return { ok: false, error: `${kind}: empty message` };
   let json: unknown;
   let text: string;
