@@ -276,7 +276,6 @@ export async function measureAggregationCost(
       cycles,
       (signal) => readLikeUsers(started.base, token, test.test_id, signal),
     );
-    fleet.reporting = true;
     const view = await pollUntil(async () => {
       const v = await api.getTest(test.test_id);
       return v.settled ? v : undefined;

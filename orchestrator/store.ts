@@ -242,7 +242,7 @@ export class Store {
    * A test's snapshots in the order they must be replayed (per driver by report id), each with
    * when it arrived (this host's clock). Each is validated again, as it was on receipt: it is kept
    * as received, so its defaults are filled in here. One that no longer validates (the file was
-   * edited) is an error naming it: the test cannot be read.
+   * edited, or a later surge's rules refuse it) is an error naming it: the test cannot be read.
    */
   snapshots(testId: string): { message: MetricsMessage; receivedAt: number }[] {
     const rows = this.#db.read(`read the metrics of test "${testId}"`, (db) =>
