@@ -21,6 +21,17 @@ export class ConflictError extends ApiError {
   }
 }
 
+/**
+ * A test's stored data cannot be read (a row edited or damaged outside surge, or refused by the
+ * rules of a later surge): 500, naming what cannot be read. The test is shown as `corrupt`.
+ */
+export class CorruptDataError extends ApiError {
+  override name = "CorruptDataError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(500, message, options);
+  }
+}
+
 /** A dependency (Kafka) failed while carrying out the request: 503. */
 export class UnavailableError extends ApiError {
   override name = "UnavailableError";

@@ -20,6 +20,8 @@ export interface MetricsCounters {
   metrics_out_of_window: number;
   /** For a test settled longer than the grace period ago: its result is frozen. */
   metrics_frozen: number;
+  /** For a test whose stored data cannot be read: stored as received, aggregated by nobody. */
+  metrics_corrupt_test: number;
   /** Messages or checks that failed with an error (logged), never crashing the process. */
   handler_errors: number;
   /**
@@ -40,6 +42,7 @@ export function zeroCounters(): MetricsCounters {
     metrics_foreign_run: 0,
     metrics_out_of_window: 0,
     metrics_frozen: 0,
+    metrics_corrupt_test: 0,
     handler_errors: 0,
     commands_refused: 0,
   };

@@ -13,6 +13,7 @@
  */
 import { type MetricsMessage, parseMessage, type TestConfigMessage } from "../shared/messages.ts";
 import { Database, type StorageHealth } from "./database.ts";
+import { CorruptDataError } from "./errors.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { TestAge } from "./retention.ts";
 
@@ -242,7 +243,8 @@ export class Store {
    * A test's snapshots in the order they must be replayed (per driver by report id), each with
    * when it arrived (this host's clock). Each is validated again, as it was on receipt: it is kept
    * as received, so its defaults are filled in here. One that no longer validates (the file was
-   * edited, or a later surge's rules refuse it) is an error naming it: the test cannot be read.
+   * edited, or a later surge's rules refuse it) is a {@link CorruptDataError} naming it: the test
+   * cannot be read.
    */
   snapshots(testId: string): { message: MetricsMessage; receivedAt: number }[] {
     const rows = this.#db.read(`read the metrics of test "${testId}"`, (db) =>
@@ -253,7 +255,7 @@ export class Store {
     return rows.map((r) => {
       const parsed = parseMessage("metrics", String(r.message));
       if (!parsed.ok) {
-        throw new Error(
+        throw new CorruptDataError(
           `Stored report ${r.report_id} of driver "${r.node_id}" for test "${testId}" is not a ` +
             `valid metrics message (${parsed.error})`,
         );

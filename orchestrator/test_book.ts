@@ -15,7 +15,7 @@ import type { Logger } from "../shared/log.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
 import { AggregateCache } from "./aggregate_cache.ts";
 import type { TestAggregate } from "./aggregator.ts";
-import { NotFoundError } from "./errors.ts";
+import { CorruptDataError, NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
 import { metricsRejection } from "./metrics_acceptance.ts";
 import { type MetricsCounters, zeroCounters } from "./metrics_counters.ts";
@@ -75,9 +75,7 @@ export class TestBook {
         this.settleIfDone(record);
       } catch (err) {
         // One test's unreadable data must not keep the orchestrator from starting.
-        this.#open.delete(record.test_id);
-        this.#aggregates.delete(record.test_id);
-        this.#reads.markCorrupt(record.test_id, err);
+        this.#markCorrupt(record.test_id, err);
       }
     }
     return this.open();
@@ -221,24 +219,50 @@ export class TestBook {
     this.#aggregates.delete(record.test_id);
   }
 
-  /** The aggregate of a test, rebuilt from the stored snapshots when not in memory. */
+  /**
+   * The aggregate of a test, rebuilt from the stored snapshots when not in memory. A test whose
+   * snapshots cannot be read throws {@link CorruptDataError}, and is remembered as corrupt: it is
+   * not replayed again, and it is no longer open.
+   */
   aggregate(testId: string): TestAggregate {
-    return this.#aggregates.get(testId);
+    const known = this.#reads.corruption(testId);
+    if (known !== undefined) throw new CorruptDataError(`Test "${testId}": ${known}`);
+    try {
+      return this.#aggregates.get(testId);
+    } catch (err) {
+      if (err instanceof CorruptDataError) this.#markCorrupt(testId, err);
+      throw err;
+    }
+  }
+
+  /**
+   * A test whose data cannot be read leaves the open tests (nothing can settle it) and is shown
+   * as `corrupt` from now on.
+   */
+  #markCorrupt(testId: string, err: unknown): void {
+    this.#open.delete(testId);
+    this.#aggregates.delete(testId);
+    this.#reads.markCorrupt(testId, err);
   }
 
   /**
    * Takes one metrics message: newest snapshot per (test, driver) wins, and is stored. Only the
    * drivers a test was triggered on count, only their triggered run, only within the test's
    * window, and a settled test only for a grace period (metrics_acceptance.ts). `text` is the
-   * message as received, which is what is stored.
+   * message as received, which is what is stored. A report for a test whose stored data cannot be
+   * read is stored as received too, but changes nothing ({@link #keepUnread}).
    */
   ingest(message: MetricsMessage, text: string): void {
+    if (this.#reads.corruption(message.test_id) !== undefined) {
+      return this.#keepUnread(message, text);
+    }
     const record = this.#recordFor(message);
     if (!record) return;
     let accepted: boolean;
     try {
       accepted = this.aggregate(record.test_id).accept(message, this.#now());
     } catch (err) {
+      if (err instanceof CorruptDataError) return this.#keepUnread(message, text);
       this.counters.metrics_bad_histogram++;
       this.#log.warn("metrics with a bad histogram ignored", {
         test_id: message.test_id,
@@ -279,6 +303,20 @@ export class TestBook {
       this.#aggregates.delete(record.test_id);
       throw err;
     }
+  }
+
+  /**
+   * Stores a valid report of a test whose stored data cannot be read, without reading the test:
+   * nothing can be aggregated, but once the damaged row is repaired a restart replays this one
+   * too. A StorageError goes back to the bus, as in {@link #keep}.
+   */
+  #keepUnread(message: MetricsMessage, text: string): void {
+    this.#store.addSnapshot(message, text, this.#now());
+    this.counters.metrics_corrupt_test++;
+    this.#log.debug("metrics stored unread: the test's stored data cannot be read", {
+      test_id: message.test_id,
+      node_id: message.node_id,
+    });
   }
 
   /** The test a metrics message may change, or undefined (counted) when it may not. */

@@ -42,8 +42,9 @@ export class TestReads {
     this.#deps = deps;
   }
 
-  /** Shows a test as `corrupt` from now on, logging why. */
+  /** Shows a test as `corrupt` from now on, logging why (once: a test found again is not). */
   markCorrupt(testId: string, err: unknown): void {
+    if (this.#corrupt.has(testId)) return;
     const reason = `stored data cannot be read: ${err instanceof Error ? err.message : err}`;
     this.#corrupt.set(testId, reason);
     this.#deps.onCorrupt();
@@ -51,6 +52,11 @@ export class TestReads {
       test_id: testId,
       error: reason,
     });
+  }
+
+  /** Why a test's stored data cannot be read, or undefined while nothing says so. */
+  corruption(testId: string): string | undefined {
+    return this.#corrupt.get(testId);
   }
 
   #results(record: TestRecord | StoredTest): TestResults {

@@ -1,8 +1,8 @@
 /**
  * Which metrics count, and how drivers that can no longer finish are found: only the drivers and
  * runs a test was triggered on, within its window; restarts and idle drivers are lost within
- * seconds; a settled test takes late reports for a grace period, then is frozen; a test whose
- * stored data cannot be read is shown as corrupt while everything else works.
+ * seconds; a settled test takes late reports for a grace period, then is frozen. A test whose
+ * stored data cannot be read: corrupt_data_test.ts.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
@@ -209,43 +209,6 @@ Deno.test("a report is stored as it arrived, and a restart replays it to the sam
       const replayed = h.controller.getTest("t1");
       assert.deepEqual(replayed.overall, live.overall);
       assert.deepEqual(replayed.drivers, live.drivers);
-    } finally {
-      await h.close();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("a test whose stored data cannot be read is corrupt; the rest works and a restart too", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "surge-corrupt-" });
-  const path = `${dir}/surge.db`;
-  const clock = new ManualClock();
-  try {
-    let h = await createHarness({ store: new Store(path), clock });
-    await triggered(h);
-    const one = new FakeDriver("one", "t1").record(latencies(12, 10, 1000, 10));
-    await h.metrics(report(h, one, RUN_ONE, 1000));
-    await h.controller.createTest(avalanche()); // t2, fine
-    await h.close();
-    // Damage t1's stored snapshot behind the orchestrator's back.
-    const db = new DatabaseSync(path);
-    db.prepare("UPDATE snapshots SET message = ? WHERE test_id = ?").run("{not json", "t1");
-    db.close();
-    h = await createHarness({ store: new Store(path), clock });
-    try {
-      const t1 = h.controller.getTest("t1");
-      assert.equal(t1.state, "corrupt");
-      assert.match(t1.reason ?? "", /stored data cannot be read/);
-      assert.equal(h.controller.getTest("t2").state, "created");
-      const list = h.controller.listTests();
-      assert.deepEqual(list.map((t) => [t.test_id, t.state]), [["t2", "created"], [
-        "t1",
-        "corrupt",
-      ]]);
-      // t1 no longer occupies the drivers: t2 can run.
-      await h.heartbeat("one", null, RUN_ONE);
-      assert.equal((await h.controller.trigger("t2")).state, "running");
     } finally {
       await h.close();
     }
