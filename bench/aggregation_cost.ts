@@ -29,12 +29,13 @@ import type { MetricsMessage } from "../shared/messages.ts";
 import { killQuietly } from "../shared/process.ts";
 import { topicNames } from "../shared/topics.ts";
 import { taskCommand } from "../up/plan.ts";
-import type { CpuWindow } from "./cpu_windows.ts";
 import { cpuReader } from "./proc_cpu.ts";
 import { readLikeUsers } from "./user_reads.ts";
 import { ROOT, type Runner, say } from "./runner.ts";
 import { SyntheticDriver } from "./synthetic_driver.ts";
+import type { CpuWindow } from "./cpu_windows.ts";
 import { SyntheticFleet } from "./synthetic_fleet.ts";
+import { heldAndLoaded, SETTLE_MS, windowOf, type WindowSequence } from "./window_sequence.ts";
 
 /** What to measure. */
 export interface AggregationOptions {
@@ -49,27 +50,15 @@ export interface AggregationOptions {
 }
 
 /** The windows and whether the results were exact. */
-export interface AggregationCost {
+export interface AggregationCost extends WindowSequence {
   /** The drivers heartbeating, no test running. */
   idle: CpuWindow;
-  /** Test running, reports held: one before each loaded window, one after the last. */
-  held: CpuWindow[];
-  /** Reports flowing, each between `held[i]` and `held[i + 1]`. */
-  loaded: CpuWindow[];
-  /** Reports flowing and users reading, between the last two held windows. */
-  readers: { window: CpuWindow; held: [CpuWindow, CpuWindow] };
   /** Totals and merged latency equal to what the drivers sent; else why not. */
   exact: true | string;
 }
 
 /** Seconds of reports before the first measured window, so the orchestrator's JIT is warm. */
 const WARM_UP_S = 5;
-/**
- * How long after the reports are held or resumed a window starts: the reports in flight (the
- * orchestrator fetches every 100 ms) belong to neither kind of window.
- */
-const SETTLE_MS = 1_000;
-
 /** Starts the orchestrator task on `brokers`; resolves with its base URL once it serves. */
 async function startOrchestrator(
   runner: Runner,
@@ -148,34 +137,47 @@ function prepareReports(fleet: SyntheticFleet, testId: string, rate: number, cou
 }
 
 /**
- * Held and loaded windows in turn, `cycles` loaded ones, then one loaded window with users
- * reading (`read` until its signal) between two more held ones; the reports flow at the end.
+ * A fresh orchestrator with the synthetic drivers registered and alive, and a test created on all
+ * of them for `cycles` windows of `seconds`.
  */
-async function heldAndLoaded(
+async function startWithTest(
+  runner: Runner,
+  options: AggregationOptions,
   fleet: SyntheticFleet,
-  window: () => Promise<CpuWindow>,
-  cycles: number,
-  read: (signal: AbortSignal) => Promise<number>,
-): Promise<Pick<AggregationCost, "held" | "loaded" | "readers">> {
-  const windowWith = async (reporting: boolean) => {
-    fleet.reporting = reporting;
-    await sleep(SETTLE_MS);
-    return await window();
+  dataDir: string,
+  prefix: string,
+) {
+  const { brokers, drivers, rate, seconds, cycles } = options;
+  const token = crypto.randomUUID();
+  const env = {
+    KAFKA_BROKERS: brokers.join(","),
+    SURGE_TOPIC_PREFIX: prefix,
+    SURGE_API_TOKEN: token,
   };
-  const held = [await windowWith(false)];
-  const loaded: CpuWindow[] = [];
-  for (let i = 0; i < cycles; i++) {
-    loaded.push(await windowWith(true));
-    held.push(await windowWith(false));
-  }
-  const stopReading = new AbortController();
-  const reading = read(stopReading.signal);
-  const readers = await windowWith(true);
-  stopReading.abort();
-  const afterReaders = await windowWith(false);
-  say(`aggregation: ${await reading} reads while loaded; waiting for the final reports`);
-  fleet.reporting = true;
-  return { held, loaded, readers: { window: readers, held: [held.at(-1)!, afterReaders] } };
+  const { child, base } = await startOrchestrator(runner, brokers, dataDir, env);
+  const api = createApiClient(base, { token });
+  // The topics were created a moment ago: a publish may still find no leader, and retries.
+  await pollUntil(() => fleet.start().then(() => true), {
+    what: "the synthetic drivers to register",
+    timeoutMs: 30_000,
+    intervalMs: 500,
+  });
+  await pollUntil(
+    async () => (await api.drivers()).filter((d) => d.status === "alive").length === drivers,
+    { what: `${drivers} synthetic drivers alive`, timeoutMs: 60_000, intervalMs: 500 },
+  );
+  const test = await api.createTest({
+    test_type: "AVALANCHE",
+    test_message_delay: 0,
+    target_throughput: rate,
+    message_count_per_driver: 0,
+    // Every window, the pauses between them, and room to settle.
+    duration_s: WARM_UP_S + (2 * cycles + 4) * (seconds + SETTLE_MS / 1000) + 60,
+    // Never dialled: the synthetic drivers only report.
+    target_url: "http://127.0.0.1:9/",
+    drivers: [...fleet.nodeIds],
+  });
+  return { child, base, token, api, testId: test.test_id };
 }
 
 /** Runs the windows on a fresh orchestrator; see the module comment. */
@@ -186,7 +188,6 @@ export async function measureAggregationCost(
   const { brokers, drivers, rate, seconds, cycles } = options;
   const dataDir = await Deno.makeTempDir({ prefix: "surge-bench-aggregation-" });
   const prefix = `bench-agg-${crypto.randomUUID().slice(0, 8)}.`;
-  const token = crypto.randomUUID();
   const bus = new KafkaBus({
     brokers,
     clientId: "surge-bench-fleet",
@@ -203,68 +204,22 @@ export async function measureAggregationCost(
   let child: Deno.ChildProcess | undefined;
   try {
     await bus.ensureTopics();
-    const env = {
-      KAFKA_BROKERS: brokers.join(","),
-      SURGE_TOPIC_PREFIX: prefix,
-      SURGE_API_TOKEN: token,
-    };
-    const started = await startOrchestrator(runner, brokers, dataDir, env);
+    const started = await startWithTest(runner, options, fleet, dataDir, prefix);
     child = started.child;
-    const api = createApiClient(started.base, { token });
-    // The topics were created a moment ago: a publish may still find no leader, and retries.
-    await pollUntil(() => fleet.start().then(() => true), {
-      what: "the synthetic drivers to register",
-      timeoutMs: 30_000,
-      intervalMs: 500,
-    });
-    await pollUntil(
-      async () => (await api.drivers()).filter((d) => d.status === "alive").length === drivers,
-      {
-        what: `${drivers} synthetic drivers alive`,
-        timeoutMs: 60_000,
-        intervalMs: 500,
-      },
-    );
-    const test = await api.createTest({
-      test_type: "AVALANCHE",
-      test_message_delay: 0,
-      target_throughput: rate,
-      message_count_per_driver: 0,
-      // Every window, the pauses between them, and room to settle.
-      duration_s: WARM_UP_S + (2 * cycles + 4) * (seconds + SETTLE_MS / 1000) + 60,
-      // Never dialled: the synthetic drivers only report.
-      target_url: "http://127.0.0.1:9/",
-      drivers: [...fleet.nodeIds],
-    });
+    const { api, testId } = started;
     // Reports flow during the warm-up, the loaded windows and the readers' one (with their
     // settling pauses), and a few more at the end.
     const reportsPerDriver = Math.ceil(WARM_UP_S + (cycles + 1) * (seconds + SETTLE_MS / 1000)) + 4;
     say(
       `aggregation: preparing ${drivers} × ${reportsPerDriver} reports (${rate} requests/s each)`,
     );
-    const reports = prepareReports(fleet, test.test_id, rate, reportsPerDriver);
+    const reports = prepareReports(fleet, testId, rate, reportsPerDriver);
     const finals = [...reports.values()].map((list) => list.at(-1)!);
-    const cpu = await cpuReader(child.pid);
-    const window = async (): Promise<CpuWindow> => {
-      const [cpu0, sent0, t0] = [await cpu(), fleet.sent, performance.now()];
-      await sleep(seconds * 1000);
-      const [cpuMs, wallMs, reports] = [
-        await cpu() - cpu0,
-        performance.now() - t0,
-        fleet.sent - sent0,
-      ];
-      const sent = new Map(fleet.lastReport);
-      const { drivers: seen } = await api.getTest(test.test_id);
-      const behind = Math.max(
-        0,
-        ...[...sent].map(([id, last]) => last - (seen[id]?.report_id ?? 0)),
-      );
-      return { cpuMs, wallMs, reports, behind };
-    };
+    const window = windowOf(await cpuReader(child.pid), fleet, () => api.getTest(testId), seconds);
     say(`aggregation: idle window (${drivers} drivers heartbeating), ${seconds} s`);
     const idle = await window();
-    await api.trigger(test.test_id);
-    fleet.report(test.test_id, reports);
+    await api.trigger(testId);
+    fleet.report(testId, reports);
     await sleep(WARM_UP_S * 1000);
     say(
       `aggregation: ${cycles} windows of ${drivers} reports/s, each between two with the ` +
@@ -274,10 +229,10 @@ export async function measureAggregationCost(
       fleet,
       window,
       cycles,
-      (signal) => readLikeUsers(started.base, token, test.test_id, signal),
+      (signal) => readLikeUsers(started.base, started.token, testId, signal),
     );
     const view = await pollUntil(async () => {
-      const v = await api.getTest(test.test_id);
+      const v = await api.getTest(testId);
       return v.settled ? v : undefined;
     }, { what: "the test to settle", timeoutMs: 60_000, intervalMs: 500 });
     if (fleet.failures > 0) say(`aggregation: ${fleet.failures} publishes failed`);
