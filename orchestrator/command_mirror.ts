@@ -20,7 +20,7 @@ import type { FleetKey } from "../shared/fleet_key.ts";
 import { trimOldest } from "../shared/bounded.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TestConfigMessage, TriggerMessage } from "../shared/messages.ts";
-import { NotFoundError } from "./errors.ts";
+import { CorruptDataError, NotFoundError } from "./errors.ts";
 import { createdLifecycle, type LifecycleEvent } from "./lifecycle.ts";
 import type { DriverRegistry } from "./registry.ts";
 import type { TestRecord } from "./store.ts";
@@ -53,7 +53,14 @@ export function startTest(
     record.triggered_at = triggeredAt;
     return refused;
   }
-  const aggregate = book.aggregate(record.test_id);
+  let aggregate;
+  try {
+    aggregate = book.aggregate(record.test_id);
+  } catch (err) {
+    // Its stored reports cannot be read (it is shown corrupt): the trigger stands, as saved.
+    if (err instanceof CorruptDataError) return undefined;
+    throw err;
+  }
   for (const nodeId of event.drivers) {
     if (aggregate.latest(nodeId)?.final) {
       book.apply(record, { type: "driver_final", node_id: nodeId });

@@ -1,13 +1,12 @@
 /**
  * The orchestrator's book of tests: the open (unsettled) tests in memory, settled tests in the
- * store with their cached results. Lifecycle events are applied and saved here, the metrics that
- * metrics_acceptance.ts lets in are stored here, and a test's results are cached once nothing can
- * change them. Aggregates are kept by aggregate_cache.ts; test_reads.ts answers the REST reads.
+ * store with their cached results. Lifecycle events are applied and saved here, and a test's
+ * results are cached once nothing can change them. Aggregates are kept by aggregate_cache.ts,
+ * metrics_intake.ts takes the metrics in, and test_reads.ts answers the REST reads.
  * No I/O beyond the injected store.
  *
  * When the store refuses a write (StorageError: disk full, database locked), what happened is
- * kept apart from what was recorded: a metrics message is stored with its consequences in one
- * transaction or not at all (the bus then delivers it again); a driver lost or back stands in
+ * kept apart from what was recorded (a metrics message: metrics_intake.ts); a driver lost or back stands in
  * memory, and a settlement the store refused is tried again by {@link TestBook.upkeep}.
  */
 import type { TestSummary, TestView, TimeSeries } from "../shared/api.ts";
@@ -17,7 +16,7 @@ import { AggregateCache } from "./aggregate_cache.ts";
 import type { TestAggregate } from "./aggregator.ts";
 import { CorruptDataError, NotFoundError } from "./errors.ts";
 import { type LifecycleEvent, transition } from "./lifecycle.ts";
-import { metricsRejection } from "./metrics_acceptance.ts";
+import { MetricsIntake } from "./metrics_intake.ts";
 import { type MetricsCounters, zeroCounters } from "./metrics_counters.ts";
 import { StorageError } from "./storage_error.ts";
 import type { Store, TestRecord } from "./store.ts";
@@ -40,6 +39,7 @@ export class TestBook {
   #upkeepAt = 0;
   #settled = 0;
   #reads: TestReads;
+  #intake: MetricsIntake;
 
   constructor(deps: { store: Store; logger: Logger; now: () => number }) {
     this.#store = deps.store;
@@ -49,12 +49,18 @@ export class TestBook {
       deps.store,
       (testId) => this.#open.get(testId) ?? this.#store.getTest(testId),
     );
+    this.#intake = new MetricsIntake({ ...deps, book: this });
     this.#reads = new TestReads({
       store: deps.store,
       open: this.#open,
       aggregate: (testId) => this.aggregate(testId),
       logger: deps.logger,
-      onCorrupt: () => this.counters.handler_errors++,
+      onCorrupt: (testId) => {
+        // Nothing can settle a test whose data cannot be read: it stops being open.
+        this.counters.handler_errors++;
+        this.#open.delete(testId);
+        this.#aggregates.delete(testId);
+      },
     });
   }
 
@@ -74,8 +80,10 @@ export class TestBook {
         }
         this.settleIfDone(record);
       } catch (err) {
-        // One test's unreadable data must not keep the orchestrator from starting.
-        this.#markCorrupt(record.test_id, err);
+        // One test's unreadable data must not keep the orchestrator from starting. A store that
+        // refuses to read now (a lock) is not the test's fault: its aggregate is read on next use.
+        if (err instanceof StorageError) this.#refused(err, record);
+        else this.#reads.markCorrupt(record.test_id, err);
       }
     }
     return this.open();
@@ -106,9 +114,10 @@ export class TestBook {
     return this.#settled;
   }
 
-  /** Drops what is cached of a test that was deleted from the store. */
+  /** Drops what is known of a test that was deleted from the store. */
   forget(testId: string): void {
     this.#aggregates.delete(testId);
+    this.#reads.forget(testId);
   }
 
   /** A new test. */
@@ -187,7 +196,7 @@ export class TestBook {
    */
   settleIfDone(record: TestRecord): void {
     try {
-      this.#settle(record);
+      this.settle(record);
     } catch (err) {
       this.#refused(err, record);
     }
@@ -199,8 +208,12 @@ export class TestBook {
     for (const record of this.open()) if (isSettled(record)) this.settleIfDone(record);
   }
 
-  /** A StorageError is logged and waited out (upkeep); any other error is a bug, thrown. */
+  /**
+   * A StorageError is logged and waited out (upkeep); a test whose data cannot be read is marked
+   * corrupt already (it is no longer open); any other error is a bug, thrown.
+   */
   #refused(err: unknown, record: TestRecord): void {
+    if (err instanceof CorruptDataError) return;
     if (!(err instanceof StorageError)) throw err;
     this.#upkeepAt = this.#now() + UPKEEP_RETRY_MS;
     this.#log.warn("the store refused a test's state; it is kept in memory and saved later", {
@@ -210,7 +223,11 @@ export class TestBook {
     });
   }
 
-  #settle(record: TestRecord): void {
+  /**
+   * Caches the results of a settled test and forgets its live state; throws when the store
+   * refuses (StorageError) or the test's data cannot be read (CorruptDataError).
+   */
+  settle(record: TestRecord): void {
     if (!isSettled(record)) return;
     const aggregate = this.aggregate(record.test_id);
     this.#store.saveResults(record, resultsOf(record, aggregate), aggregate.series());
@@ -230,113 +247,37 @@ export class TestBook {
     try {
       return this.#aggregates.get(testId);
     } catch (err) {
-      if (err instanceof CorruptDataError) this.#markCorrupt(testId, err);
+      if (err instanceof CorruptDataError) this.#reads.markCorrupt(testId, err);
       throw err;
     }
   }
 
   /**
-   * A test whose data cannot be read leaves the open tests (nothing can settle it) and is shown
-   * as `corrupt` from now on.
-   */
-  #markCorrupt(testId: string, err: unknown): void {
-    this.#open.delete(testId);
-    this.#aggregates.delete(testId);
-    this.#reads.markCorrupt(testId, err);
-  }
-
-  /**
-   * Takes one metrics message: newest snapshot per (test, driver) wins, and is stored. Only the
-   * drivers a test was triggered on count, only their triggered run, only within the test's
-   * window, and a settled test only for a grace period (metrics_acceptance.ts). `text` is the
-   * message as received, which is what is stored. A report for a test whose stored data cannot be
-   * read is stored as received too, but changes nothing ({@link #keepUnread}).
+   * Takes one metrics message (metrics_intake.ts); `text` is the message as received, which is
+   * what is stored.
    */
   ingest(message: MetricsMessage, text: string): void {
-    if (this.#reads.corruption(message.test_id) !== undefined) {
-      return this.#keepUnread(message, text);
-    }
-    const record = this.#recordFor(message);
-    if (!record) return;
-    let accepted: boolean;
-    try {
-      accepted = this.aggregate(record.test_id).accept(message, this.#now());
-    } catch (err) {
-      if (err instanceof CorruptDataError) return this.#keepUnread(message, text);
-      this.counters.metrics_bad_histogram++;
-      this.#log.warn("metrics with a bad histogram ignored", {
-        test_id: message.test_id,
-        node_id: message.node_id,
-        error: err instanceof Error ? err.message : String(err),
-      });
-      return;
-    }
-    if (!accepted) {
-      this.counters.metrics_ignored++;
-      return;
-    }
-    this.#keep(record, message, text);
-    this.counters.metrics_accepted++;
+    this.#intake.ingest(message, text);
   }
 
-  /**
-   * Stores an accepted snapshot with what it changes (a final report settles its driver, maybe
-   * the test) in one transaction. When the store refuses, none of it happened: the record and the
-   * aggregate (rebuilt from the store on next use) forget the message, and the error goes back to
-   * the bus, which delivers the message again later (shared/redelivery.ts).
-   */
-  #keep(record: TestRecord, message: MetricsMessage, text: string): void {
-    const before = { lifecycle: record.lifecycle, ended_at: record.ended_at };
-    const wasOpen = this.#open.has(record.test_id);
-    const keep = () => {
-      this.#store.addSnapshot(message, text, this.#now());
-      if (message.final) this.apply(record, { type: "driver_final", node_id: message.node_id });
-      this.#settle(record);
-    };
-    try {
-      // Most reports change nothing but their own row: one statement is a transaction already.
-      if (!message.final && !isSettled(record)) keep();
-      else this.#store.transaction(`store the metrics of test "${record.test_id}"`, keep);
-    } catch (err) {
-      Object.assign(record, before);
-      if (wasOpen) this.#open.set(record.test_id, record);
-      this.#aggregates.delete(record.test_id);
-      throw err;
-    }
+  /** An open test by id. */
+  openRecord(testId: string): TestRecord | undefined {
+    return this.#open.get(testId);
   }
 
-  /**
-   * Stores a valid report of a test whose stored data cannot be read, without reading the test:
-   * nothing can be aggregated, but once the damaged row is repaired a restart replays this one
-   * too. A StorageError goes back to the bus, as in {@link #keep}.
-   */
-  #keepUnread(message: MetricsMessage, text: string): void {
-    this.#store.addSnapshot(message, text, this.#now());
-    this.counters.metrics_corrupt_test++;
-    this.#log.debug("metrics stored unread: the test's stored data cannot be read", {
-      test_id: message.test_id,
-      node_id: message.node_id,
-    });
+  /** Makes a test open again after a store refusal undid what closed it. */
+  reopen(record: TestRecord): void {
+    this.#open.set(record.test_id, record);
   }
 
-  /** The test a metrics message may change, or undefined (counted) when it may not. */
-  #recordFor(message: MetricsMessage): TestRecord | undefined {
-    const open = this.#open.get(message.test_id);
-    const record = open ?? this.#store.getTest(message.test_id);
-    const subject = record && {
-      record,
-      storedReportId: open
-        ? undefined
-        : () => this.#store.lastReportId(message.test_id, message.node_id),
-    };
-    const rejection = metricsRejection(message, subject, this.#now());
-    if (rejection === undefined) return record;
-    this.counters[rejection.counter]++;
-    this.#log.debug(`metrics ignored: ${rejection.why}`, {
-      test_id: message.test_id,
-      node_id: message.node_id,
-    });
-    return undefined;
+  /** Forgets a test's aggregate: it is rebuilt from the store on next use. */
+  dropAggregate(testId: string): void {
+    this.#aggregates.delete(testId);
+  }
+
+  /** Why a test's stored data cannot be read, or undefined while nothing says so. */
+  corruption(testId: string): string | undefined {
+    return this.#reads.corruption(testId);
   }
 
   /** One test with its live or final results; a test whose data cannot be read is `corrupt`. */

@@ -28,8 +28,8 @@ export interface TestReadsDeps {
   /** A test's aggregate (the book keeps them, rebuilding one from the store when needed). */
   aggregate: (testId: string) => TestAggregate;
   logger: Logger;
-  /** Called for each test found unreadable: it counts as a handler error. */
-  onCorrupt: () => void;
+  /** Called once for each test found unreadable (it counts as a handler error). */
+  onCorrupt: (testId: string) => void;
 }
 
 /** The test book's reads, and the tests found unreadable. */
@@ -47,11 +47,16 @@ export class TestReads {
     if (this.#corrupt.has(testId)) return;
     const reason = `stored data cannot be read: ${err instanceof Error ? err.message : err}`;
     this.#corrupt.set(testId, reason);
-    this.#deps.onCorrupt();
+    this.#deps.onCorrupt(testId);
     this.#deps.logger.error("test data cannot be read; showing it as corrupt", {
       test_id: testId,
       error: reason,
     });
+  }
+
+  /** Forgets a deleted test's mark. */
+  forget(testId: string): void {
+    this.#corrupt.delete(testId);
   }
 
   /** Why a test's stored data cannot be read, or undefined while nothing says so. */

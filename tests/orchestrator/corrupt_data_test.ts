@@ -1,14 +1,15 @@
 /**
  * A test whose stored data cannot be read (a snapshot row damaged behind the orchestrator's back):
  * it is shown as corrupt while everything else works, it is read once and not replayed again, its
- * series is an error that says why, and reports that arrive for it are kept as received.
+ * series is an error that says why, it no longer holds its drivers, and the reports the acceptance
+ * rules let in for it are kept as received.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { CorruptDataError } from "../../orchestrator/errors.ts";
 import { Store } from "../../orchestrator/store.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
-import { avalanche, createHarness, type Harness, ManualClock } from "./harness.ts";
+import { avalanche, call, createHarness, type Harness, ManualClock } from "./harness.ts";
 
 const RUN_ONE = "run-one-a";
 const RUN_TWO = "run-two-a";
@@ -159,6 +160,48 @@ Deno.test("a settled test found corrupt by a late report keeps that report and s
       assert.equal(view.state, "corrupt");
       assert.match(view.reason ?? "", /report 0 of driver "one"/);
     } finally {
+      await h.close();
+    }
+  });
+});
+
+Deno.test("a running test found corrupt lets its drivers go; the acceptance rules still apply", async () => {
+  await withDir(async (path) => {
+    const h = await createHarness({ store: new Store(path, { busyTimeoutMs: 50 }) });
+    const other = new DatabaseSync(path);
+    try {
+      await triggered(h);
+      const one = new FakeDriver("one", "t1").record(latencies(18, 10, 1000, 10));
+      const two = new FakeDriver("two", "t1").record(latencies(19, 10, 1000, 10));
+      await h.metrics(report(h, one, RUN_ONE, 1000));
+      damage(path, "one");
+      // A refused write makes the book forget t1's aggregate, so the next report reads t1 again.
+      other.exec("BEGIN EXCLUSIVE");
+      await h.metrics(report(h, two, RUN_TWO, 1000));
+      other.exec("ROLLBACK");
+      assert.equal(h.bus.handlerErrors.length, 1);
+      await h.metrics(report(h, two, RUN_TWO, 1000)); // delivered again
+      assert.equal(h.controller.counters.metrics_corrupt_test, 1);
+      const stranger = new FakeDriver("stranger", "t1").record(latencies(20, 10, 1000, 10));
+      await h.metrics(report(h, stranger, "run-x", 1000));
+      assert.equal(h.controller.counters.metrics_unchosen, 1, "the rules of an open test apply");
+      assert.equal(h.controller.counters.metrics_corrupt_test, 1);
+      assert.equal(storedRows(path), 2);
+      assert.equal(h.controller.getTest("t1").state, "corrupt");
+
+      // Nothing can settle t1 now: a stop is saved, a lost driver changes nothing, no error.
+      const stopped = await call(h.app, "POST", "/api/tests/t1/stop");
+      assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+      h.clock.advance(3500);
+      h.controller.tick();
+      assert.equal(h.controller.counters.handler_errors, 1, "only the corrupt test itself");
+      // Its drivers run the next test.
+      await h.heartbeat("one", null, RUN_ONE);
+      await h.heartbeat("two", null, RUN_TWO);
+      await h.controller.createTest(avalanche());
+      assert.equal((await h.controller.trigger("t2")).state, "running");
+    } finally {
+      other.close();
       await h.close();
     }
   });
