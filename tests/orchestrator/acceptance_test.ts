@@ -10,27 +10,8 @@ import { IDLE_GRACE_MS, START_GRACE_MS } from "../../orchestrator/driver_watch.t
 import { Store } from "../../orchestrator/store.ts";
 import { SETTLED_GRACE_MS } from "../../orchestrator/metrics_acceptance.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
-import { avalanche, createHarness, type Harness, ManualClock } from "./harness.ts";
-
-const RUN_ONE = "run-one-a";
-const RUN_TWO = "run-two-a";
-
-/** Drivers one and two alive (with known runs) and test t1 triggered on both. */
-async function triggered(h: Harness): Promise<void> {
-  await h.heartbeat("one", null, RUN_ONE);
-  await h.heartbeat("two", null, RUN_TWO);
-  await h.controller.createTest(avalanche({ duration_s: 10 }));
-  await h.controller.trigger("t1");
-  await h.heartbeat("one", "t1", RUN_ONE);
-  await h.heartbeat("two", "t1", RUN_TWO);
-}
-
-/** A driver's report stamped by the harness clock and tagged with its run. */
-const report = (h: Harness, d: FakeDriver, run: string, elapsed: number, final = false) => ({
-  ...d.report(elapsed, final),
-  timestamp: h.clock.t,
-  instance_id: run,
-});
+import { report, RUN_ONE, RUN_TWO, settledWithTwoLost, triggered } from "./two_drivers.ts";
+import { avalanche, createHarness, ManualClock } from "./harness.ts";
 
 Deno.test("metrics from a driver the test was not triggered on leave the result unchanged", async () => {
   const h = await createHarness();
@@ -144,12 +125,7 @@ Deno.test("a busy heartbeat clears the idle clock: idle beats before the trigger
 Deno.test("a settled test takes a late final report within the grace, then its result is frozen", async () => {
   const h = await createHarness();
   try {
-    await triggered(h);
-    const one = new FakeDriver("one", "t1").record(latencies(7, 30, 1000, 10));
-    const two = new FakeDriver("two", "t1").record(latencies(8, 20, 1000, 10));
-    await h.metrics(report(h, one, RUN_ONE, 1000, true));
-    h.clock.advance(3500);
-    h.controller.tick(); // two: no heartbeat for 3.5 s → lost; the test settles
+    const { two } = await settledWithTwoLost(h, [7, 8]);
     assert.equal(h.controller.getTest("t1").settled, true);
     await h.metrics(report(h, two, RUN_TWO, 1000)); // late but within the grace: counts
     assert.equal(h.controller.getTest("t1").drivers.two?.responses, 20);

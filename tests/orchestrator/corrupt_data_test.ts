@@ -9,10 +9,8 @@ import { DatabaseSync } from "node:sqlite";
 import { CorruptDataError } from "../../orchestrator/errors.ts";
 import { Store } from "../../orchestrator/store.ts";
 import { FakeDriver, latencies } from "./fake_driver.ts";
-import { avalanche, call, createHarness, type Harness, ManualClock } from "./harness.ts";
-
-const RUN_ONE = "run-one-a";
-const RUN_TWO = "run-two-a";
+import { report, RUN_ONE, RUN_TWO, settledWithTwoLost, triggered } from "./two_drivers.ts";
+import { avalanche, call, createHarness, ManualClock } from "./harness.ts";
 
 /** A store that counts how often a test's snapshots are replayed. */
 class CountingStore extends Store {
@@ -22,23 +20,6 @@ class CountingStore extends Store {
     return super.snapshots(testId);
   }
 }
-
-/** Drivers one and two alive (with known runs) and test t1 triggered on both. */
-async function triggered(h: Harness): Promise<void> {
-  await h.heartbeat("one", null, RUN_ONE);
-  await h.heartbeat("two", null, RUN_TWO);
-  await h.controller.createTest(avalanche({ duration_s: 10 }));
-  await h.controller.trigger("t1");
-  await h.heartbeat("one", "t1", RUN_ONE);
-  await h.heartbeat("two", "t1", RUN_TWO);
-}
-
-/** A driver's report stamped by the harness clock and tagged with its run. */
-const report = (h: Harness, d: FakeDriver, run: string, elapsed: number, final = false) => ({
-  ...d.report(elapsed, final),
-  timestamp: h.clock.t,
-  instance_id: run,
-});
 
 /** Overwrites t1's stored reports of `nodeId` through a connection of its own. */
 function damage(path: string, nodeId: string): void {
@@ -143,12 +124,7 @@ Deno.test("a settled test found corrupt by a late report keeps that report and s
   await withDir(async (path) => {
     const h = await createHarness({ store: new Store(path), clock: new ManualClock() });
     try {
-      await triggered(h);
-      const one = new FakeDriver("one", "t1").record(latencies(16, 30, 1000, 10));
-      const two = new FakeDriver("two", "t1").record(latencies(17, 20, 1000, 10));
-      await h.metrics(report(h, one, RUN_ONE, 1000, true));
-      h.clock.advance(3500);
-      h.controller.tick(); // two: no heartbeat for 3.5 s → lost; the test settles
+      const { two } = await settledWithTwoLost(h, [16, 17]);
       assert.equal(h.controller.getTest("t1").settled, true);
       damage(path, "one");
       // Within the grace a late report counts, so the settled test is read again: it cannot be.
