@@ -29,11 +29,11 @@ import type { MetricsMessage } from "../shared/messages.ts";
 import { killQuietly } from "../shared/process.ts";
 import { topicNames } from "../shared/topics.ts";
 import { taskCommand } from "../up/plan.ts";
+import type { CpuWindow } from "./cpu_windows.ts";
 import { cpuReader } from "./proc_cpu.ts";
 import { readLikeUsers } from "./user_reads.ts";
 import { ROOT, type Runner, say } from "./runner.ts";
 import { SyntheticDriver } from "./synthetic_driver.ts";
-import type { CpuWindow } from "./cpu_windows.ts";
 import { SyntheticFleet } from "./synthetic_fleet.ts";
 import { heldAndLoaded, SETTLE_MS, windowOf, type WindowSequence } from "./window_sequence.ts";
 
@@ -137,25 +137,15 @@ function prepareReports(fleet: SyntheticFleet, testId: string, rate: number, cou
 }
 
 /**
- * A fresh orchestrator with the synthetic drivers registered and alive, and a test created on all
- * of them for `cycles` windows of `seconds`.
+ * The synthetic drivers registered and alive on the orchestrator `api` answers for, and a test
+ * created on all of them for `cycles` windows of `seconds`; resolves with its id.
  */
-async function startWithTest(
-  runner: Runner,
-  options: AggregationOptions,
+async function createTestOnFleet(
+  api: ReturnType<typeof createApiClient>,
   fleet: SyntheticFleet,
-  dataDir: string,
-  prefix: string,
-) {
-  const { brokers, drivers, rate, seconds, cycles } = options;
-  const token = crypto.randomUUID();
-  const env = {
-    KAFKA_BROKERS: brokers.join(","),
-    SURGE_TOPIC_PREFIX: prefix,
-    SURGE_API_TOKEN: token,
-  };
-  const { child, base } = await startOrchestrator(runner, brokers, dataDir, env);
-  const api = createApiClient(base, { token });
+  options: AggregationOptions,
+): Promise<string> {
+  const { drivers, rate, seconds, cycles } = options;
   // The topics were created a moment ago: a publish may still find no leader, and retries.
   await pollUntil(() => fleet.start().then(() => true), {
     what: "the synthetic drivers to register",
@@ -177,7 +167,7 @@ async function startWithTest(
     target_url: "http://127.0.0.1:9/",
     drivers: [...fleet.nodeIds],
   });
-  return { child, base, token, api, testId: test.test_id };
+  return test.test_id;
 }
 
 /** Runs the windows on a fresh orchestrator; see the module comment. */
@@ -204,9 +194,16 @@ export async function measureAggregationCost(
   let child: Deno.ChildProcess | undefined;
   try {
     await bus.ensureTopics();
-    const started = await startWithTest(runner, options, fleet, dataDir, prefix);
+    const token = crypto.randomUUID();
+    const env = {
+      KAFKA_BROKERS: brokers.join(","),
+      SURGE_TOPIC_PREFIX: prefix,
+      SURGE_API_TOKEN: token,
+    };
+    const started = await startOrchestrator(runner, brokers, dataDir, env);
     child = started.child;
-    const { api, testId } = started;
+    const api = createApiClient(started.base, { token });
+    const testId = await createTestOnFleet(api, fleet, options);
     // Reports flow during the warm-up, the loaded windows and the readers' one (with their
     // settling pauses), and a few more at the end.
     const reportsPerDriver = Math.ceil(WARM_UP_S + (cycles + 1) * (seconds + SETTLE_MS / 1000)) + 4;
@@ -229,7 +226,7 @@ export async function measureAggregationCost(
       fleet,
       window,
       cycles,
-      (signal) => readLikeUsers(started.base, started.token, testId, signal),
+      (signal) => readLikeUsers(started.base, token, testId, signal),
     );
     const view = await pollUntil(async () => {
       const v = await api.getTest(testId);

@@ -4,8 +4,8 @@
  * or resumed.
  */
 import type { TestView } from "../shared/api.ts";
-import { say } from "./runner.ts";
 import { sleep } from "../shared/async.ts";
+import { say } from "./runner.ts";
 import type { CpuWindow } from "./cpu_windows.ts";
 import type { SyntheticFleet } from "./synthetic_fleet.ts";
 
