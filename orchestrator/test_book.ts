@@ -6,8 +6,9 @@
  * No I/O beyond the injected store.
  *
  * When the store refuses a write (StorageError: disk full, database locked), what happened is
- * kept apart from what was recorded (a metrics message: metrics_intake.ts); a driver lost or back stands in
- * memory, and a settlement the store refused is tried again by {@link TestBook.upkeep}.
+ * kept apart from what was recorded (for a metrics message, see metrics_intake.ts): a driver lost
+ * or back stands in memory, and a settlement the store refused is tried again by
+ * {@link TestBook.upkeep}.
  */
 import type { TestSummary, TestView, TimeSeries } from "../shared/api.ts";
 import type { Logger } from "../shared/log.ts";
