@@ -97,12 +97,15 @@ export class Retention {
     this.#now = deps.now;
   }
 
-  /** Deletes a settled test with its snapshots and results; NotFoundError, ConflictError. */
+  /**
+   * Deletes a settled test with its snapshots and results; NotFoundError, ConflictError. A test
+   * whose stored data cannot be read goes whatever its state: nothing can settle it any more.
+   */
   remove(testId: string): void {
     const record = this.#book.get(testId);
     const stored = !this.#book.isOpen(testId) && "results" in record && record.results !== null;
     const why = notDeletable(testId, record.lifecycle, stored);
-    if (why) throw new ConflictError(why);
+    if (why && this.#book.corruption(testId) === undefined) throw new ConflictError(why);
     this.#store.deleteTests([testId]);
     this.#book.forget(testId);
   }

@@ -176,6 +176,10 @@ Deno.test("a running test found corrupt lets its drivers go; the acceptance rule
       await h.heartbeat("two", null, RUN_TWO);
       await h.controller.createTest(avalanche());
       assert.equal((await h.controller.trigger("t2")).state, "running");
+      // It can be deleted, though it never settled: nothing else can end it.
+      assert.equal((await call(h.app, "DELETE", "/api/tests/t1")).status, 204);
+      assert.equal(storedRows(path), 0);
+      assert.equal((await call(h.app, "GET", "/api/tests/t1")).status, 404);
     } finally {
       other.close();
       await h.close();
