@@ -11,7 +11,10 @@
  *    ones on both sides of it, seconds apart, so the machine's drift cancels);
  * 3. load + readers — the reports plus a dashboard open on the test (its event stream rebuilds
  *    the whole view every second) and a client that GETs the test every second, between two
- *    more held windows.
+ *    more held windows (skipped for an aged test, see {@link AggregationOptions.ageS}).
+ *
+ * With `ageS`, every driver has run that long before its first report, so the reports are as
+ * large as a long test's: a cumulative histogram keeps filling buckets in its tail.
  *
  * The cost of aggregation is what the loaded windows used beyond their held neighbours, per
  * report and as a share of one core. Every driver then sends the rest of its reports, and the
@@ -47,6 +50,12 @@ export interface AggregationOptions {
   seconds: number;
   /** Loaded windows (each between two held ones). */
   cycles: number;
+  /**
+   * How old the test is, in seconds, when the first report is sent: each synthetic driver has
+   * already run that long, so its cumulative histograms, and its reports, are as large as a long
+   * test's.
+   */
+  ageS: number;
 }
 
 /** The windows and whether the results were exact. */
@@ -55,6 +64,8 @@ export interface AggregationCost extends WindowSequence {
   idle: CpuWindow;
   /** Totals and merged latency equal to what the drivers sent; else why not. */
   exact: true | string;
+  /** The mean size of a report as JSON, in bytes. */
+  reportBytes: number;
 }
 
 /** Seconds of reports before the first measured window, so the orchestrator's JIT is warm. */
@@ -122,8 +133,17 @@ function mismatch(view: TestView, finals: readonly MetricsMessage[]): string | u
   return undefined;
 }
 
-/** Every synthetic driver's reports for the test, in order; the last of each is final. */
-function prepareReports(fleet: SyntheticFleet, testId: string, rate: number, count: number) {
+/**
+ * Every synthetic driver's reports for the test, in order, from `ageS` seconds into it; the last
+ * of each is final.
+ */
+function prepareReports(
+  fleet: SyntheticFleet,
+  testId: string,
+  options: Pick<AggregationOptions, "rate" | "ageS">,
+  count: number,
+) {
+  const { rate, ageS } = options;
   return new Map(fleet.nodeIds.map((nodeId, i) => {
     const driver = new SyntheticDriver({
       nodeId,
@@ -132,6 +152,7 @@ function prepareReports(fleet: SyntheticFleet, testId: string, rate: number, cou
       rate,
       seed: i + 1,
     });
+    driver.advance(ageS);
     return [nodeId, Array.from({ length: count }, (_, k) => driver.next(k === count - 1))];
   }));
 }
@@ -145,7 +166,7 @@ async function createTestOnFleet(
   fleet: SyntheticFleet,
   options: AggregationOptions,
 ): Promise<string> {
-  const { drivers, rate, seconds, cycles } = options;
+  const { drivers, rate, seconds, cycles, ageS } = options;
   // The topics were created a moment ago: a publish may still find no leader, and retries.
   await pollUntil(() => fleet.start().then(() => true), {
     what: "the synthetic drivers to register",
@@ -162,7 +183,7 @@ async function createTestOnFleet(
     target_throughput: rate,
     message_count_per_driver: 0,
     // Every window, the pauses between them, and room to settle.
-    duration_s: WARM_UP_S + (2 * cycles + 4) * (seconds + SETTLE_MS / 1000) + 60,
+    duration_s: ageS + WARM_UP_S + (2 * cycles + 4) * (seconds + SETTLE_MS / 1000) + 60,
     // Never dialled: the synthetic drivers only report.
     target_url: "http://127.0.0.1:9/",
     drivers: [...fleet.nodeIds],
@@ -175,7 +196,7 @@ export async function measureAggregationCost(
   runner: Runner,
   options: AggregationOptions,
 ): Promise<AggregationCost> {
-  const { brokers, drivers, rate, seconds, cycles } = options;
+  const { brokers, drivers, rate, seconds, cycles, ageS } = options;
   const dataDir = await Deno.makeTempDir({ prefix: "surge-bench-aggregation-" });
   const prefix = `bench-agg-${crypto.randomUUID().slice(0, 8)}.`;
   const bus = new KafkaBus({
@@ -208,10 +229,13 @@ export async function measureAggregationCost(
     // settling pauses), and a few more at the end.
     const reportsPerDriver = Math.ceil(WARM_UP_S + (cycles + 1) * (seconds + SETTLE_MS / 1000)) + 4;
     say(
-      `aggregation: preparing ${drivers} × ${reportsPerDriver} reports (${rate} requests/s each)`,
+      `aggregation: preparing ${drivers} × ${reportsPerDriver} reports (${rate} requests/s each` +
+        (ageS > 0 ? `, from ${ageS} s into the test)` : ")"),
     );
-    const reports = prepareReports(fleet, testId, rate, reportsPerDriver);
+    const reports = prepareReports(fleet, testId, options, reportsPerDriver);
     const finals = [...reports.values()].map((list) => list.at(-1)!);
+    const all = [...reports.values()].flat();
+    const reportBytes = all.reduce((n, m) => n + JSON.stringify(m).length, 0) / all.length;
     const window = windowOf(await cpuReader(child.pid), fleet, () => api.getTest(testId), seconds);
     say(`aggregation: idle window (${drivers} drivers heartbeating), ${seconds} s`);
     const idle = await window();
@@ -226,14 +250,17 @@ export async function measureAggregationCost(
       fleet,
       window,
       cycles,
-      (signal) => readLikeUsers(started.base, token, testId, signal),
+      // An aged test's first reports each cover its whole age, so the first read of its series
+      // would build every second of it at once from those: no dashboard open from the start
+      // does that, so readers are measured on a young test only.
+      ageS > 0 ? undefined : (signal) => readLikeUsers(started.base, token, testId, signal),
     );
     const view = await pollUntil(async () => {
       const v = await api.getTest(testId);
       return v.settled ? v : undefined;
     }, { what: "the test to settle", timeoutMs: 60_000, intervalMs: 500 });
     if (fleet.failures > 0) say(`aggregation: ${fleet.failures} publishes failed`);
-    return { idle, ...windows, exact: mismatch(view, finals) ?? true };
+    return { idle, ...windows, exact: mismatch(view, finals) ?? true, reportBytes };
   } finally {
     await fleet.stop();
     await bus.close().catch(() => {});

@@ -20,11 +20,14 @@ export type Section = typeof SECTIONS[number];
 /** Usage text for `deno task bench`. */
 export const BENCH_USAGE =
   `Usage: deno task bench [--only SECTION,...] [--connections N] [--duration S] [--repeat N]
-                       [--quick]
+                       [--aggregation-age S] [--quick]
   --only SECTION   run only these sections (comma-separated): ${SECTIONS.join(", ")}
   --connections N  connections for the throughput runs (default 50)
   --duration S     seconds per throughput and CPU-per-request run (default 5)
   --repeat N       runs per tool, interleaved (default 2)
+  --aggregation-age S
+                   seconds into its test each synthetic driver is when the aggregation run
+                   starts reporting: a long test's reports are larger (default 0)
   --quick          1 run each, 3 s, shorter pacing and aggregation runs
 Uses the Kafka broker in KAFKA_BROKERS, else one on 127.0.0.1:9092, else starts its own.`;
 
@@ -48,6 +51,8 @@ const schema = z.object({
   repeat: wholeNumberText(1, 10),
   /** The sections to run. */
   only: sectionList,
+  /** How old the aggregation run's test is when its reports start. */
+  aggregationAge: wholeNumberText(0, 86_400),
   /** KAFKA_BROKERS; unset: a broker on 127.0.0.1:9092 if one listens, else the bench's own. */
   brokers: brokersText.optional(),
 });
@@ -68,6 +73,7 @@ const FLAGS = {
   connections: { type: "string" },
   duration: { type: "string" },
   repeat: { type: "string" },
+  "aggregation-age": { type: "string" },
 } as const;
 
 /** Parses flags; throws a UsageError listing every problem at once. */
@@ -80,6 +86,7 @@ export function parseBenchConfig(env: Env, args: readonly string[]): BenchConfig
     duration: flag("duration", values.duration, quick ? "3" : "5"),
     repeat: flag("repeat", values.repeat, quick ? "1" : "2"),
     only: flag("only", values.only, SECTIONS.join(",")),
+    aggregationAge: flag("aggregation-age", values["aggregation-age"], "0"),
     brokers: { name: "KAFKA_BROKERS", value: env.KAFKA_BROKERS?.trim() || undefined },
   }, problems);
   return {

@@ -8,15 +8,8 @@
  * process is stopped at the end.
  */
 import { parseOrExit } from "../shared/usage_error.ts";
-import { type AggregationCost, measureAggregationCost } from "./aggregation_cost.ts";
-import {
-  type Added,
-  type CpuWindow,
-  meanWindow,
-  percentOfCore,
-  pooled,
-  sandwiched,
-} from "./cpu_windows.ts";
+import { measureAggregationCost } from "./aggregation_cost.ts";
+import { aggregationTable } from "./aggregation_table.ts";
 import { type BenchBroker, benchBroker } from "./broker.ts";
 import { BENCH_USAGE, type BenchConfig, parseBenchConfig, type Section } from "./config.ts";
 import { measurePacedCpu, pacedCpuTable } from "./paced_cpu.ts";
@@ -194,45 +187,18 @@ const RATE = 1000;
 
 /** 6. What aggregating 50 drivers' reports costs the orchestrator's CPU. */
 async function aggregation(b: Bench): Promise<void> {
-  const seconds = b.opt.aggregationSeconds;
-  const cycles = b.opt.aggregationCycles;
-  const cost: AggregationCost = await measureAggregationCost(b.runner, {
-    brokers: (await b.broker()).brokers,
+  const setting = {
     drivers: DRIVERS,
     rate: RATE,
-    seconds,
-    cycles,
+    seconds: b.opt.aggregationSeconds,
+    ageS: b.opt.aggregationAge,
+  };
+  const cost = await measureAggregationCost(b.runner, {
+    ...setting,
+    brokers: (await b.broker()).brokers,
+    cycles: b.opt.aggregationCycles,
   });
-  const { held, loaded, readers } = cost;
-  const each = sandwiched(held, loaded);
-  const load = pooled(held, loaded);
-  const read = pooled(readers.held, [readers.window]);
-  const pct = (x: number) => `${x.toFixed(1)} %`;
-  const range = (xs: number[], f: (x: number) => string) =>
-    `${f(Math.min(...xs))} to ${f(Math.max(...xs))}`;
-  const row = (name: string, w: CpuWindow, added?: Added) =>
-    pad(name, 34) + pad(fmt(w.cpuMs), 9) + pad(pct(percentOfCore(w)), 12) + pad(fmt(w.reports), 9) +
-    (added
-      ? pad(`+${pct(added.percent)}`, 13) + pad(added.msPerReport.toFixed(2), 15) +
-        (w.behind > 2 ? `${w.behind} reports` : "-")
-      : "");
-  b.out.push(
-    `\nAggregation cost: ${DRIVERS} synthetic drivers × 1 report/s (${fmt(RATE)} requests/s ` +
-      `each), orchestrator CPU (user + sys) over ${seconds} s windows; each loaded window ` +
-      `against the held windows (test running, reports held) on both sides of it`,
-    `${pad("window (mean of those measured)", 34)}${pad("CPU ms", 9)}${pad("of a core", 12)}${
-      pad("reports", 9)
-    }${pad("added", 13)}${pad("CPU ms/report", 15)}fell behind by`,
-    row(`idle: ${DRIVERS} drivers, no test running`, cost.idle),
-    row(`held (${held.length}): test running`, meanWindow(held)),
-    row(`load (${loaded.length})`, meanWindow(loaded), load),
-    row("load + dashboard + GET test 1/s", readers.window, read),
-    `each loaded window: ${range(each.map((a) => a.percent), (x) => `+${pct(x)}`)} of a core, ` +
-      `${range(each.map((a) => a.msPerReport), (x) => x.toFixed(2))} ms a report`,
-    `totals and merged latency against the drivers' own: ${
-      cost.exact === true ? "exact" : `WRONG: ${cost.exact}`
-    }`,
-  );
+  b.out.push(...aggregationTable(cost, setting));
   if (cost.exact !== true) b.failures.push(`aggregation results are wrong: ${cost.exact}`);
 }
 

@@ -58,8 +58,45 @@ export class SyntheticDriver {
     this.#medianUs = 2_000 + 1_500 * this.#random();
   }
 
+  /**
+   * Simulates `seconds` more seconds of the test without building their reports, as if they had
+   * been sent: the next report is the one a driver sends after that long, cumulative histograms
+   * and all. A long test's reports are larger (more buckets filled, larger counts).
+   */
+  advance(seconds: number): void {
+    for (let s = 0; s < seconds; s++) {
+      this.#simulateSecond(false);
+      this.#reportId++;
+      this.#lastResponses = this.#totals.responses;
+    }
+  }
+
   /** Simulates one more second of the test and returns the report a driver sends after it. */
   next(final = false): MetricsMessage {
+    this.#simulateSecond(final);
+    const reportId = ++this.#reportId;
+    const totals = this.#totals;
+    const message = metricsMessage(
+      { nodeId: this.options.nodeId, instanceId: this.options.instanceId },
+      this.options.testId,
+      reportId,
+      {
+        ...totals,
+        errorKinds: { ...totals.errorKinds },
+        statusCodes: { ...totals.statusCodes },
+        elapsedMs: reportId * 1000,
+        intervalRps: totals.responses - this.#lastResponses,
+        unfinished: totals.requests - totals.responses - totals.errors,
+        final,
+      },
+      0,
+    );
+    this.#lastResponses = totals.responses;
+    return message;
+  }
+
+  /** One second of requests, added into the driver's totals. */
+  #simulateSecond(final: boolean): void {
     const random = this.#random;
     const recorder = this.#recorder;
     for (let i = 0; i < this.options.rate; i++) {
@@ -80,24 +117,5 @@ export class SyntheticDriver {
       }
     }
     addSnapshot(this.#totals, recorder.snapshot(final));
-    const reportId = ++this.#reportId;
-    const totals = this.#totals;
-    const message = metricsMessage(
-      { nodeId: this.options.nodeId, instanceId: this.options.instanceId },
-      this.options.testId,
-      reportId,
-      {
-        ...totals,
-        errorKinds: { ...totals.errorKinds },
-        statusCodes: { ...totals.statusCodes },
-        elapsedMs: reportId * 1000,
-        intervalRps: totals.responses - this.#lastResponses,
-        unfinished: totals.requests - totals.responses - totals.errors,
-        final,
-      },
-      0,
-    );
-    this.#lastResponses = totals.responses;
-    return message;
   }
 }

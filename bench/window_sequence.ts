@@ -21,8 +21,8 @@ export interface WindowSequence {
   held: CpuWindow[];
   /** Reports flowing, each between `held[i]` and `held[i + 1]`. */
   loaded: CpuWindow[];
-  /** Reports flowing and users reading, between the last two held windows. */
-  readers: { window: CpuWindow; held: [CpuWindow, CpuWindow] };
+  /** Reports flowing and users reading, between the last two held windows (unless skipped). */
+  readers?: { window: CpuWindow; held: [CpuWindow, CpuWindow] };
 }
 
 /**
@@ -51,14 +51,15 @@ export function windowOf(
 }
 
 /**
- * Held and loaded windows in turn, `cycles` loaded ones, then one loaded window with users
- * reading (`read` until its signal) between two more held ones; the reports flow at the end.
+ * Held and loaded windows in turn, `cycles` loaded ones, then (given `read`) one loaded window
+ * with users reading (`read` until its signal) between two more held ones; the reports flow at
+ * the end.
  */
 export async function heldAndLoaded(
   fleet: SyntheticFleet,
   window: () => Promise<CpuWindow>,
   cycles: number,
-  read: (signal: AbortSignal) => Promise<number>,
+  read: ((signal: AbortSignal) => Promise<number>) | undefined,
 ): Promise<WindowSequence> {
   const windowWith = async (reporting: boolean) => {
     fleet.reporting = reporting;
@@ -70,6 +71,10 @@ export async function heldAndLoaded(
   for (let i = 0; i < cycles; i++) {
     loaded.push(await windowWith(true));
     held.push(await windowWith(false));
+  }
+  if (!read) {
+    fleet.reporting = true;
+    return { held, loaded };
   }
   const stopReading = new AbortController();
   const reading = read(stopReading.signal);

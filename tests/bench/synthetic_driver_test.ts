@@ -40,3 +40,14 @@ Deno.test("the same seed gives the same reports; another seed, others", () => {
   assert.deepEqual(a, b);
   assert.notEqual(a.histogram, c.histogram);
 });
+
+Deno.test("an advanced synthetic driver sends the report it would have sent that much later", () => {
+  const stepped = new SyntheticDriver(options);
+  for (let second = 1; second <= 3; second++) stepped.next();
+  const aged = new SyntheticDriver(options);
+  aged.advance(3);
+  const report = aged.next();
+  assert.deepEqual(report, stepped.next());
+  assert.equal(report.report_id, 4);
+  assert.equal(report.requests, 4 * 500);
+});
