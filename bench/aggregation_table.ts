@@ -1,5 +1,5 @@
 /** The aggregation section's table, from one run of bench/aggregation_cost.ts. */
-import type { AggregationCost } from "./aggregation_cost.ts";
+import type { AggregationCost, AggregationOptions } from "./aggregation_cost.ts";
 import {
   type Added,
   type CpuWindow,
@@ -11,12 +11,7 @@ import {
 import { fmt, pad } from "./runner.ts";
 
 /** What the run measured, for the table's title. */
-export interface AggregationSetting {
-  drivers: number;
-  rate: number;
-  seconds: number;
-  ageS: number;
-}
+export type AggregationSetting = Pick<AggregationOptions, "drivers" | "rate" | "seconds" | "ageS">;
 
 const pct = (x: number) => `${x.toFixed(1)} %`;
 
@@ -37,8 +32,10 @@ export function aggregationTable(cost: AggregationCost, setting: AggregationSett
   const each = sandwiched(held, loaded);
   return [
     `\nAggregation cost: ${drivers} synthetic drivers × 1 report/s (${fmt(rate)} requests/s ` +
-    `each, reports of ${(cost.reportBytes / 1000).toFixed(1)} KB from ${ageS} s into the ` +
-    `test), orchestrator CPU (user + sys) over ${seconds} s windows; each loaded window ` +
+    `each, reports of ${(cost.reportBytes / 1000).toFixed(1)} KB from ` +
+    `${
+      ageS > 0 ? `${fmt(ageS)} s into the test` : "the start of the test"
+    }), orchestrator CPU (user + sys) over ${seconds} s windows; each loaded window ` +
     `against the held windows (test running, reports held) on both sides of it`,
     `${pad("window (mean of those measured)", 34)}${pad("CPU ms", 9)}${pad("of a core", 12)}${
       pad("reports", 9)

@@ -27,7 +27,7 @@ export const BENCH_USAGE =
   --repeat N       runs per tool, interleaved (default 2)
   --aggregation-age S
                    seconds into its test each synthetic driver is when the aggregation run
-                   starts reporting: a long test's reports are larger (default 0)
+                   starts reporting, 0 to 3600: a long test's reports are larger (default 0)
   --quick          1 run each, 3 s, shorter pacing and aggregation runs
 Uses the Kafka broker in KAFKA_BROKERS, else one on 127.0.0.1:9092, else starts its own.`;
 
@@ -52,7 +52,7 @@ const schema = z.object({
   /** The sections to run. */
   only: sectionList,
   /** How old the aggregation run's test is when its reports start. */
-  aggregationAge: wholeNumberText(0, 86_400),
+  aggregationAge: wholeNumberText(0, 3_600),
   /** KAFKA_BROKERS; unset: a broker on 127.0.0.1:9092 if one listens, else the bench's own. */
   brokers: brokersText.optional(),
 });

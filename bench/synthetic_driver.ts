@@ -59,9 +59,9 @@ export class SyntheticDriver {
   }
 
   /**
-   * Simulates `seconds` more seconds of the test without building their reports, as if they had
-   * been sent: the next report is the one a driver sends after that long, cumulative histograms
-   * and all. A long test's reports are larger (more buckets filled, larger counts).
+   * Simulates `seconds` (whole) more seconds of the test without building their reports, as if
+   * they had been sent: the next report is the one a driver sends after that long, cumulative
+   * histograms and all. A long test's reports are larger (more buckets filled, larger counts).
    */
   advance(seconds: number): void {
     for (let s = 0; s < seconds; s++) {

@@ -51,7 +51,7 @@ Deno.test("bench config: --quick shortens the aggregation windows; KAFKA_BROKERS
 Deno.test("bench config: --aggregation-age is whole seconds, 0 by default", () => {
   assert.equal(parseBenchConfig({}, []).aggregationAge, 0);
   assert.equal(parseBenchConfig({}, ["--aggregation-age", "600"]).aggregationAge, 600);
-  for (const bad of ["-5", "1.5", "ten", "100000"]) {
+  for (const bad of ["-5", "1.5", "ten", "3601"]) {
     assert.throws(
       () => parse({}, ["--aggregation-age", bad]),
       (err: unknown) => err instanceof UsageError && /--aggregation-age/.test(err.message),

@@ -41,7 +41,7 @@ Deno.test("the same seed gives the same reports; another seed, others", () => {
   assert.notEqual(a.histogram, c.histogram);
 });
 
-Deno.test("an advanced synthetic driver sends the report it would have sent that much later", () => {
+Deno.test("an advanced synthetic driver sends the report it would have sent later", () => {
   const stepped = new SyntheticDriver(options);
   for (let second = 1; second <= 3; second++) stepped.next();
   const aged = new SyntheticDriver(options);
