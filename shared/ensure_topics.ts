@@ -76,6 +76,7 @@ export async function ensureTopics(admin: Admin, topics: TopicNames): Promise<vo
 async function createMissing(admin: Admin, topics: TopicNames): Promise<void> {
   // Under ACLs the list holds only the topics this user may describe.
   const existing = new Set(await admin.listTopics());
+  await checkPartitions(admin, topics, existing);
   const missing = [...TOPIC_KINDS, "orchestrators" as const].filter((kind) =>
     !existing.has(topics[kind])
   );
@@ -104,4 +105,30 @@ async function createMissing(admin: Admin, topics: TopicNames): Promise<void> {
       { cause: err },
     );
   }
+}
+
+/**
+ * Refuses single-partition topics (see {@link partitionsOf}) that someone made with more: a
+ * managed Kafka's default, an admin's script. On those, commands and heartbeats would arrive out
+ * of order, and the orchestrator's heartbeat probes would vouch for one partition while drivers'
+ * heartbeats travel on others. Surge cannot repartition them itself, so it says which and stops.
+ */
+async function checkPartitions(
+  admin: Admin,
+  topics: TopicNames,
+  existing: ReadonlySet<string>,
+): Promise<void> {
+  const single = [...TOPIC_KINDS, "orchestrators" as const]
+    .filter((kind) => partitionsOf(kind) === 1 && existing.has(topics[kind]))
+    .map((kind) => topics[kind]);
+  if (single.length === 0) return;
+  const { topics: found } = await admin.fetchTopicMetadata({ topics: single });
+  const wrong = found.filter((t) => t.partitions.length !== 1);
+  if (wrong.length === 0) return;
+  const names = wrong.map((t) => `${t.name} (${t.partitions.length} partitions)`).join(", ");
+  throw new Error(
+    `Kafka topics ${names} must have exactly one partition: the order of their messages is ` +
+      "surge's protocol. Delete them and let surge create them (or create them with one " +
+      "partition), or use other topics with SURGE_TOPIC_PREFIX",
+  );
 }
