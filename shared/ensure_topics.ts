@@ -37,6 +37,9 @@ export function partitionsOf(kind: TopicKind | "orchestrators"): number {
   return kind === "metrics" ? METRICS_PARTITIONS : 1;
 }
 
+/** Every topic surge makes: the five of the protocol and the election's. */
+const EVERY_KIND = [...TOPIC_KINDS, "orchestrators" as const];
+
 /** Whether kafkajs's error says only that the topics exist (another process made them first). */
 function isAlreadyExists(err: unknown): boolean {
   const type = (err as { type?: unknown } | null)?.type;
@@ -77,9 +80,7 @@ async function createMissing(admin: Admin, topics: TopicNames): Promise<void> {
   // Under ACLs the list holds only the topics this user may describe.
   const existing = new Set(await admin.listTopics());
   await checkPartitions(admin, topics, existing);
-  const missing = [...TOPIC_KINDS, "orchestrators" as const].filter((kind) =>
-    !existing.has(topics[kind])
-  );
+  const missing = EVERY_KIND.filter((kind) => !existing.has(topics[kind]));
   if (missing.length === 0) return;
   try {
     const { brokers } = await admin.describeCluster();
@@ -111,14 +112,14 @@ async function createMissing(admin: Admin, topics: TopicNames): Promise<void> {
  * Refuses single-partition topics (see {@link partitionsOf}) that someone made with more: a
  * managed Kafka's default, an admin's script. On those, commands and heartbeats would arrive out
  * of order, and the orchestrator's heartbeat probes would vouch for one partition while drivers'
- * heartbeats travel on others. Surge cannot repartition them itself, so it says which and stops.
+ * heartbeats travel on others. surge cannot repartition them itself, so it says which and stops.
  */
 async function checkPartitions(
   admin: Admin,
   topics: TopicNames,
   existing: ReadonlySet<string>,
 ): Promise<void> {
-  const single = [...TOPIC_KINDS, "orchestrators" as const]
+  const single = EVERY_KIND
     .filter((kind) => partitionsOf(kind) === 1 && existing.has(topics[kind]))
     .map((kind) => topics[kind]);
   if (single.length === 0) return;
