@@ -250,6 +250,12 @@ function checkMetricsCounts(m: any, ctx: z.RefinementCtx): void {
   if (sum(m.status_codes) !== m.responses) add("status_codes", "must add up to responses");
   if (sum(m.error_kinds) !== m.errors) add("error_kinds", "must add up to errors");
   if (m.late > m.requests) add("late", "must not exceed requests");
+  if (m.histograms_since !== undefined) {
+    if (m.histograms_since >= m.report_id) {
+      add("histograms_since", "must be an earlier report_id than this message's");
+    }
+    if (m.final) add("histograms_since", "must be absent on a final message (it is cumulative)");
+  }
 }
 
 /** Latency summary in milliseconds: the seed's four fields plus percentiles and the mode. */
@@ -269,7 +275,9 @@ export type LatencySummary = z.infer<typeof latencySummarySchema>;
 /**
  * `metrics`: a driver's *cumulative* state for one test. Each message supersedes the previous
  * one from the same (test, driver) by `report_id`, so a lost or duplicated message cannot
- * corrupt a total.
+ * corrupt a total. Only the histograms may be sent as what was added since an earlier report
+ * (`histograms_since`): a cumulative histogram grows with the test's age, and decoding it once a
+ * second per driver was most of what aggregating cost (README "Metric semantics").
  */
 export const metricsSchema = z.object({
   node_id: nodeId,
@@ -298,6 +306,13 @@ export const metricsSchema = z.object({
   unfinished: count.default(0),
   /** Responses per second over the last report interval. */
   interval_rps: z.number().finite().nonnegative(),
+  /**
+   * Absent: the histograms are cumulative. Set: they hold only the requests that ended after the
+   * report with this `report_id` from the same run; the receiver adds them to that report's, and
+   * ignores the message when it did not take that report (the driver's next cumulative message
+   * restores the chain). Never on a final message.
+   */
+  histograms_since: z.number().int().nonnegative().max(10_000_000).optional(),
   /** Cumulative HDR histogram of latency in µs of every request that ended, base64 V2. */
   histogram: encodedHistogram,
   /**

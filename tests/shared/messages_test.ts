@@ -194,6 +194,24 @@ const INVALID: Case[] = [
     raw: without("metrics", "report_id"),
     field: "report_id",
   },
+  {
+    name: "metrics continuing from a later report",
+    kind: "metrics",
+    raw: mutate("metrics", { histograms_since: 3 }),
+    field: "histograms_since",
+  },
+  {
+    name: "a final metrics message that is not cumulative",
+    kind: "metrics",
+    raw: mutate("metrics", { histograms_since: 2, final: true }),
+    field: "histograms_since",
+  },
+  {
+    name: "metrics continuing from a negative report",
+    kind: "metrics",
+    raw: mutate("metrics", { histograms_since: -1 }),
+    field: "histograms_since",
+  },
 ];
 
 for (const c of INVALID) {
@@ -203,6 +221,12 @@ for (const c of INVALID) {
     assert.ok(!result.ok && result.error.includes(c.field), !result.ok ? result.error : "");
   });
 }
+
+Deno.test("metrics continuing from an earlier report parse", () => {
+  const parsed = parseMessage("metrics", mutate("metrics", { histograms_since: 2 }));
+  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+  assert.equal(parsed.value.histograms_since, 2);
+});
 
 Deno.test("encode refuses an invalid message with a TypeError naming the field", () => {
   assert.throws(
