@@ -1,8 +1,9 @@
 /**
  * The aggregates of the tests the orchestrator is feeding or reading, by test id. One that is not
  * in memory (after a restart, after a write the store refused, or a settled test read again) is
- * rebuilt by replaying the test's stored snapshots, which gives the same aggregate: they are
- * cumulative, and each of them decoded once before it was stored.
+ * rebuilt by replaying the test's stored snapshots, which gives the same aggregate: only accepted
+ * ones are stored, so each one whose histograms continue from an earlier report finds it replayed
+ * before it (per driver by report id), and each of them decoded once before it was stored.
  */
 import { scheduledRate } from "../shared/saturation.ts";
 import { TestAggregate } from "./aggregator.ts";

@@ -2,9 +2,13 @@
  * Exact aggregation of one test's metrics. Pure: it only ever sees decoded `metrics` messages.
  *
  * Each driver's messages are cumulative, so only the newest per driver (by `report_id`) counts:
- * a duplicate or an older message that arrives late changes nothing. Overall statistics merge
- * the drivers' HDR histograms and sum their counters; percentiles are never averaged.
- * Accumulating (`accept`) is kept apart from deriving (`overall`, `driverStats`, `series`).
+ * a duplicate or an older message that arrives late changes nothing. A message whose histograms
+ * continue from an earlier report (`histograms_since`) counts only on top of exactly that report;
+ * its histograms are kept beside the driver's and added in when a figure is derived, so taking a
+ * report costs what its own histograms do, not what the test's whole history does. Overall
+ * statistics merge the drivers' HDR histograms and sum their counters; percentiles are never
+ * averaged. Accumulating (`accept`) is kept apart from deriving (`overall`, `driverStats`,
+ * `series`).
  */
 import type { LatencyMs, Stats } from "../shared/api.ts";
 import { addCounts, addFields, REQUEST_COUNTERS } from "../shared/counts.ts";
@@ -20,7 +24,7 @@ import {
 } from "../shared/histogram.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
 import { saturationWarnings } from "../shared/saturation.ts";
-import { intervalBetween, type Series, SeriesBuilder } from "./timeseries.ts";
+import { countsBetween, intervalBetween, type Series, SeriesBuilder } from "./timeseries.ts";
 
 /** {@link Stats} of one driver plus where its reports are. */
 export interface DriverStats extends Stats {
@@ -80,12 +84,42 @@ function reportOf(message: MetricsMessage): Report {
 
 interface DriverState {
   latest: Report;
+  /**
+   * Cumulative histograms as of an earlier report; with `added`, the histograms of the reports
+   * taken since, they are the driver's histograms as of `latest` (see {@link histogramsOf}).
+   */
   histograms: Histograms;
+  added: Histograms[];
   /** Where the driver's test clock starts, in ms after the trigger (from its first report). */
   offsetMs: number;
   /** Its statistics, derived when first read after this report (they cost a pass each). */
   stats?: Stats;
 }
+
+/**
+ * How many continuing reports a driver's state holds before they are added into its histograms
+ * regardless of reads: surge's drivers send a cumulative report every 10th, so this bounds only
+ * other producers.
+ */
+const MAX_ADDED = 16;
+
+/** A driver's cumulative histograms as of its newest report, adding in what was kept apart. */
+function histogramsOf(state: DriverState): Histograms {
+  if (state.added.length > 0) {
+    state.histograms = mergeHistograms([state.histograms, ...state.added]);
+    state.added = [];
+  }
+  return state.histograms;
+}
+
+/** What {@link TestAggregate.accept} did with a message. */
+export type Verdict =
+  /** Taken: it is the driver's newest report. */
+  | "accepted"
+  /** Another test's, a duplicate, or older than one taken: nothing changes. */
+  | "stale"
+  /** Its histograms continue from a report that was not taken: ignored until a cumulative one. */
+  | "unchained";
 
 /**
  * A driver's test clock is placed on the trigger's by this host's clock alone (when its first
@@ -158,15 +192,18 @@ function checkJump(previous: Report, message: MetricsMessage): void {
   }
 }
 
-/** The histograms must hold exactly the requests the counters say ended. */
-function checkHistogramCounts(m: MetricsMessage, h: Histograms): void {
-  if (h.all.total !== m.responses + m.errors) {
-    throw new RangeError(
-      `histogram holds ${h.all.total} latencies for ${m.responses + m.errors} ended requests`,
-    );
+/**
+ * The histograms must hold exactly the requests the counters say ended: all of them, or with
+ * `since` (the report they continue from) the ones that ended after it.
+ */
+function checkHistogramCounts(m: MetricsMessage, h: Histograms, since?: Report): void {
+  const ended = m.responses + m.errors - (since ? since.responses + since.errors : 0);
+  const errors = m.errors - (since?.errors ?? 0);
+  if (h.all.total !== ended) {
+    throw new RangeError(`histogram holds ${h.all.total} latencies for ${ended} ended requests`);
   }
-  if (h.failed.total < m.errors) {
-    throw new RangeError(`failed histogram holds fewer than the ${m.errors} errors`);
+  if (h.failed.total < errors) {
+    throw new RangeError(`failed histogram holds fewer than the ${errors} errors`);
   }
 }
 
@@ -254,22 +291,27 @@ export class TestAggregate {
   }
 
   /**
-   * Takes one metrics message. Returns true when it was newer than what this driver had sent
-   * before; false for another test's message, a duplicate or a stale one (nothing changes).
-   * Throws RangeError when a histogram cannot be decoded (nothing changes either).
+   * Takes one metrics message (see {@link Verdict}); nothing changes unless it is accepted.
+   * Throws RangeError when a histogram cannot be decoded or disagrees with the counters.
    */
-  accept(message: MetricsMessage, receivedAt: number): boolean {
-    if (message.test_id !== this.testId) return false;
+  accept(message: MetricsMessage, receivedAt: number): Verdict {
+    if (message.test_id !== this.testId) return "stale";
     const previous = this.#drivers.get(message.node_id);
-    if (previous && message.report_id <= previous.latest.report_id) return false;
+    if (previous && message.report_id <= previous.latest.report_id) return "stale";
+    const since = message.histograms_since;
+    if (since !== undefined && since !== previous?.latest.report_id) return "unchained";
     if (previous) checkJump(previous.latest, message);
     const histograms = decodeAll(message);
-    checkHistogramCounts(message, histograms);
+    checkHistogramCounts(message, histograms, since === undefined ? undefined : previous!.latest);
     const offsetMs = previous?.offsetMs ?? this.#startOffset(message, receivedAt);
-    const interval = intervalBetween(
-      previous && { counts: previous.latest, histogram: previous.histograms.all },
-      { counts: message, histogram: histograms.all },
-    );
+    // A continuing report's histograms are its interval's already.
+    const counts = since === undefined ? undefined : countsBetween(previous!.latest, message);
+    const interval = since === undefined
+      ? intervalBetween(
+        previous && { counts: previous.latest, histogram: histogramsOf(previous).all },
+        { counts: message, histogram: histograms.all },
+      )
+      : counts && { counts, histogram: histograms.all };
     if (interval) {
       this.#series.add(
         message.node_id,
@@ -279,9 +321,18 @@ export class TestAggregate {
         interval.histogram,
       );
     }
-    this.#drivers.set(message.node_id, { latest: reportOf(message), histograms, offsetMs });
+    const state: DriverState = since === undefined
+      ? { latest: reportOf(message), histograms, added: [], offsetMs }
+      : {
+        latest: reportOf(message),
+        histograms: previous!.histograms,
+        added: [...previous!.added, histograms],
+        offsetMs,
+      };
+    if (state.added.length >= MAX_ADDED) histogramsOf(state);
+    this.#drivers.set(message.node_id, state);
     this.#overall = undefined;
-    return true;
+    return "accepted";
   }
 
   #startOffset(message: MetricsMessage, receivedAt: number): number {
@@ -310,7 +361,7 @@ export class TestAggregate {
     const state = this.#drivers.get(nodeId);
     if (!state) return undefined;
     const stats = state.stats ??= deepFreeze(
-      statsOf([state.latest], state.histograms, this.#contextOf()),
+      statsOf([state.latest], histogramsOf(state), this.#contextOf()),
     );
     const stopped = !running || state.latest.final;
     return {
@@ -330,9 +381,10 @@ export class TestAggregate {
    */
   overall(running: (nodeId: string) => boolean): Stats {
     const states = [...this.#drivers.values()];
+    // One merge of every driver's parts: adding each driver's up first would walk its own twice.
     this.#overall ??= deepFreeze(statsOf(
       states.map((s) => s.latest),
-      mergeHistograms(states.map((s) => s.histograms)),
+      mergeHistograms(states.flatMap((s) => [s.histograms, ...s.added])),
       this.#contextOf(),
     ));
     let last = 0;

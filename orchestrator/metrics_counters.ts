@@ -10,6 +10,11 @@ export interface MetricsCounters {
   /** Duplicates and reports older than one already taken. */
   metrics_ignored: number;
   metrics_unknown_test: number;
+  /**
+   * Histograms continuing from a report that was not taken (one lost, or refused): the driver's
+   * next cumulative report, at most 10 reports later, brings its figures up to date.
+   */
+  metrics_unchained: number;
   /** Histograms that do not decode, or that disagree with the message's counters. */
   metrics_bad_histogram: number;
   /** From a driver the test was not triggered on. */
@@ -36,6 +41,7 @@ export function zeroCounters(): MetricsCounters {
   return {
     metrics_accepted: 0,
     metrics_ignored: 0,
+    metrics_unchained: 0,
     metrics_unknown_test: 0,
     metrics_bad_histogram: 0,
     metrics_unchosen: 0,

@@ -9,7 +9,7 @@
  */
 import type { Logger } from "../shared/log.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
-import type { TestAggregate } from "./aggregator.ts";
+import type { TestAggregate, Verdict } from "./aggregator.ts";
 import { CorruptDataError } from "./errors.ts";
 import type { LifecycleEvent } from "./lifecycle.ts";
 import { metricsRejection } from "./metrics_acceptance.ts";
@@ -63,9 +63,9 @@ export class MetricsIntake {
     const record = this.#recordFor(message);
     if (!record) return;
     if (book.corruption(record.test_id) !== undefined) return this.#keepUnread(message, text);
-    let accepted: boolean;
+    let verdict: Verdict;
     try {
-      accepted = book.aggregate(record.test_id).accept(message, now());
+      verdict = book.aggregate(record.test_id).accept(message, now());
     } catch (err) {
       if (err instanceof CorruptDataError) return this.#keepUnread(message, text);
       book.counters.metrics_bad_histogram++;
@@ -76,8 +76,18 @@ export class MetricsIntake {
       });
       return;
     }
-    if (!accepted) {
+    if (verdict === "stale") {
       book.counters.metrics_ignored++;
+      return;
+    }
+    if (verdict === "unchained") {
+      book.counters.metrics_unchained++;
+      logger.debug("metrics ignored: histograms continue from a report not taken", {
+        test_id: message.test_id,
+        node_id: message.node_id,
+        report_id: message.report_id,
+        histograms_since: message.histograms_since,
+      });
       return;
     }
     this.#keep(record, message, text);

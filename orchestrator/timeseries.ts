@@ -115,14 +115,26 @@ export function intervalBetween(
   current: { counts: SeriesCounts; histogram: SparseHistogram },
 ): { counts: SeriesCounts; histogram: SparseHistogram } | undefined {
   if (!previous) return { counts: { ...current.counts }, histogram: current.histogram };
+  const counts = countsBetween(previous.counts, current.counts);
+  const histogram = counts && difference(current.histogram, previous.histogram);
+  return histogram && { counts: counts!, histogram };
+}
+
+/**
+ * What changed between two cumulative counts of one driver, or undefined when `current` is not
+ * a superset of `previous` (a driver that restarted its counters).
+ */
+export function countsBetween(
+  previous: SeriesCounts,
+  current: SeriesCounts,
+): SeriesCounts | undefined {
   const counts = {
-    requests: current.counts.requests - previous.counts.requests,
-    responses: current.counts.responses - previous.counts.responses,
-    errors: current.counts.errors - previous.counts.errors,
+    requests: current.requests - previous.requests,
+    responses: current.responses - previous.responses,
+    errors: current.errors - previous.errors,
   };
   if (counts.requests < 0 || counts.responses < 0 || counts.errors < 0) return undefined;
-  const histogram = difference(current.histogram, previous.histogram);
-  return histogram && { counts, histogram };
+  return counts;
 }
 
 /** Accumulates report intervals into per-second points. */

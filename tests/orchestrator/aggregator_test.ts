@@ -6,7 +6,7 @@ import { FakeDriver, latencies } from "./fake_driver.ts";
 
 /** Hands `m` to `agg` as if it arrived the moment it was sent. */
 function feed(agg: TestAggregate, m: MetricsMessage): boolean {
-  return agg.accept(m, m.timestamp);
+  return agg.accept(m, m.timestamp) === "accepted";
 }
 
 /** FakeDriver reports carry timestamp 1.7e12 + elapsed: their test clock starts at 1.7e12. */

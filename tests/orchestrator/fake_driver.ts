@@ -11,7 +11,7 @@ import {
 } from "../../shared/histogram.ts";
 import type { MetricsMessage } from "../../shared/messages.ts";
 
-/** A driver that accumulates samples and emits cumulative reports. */
+/** A driver that accumulates samples and emits cumulative reports, or continuing ones. */
 export class FakeDriver {
   readonly nodeId: string;
   readonly testId: string;
@@ -24,6 +24,8 @@ export class FakeDriver {
   requests = 0;
   responses = 0;
   errors = 0;
+  /** What ended since the previous report, for reports that continue from it. */
+  #added = { all: createLatencyHistogram(), failed: createLatencyHistogram() };
   #reportId = 0;
   #statusCodes: Record<string, number> = {};
 
@@ -43,12 +45,15 @@ export class FakeDriver {
   record(latenciesUs: readonly number[], errors = 0, errorUs = 2_000_000): this {
     for (const us of latenciesUs) {
       recordMicros(this.histogram, us);
+      recordMicros(this.#added.all, us);
       recordMicros(this.okHistogram, us);
       this.#statusCodes["200"] = (this.#statusCodes["200"] ?? 0) + 1;
     }
     for (let i = 0; i < errors; i++) {
       recordMicros(this.histogram, errorUs);
+      recordMicros(this.#added.all, errorUs);
       recordMicros(this.failedHistogram, errorUs);
+      recordMicros(this.#added.failed, errorUs);
     }
     this.requests += latenciesUs.length + errors;
     this.responses += latenciesUs.length;
@@ -61,6 +66,26 @@ export class FakeDriver {
    * the failed requests', as drivers sent it before `failed_histogram`.
    */
   report(elapsedMs: number, final = false, legacy = false): MetricsMessage {
+    const message = this.#message(elapsedMs, final, legacy);
+    this.#added.all.reset();
+    this.#added.failed.reset();
+    return message;
+  }
+
+  /** The report as of now with only what ended since the previous one in its histograms. */
+  continuing(elapsedMs: number): MetricsMessage {
+    const message = {
+      ...this.#message(elapsedMs, false, false),
+      histograms_since: this.#reportId - 2,
+      histogram: encodeHistogram(this.#added.all),
+      failed_histogram: encodeHistogram(this.#added.failed),
+    };
+    this.#added.all.reset();
+    this.#added.failed.reset();
+    return message;
+  }
+
+  #message(elapsedMs: number, final: boolean, legacy: boolean): MetricsMessage {
     const s = summarize(this.histogram);
     return {
       node_id: this.nodeId,
