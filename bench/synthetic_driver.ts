@@ -2,15 +2,22 @@
  * A synthetic driver for the aggregation-cost bench: it produces the `metrics` messages a real
  * driver would send for a paced test, without sending a request. Each second's requests go
  * through the driver's own code — a worker's {@link Recorder}, its delta snapshot added into the
- * driver's {@link Totals}, and {@link metricsMessage} — so counters, status codes, error kinds and
- * the four cumulative HDR histograms have a real driver's shape and size. Latencies come from a
+ * driver's {@link Totals}, and its {@link MetricsChain} with every publish delivered — so counters,
+ * status codes, error kinds and the four HDR histograms (cumulative, or continuing from the
+ * previous report) have a real driver's shape, size and sequence. Latencies come from a
  * seeded generator (lognormal around a few ms with a slow tail, timeouts and refused connects),
  * so a run is repeatable. Pure: no clock, no I/O.
  */
 import type { MetricsMessage } from "../shared/messages.ts";
-import { metricsMessage } from "../driver/metrics_message.ts";
+import { type ChainedReport, MetricsChain } from "../driver/metrics_chain.ts";
 import { Recorder } from "../driver/recorder.ts";
-import { addSnapshot, createTotals, type Totals } from "../driver/totals.ts";
+import {
+  addSnapshot,
+  createHistogramSet,
+  createTotals,
+  resetHistograms,
+  type Totals,
+} from "../driver/totals.ts";
 
 /** What one synthetic driver sends. */
 export interface SyntheticDriverOptions {
@@ -46,7 +53,9 @@ export class SyntheticDriver {
   readonly options: SyntheticDriverOptions;
   #random: () => number;
   #totals: Totals = createTotals();
+  #interval = createHistogramSet();
   #recorder = new Recorder(true);
+  #chain: MetricsChain;
   #reportId = 0;
   #lastResponses = 0;
   /** Each driver is a little slower or faster than the others, as real hosts are. */
@@ -55,44 +64,52 @@ export class SyntheticDriver {
   constructor(options: SyntheticDriverOptions) {
     this.options = options;
     this.#random = seededRandom(options.seed);
+    this.#chain = new MetricsChain(
+      { nodeId: options.nodeId, instanceId: options.instanceId },
+      options.testId,
+    );
     this.#medianUs = 2_000 + 1_500 * this.#random();
   }
 
   /**
-   * Simulates `seconds` (whole) more seconds of the test without building their reports, as if
-   * they had been sent: the next report is the one a driver sends after that long, cumulative
-   * histograms and all. A long test's reports are larger (more buckets filled, larger counts).
+   * Simulates `seconds` (whole) more seconds of the test without building their messages: the
+   * next message is the one a driver sends after that long, cumulative (as after reports that a
+   * slow publisher replaced), and the ones after it continue from it. A long test's cumulative
+   * reports are larger (more buckets filled, larger counts); its continuing ones are not.
    */
   advance(seconds: number): void {
-    for (let s = 0; s < seconds; s++) {
-      this.#simulateSecond(false);
-      this.#reportId++;
-      this.#lastResponses = this.#totals.responses;
-    }
+    for (let s = 0; s < seconds; s++) this.#report(false);
   }
 
   /** Simulates one more second of the test and returns the report a driver sends after it. */
   next(final = false): MetricsMessage {
+    const report = this.#report(final);
+    const message = this.#chain.render(report);
+    this.#chain.settled(report, true);
+    return message;
+  }
+
+  /**
+   * One more second, reported into the chain as a driver does. Reports never rendered are as
+   * ones a slow publisher replaced: the next message rendered carries their histograms.
+   */
+  #report(final: boolean): ChainedReport {
     this.#simulateSecond(final);
     const reportId = ++this.#reportId;
     const totals = this.#totals;
-    const message = metricsMessage(
-      { nodeId: this.options.nodeId, instanceId: this.options.instanceId },
-      this.options.testId,
-      reportId,
-      {
-        ...totals,
-        errorKinds: { ...totals.errorKinds },
-        statusCodes: { ...totals.statusCodes },
-        elapsedMs: reportId * 1000,
-        intervalRps: totals.responses - this.#lastResponses,
-        unfinished: totals.requests - totals.responses - totals.errors,
-        final,
-      },
-      0,
-    );
+    const report = this.#chain.add({
+      ...totals,
+      interval: this.#interval,
+      errorKinds: { ...totals.errorKinds },
+      statusCodes: { ...totals.statusCodes },
+      elapsedMs: reportId * 1000,
+      intervalRps: totals.responses - this.#lastResponses,
+      unfinished: totals.requests - totals.responses - totals.errors,
+      final,
+    }, 0);
+    resetHistograms(this.#interval);
     this.#lastResponses = totals.responses;
-    return message;
+    return report;
   }
 
   /** One second of requests, added into the driver's totals. */
@@ -116,6 +133,6 @@ export class SyntheticDriver {
         recorder.response(status, serviceUs + lagUs, serviceUs);
       }
     }
-    addSnapshot(this.#totals, recorder.snapshot(final));
+    addSnapshot(this.#totals, recorder.snapshot(final), this.#interval);
   }
 }

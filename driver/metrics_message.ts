@@ -1,13 +1,26 @@
 /**
  * From the engine's cumulative report to the wire: a test's `test_config` becomes a
  * {@link LoadSpec}, and each {@link PoolReport} becomes a `metrics` message (the seed's fields
- * plus the driver's cumulative state, so a lost or duplicated message corrupts nothing).
+ * plus the driver's cumulative counters, so a lost or duplicated message corrupts nothing, and
+ * its histograms, cumulative or continuing from an earlier report: metrics_chain.ts decides).
  */
 import { encodeHistogram, summarize } from "../shared/histogram.ts";
 import type { MetricsMessage, TestConfigMessage } from "../shared/messages.ts";
 import { intervalMs } from "./pacer.ts";
 import type { PoolReport } from "./pool.ts";
+import type { HistogramSet } from "./totals.ts";
 import type { LoadSpec } from "./worker_protocol.ts";
+
+/** A report's counters and outcome: everything of it but its histograms. */
+export type ReportCounts = Omit<PoolReport, keyof HistogramSet | "interval">;
+
+/** Which histograms a message carries. */
+export interface MessageHistograms {
+  /** The driver's histograms as of the report: the seed's latency summary comes from these. */
+  cumulative: HistogramSet;
+  /** Set: the message carries `added`, the requests that ended after report `since`, instead. */
+  continuing?: { since: number; added: HistogramSet };
+}
 
 /** The engine's view of a validated `test_config`. */
 export function loadSpecFromConfig(config: TestConfigMessage): LoadSpec {
@@ -36,10 +49,12 @@ export function metricsMessage(
   driver: { nodeId: string; instanceId: string },
   testId: string,
   reportId: number,
-  report: PoolReport,
+  report: ReportCounts,
   timestamp: number,
+  histograms: MessageHistograms,
 ): MetricsMessage {
-  const s = summarize(report.histogram);
+  const s = summarize(histograms.cumulative.histogram);
+  const sent = histograms.continuing?.added ?? histograms.cumulative;
   return {
     node_id: driver.nodeId,
     instance_id: driver.instanceId,
@@ -69,10 +84,13 @@ export function metricsMessage(
     queued: report.queued,
     unfinished: report.unfinished,
     interval_rps: Math.round(report.intervalRps * 1000) / 1000,
-    histogram: encodeHistogram(report.histogram),
-    failed_histogram: encodeHistogram(report.failedHistogram),
-    service_histogram: encodeHistogram(report.serviceHistogram),
-    lag_histogram: encodeHistogram(report.lagHistogram),
+    ...(histograms.continuing === undefined
+      ? {}
+      : { histograms_since: histograms.continuing.since }),
+    histogram: encodeHistogram(sent.histogram),
+    failed_histogram: encodeHistogram(sent.failedHistogram),
+    service_histogram: encodeHistogram(sent.serviceHistogram),
+    lag_histogram: encodeHistogram(sent.lagHistogram),
     ...(report.error === undefined ? {} : { error: report.error }),
   };
 }

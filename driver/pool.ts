@@ -10,7 +10,14 @@
  */
 import { roundRobinShare, split } from "./split.ts";
 import { connectTicker, spawnTicker, stopTicker, type TickerThread } from "./ticker.ts";
-import { addSnapshot, createTotals, type Totals } from "./totals.ts";
+import {
+  addSnapshot,
+  createHistogramSet,
+  createTotals,
+  type HistogramSet,
+  resetHistograms,
+  type Totals,
+} from "./totals.ts";
 import {
   assertNever,
   type LoadSpec,
@@ -21,6 +28,11 @@ import {
 
 /** The cumulative state of a test at one report. */
 export interface PoolReport extends Totals {
+  /**
+   * The histograms of the requests that ended since the previous report. Lent for the
+   * `onReport` call only: the pool empties them afterwards to fill the next interval.
+   */
+  interval: HistogramSet;
   /** Milliseconds since the test started; on the final report, the test's own duration. */
   elapsedMs: number;
   /** Responses per second since the previous report. */
@@ -109,6 +121,7 @@ export class WorkerPool implements RunningTest {
   #readyCount = 0;
   #preparedCount = 0;
   #totals = createTotals();
+  #interval = createHistogramSet();
   #startAt = 0;
   #lastReportAt = 0;
   #lastResponses = 0;
@@ -173,7 +186,7 @@ export class WorkerPool implements RunningTest {
           return;
         }
         this.#lastSeq[i] = snapshot.seq;
-        addSnapshot(this.#totals, snapshot);
+        addSnapshot(this.#totals, snapshot, this.#interval);
         this.#reported.add(i);
         if (!snapshot.final && this.#reported.size >= this.#live.size) this.#report(false);
         break;
@@ -220,6 +233,7 @@ export class WorkerPool implements RunningTest {
       ...totals,
       errorKinds: { ...totals.errorKinds },
       statusCodes: { ...totals.statusCodes },
+      interval: this.#interval,
       elapsedMs: Math.max(0, now - this.#startAt),
       intervalRps: seconds > 0 ? (totals.responses - this.#lastResponses) / seconds : 0,
       unfinished: totals.requests - totals.responses - totals.errors,
@@ -230,6 +244,7 @@ export class WorkerPool implements RunningTest {
     this.#lastResponses = totals.responses;
     this.#reported.clear();
     this.#options.onReport?.(r);
+    resetHistograms(this.#interval);
     return r;
   }
 

@@ -9,7 +9,7 @@
  * `error` says `refused: target not allowed: <why>`, so the orchestrator shows the refusal in the
  * driver's result, never a silent absence.
  */
-import { createTotals } from "./totals.ts";
+import { createHistogramSet, createTotals } from "./totals.ts";
 import type { PoolOptions, PoolReport, RunningTest } from "./pool.ts";
 import { checkTarget, type TargetPolicy, type Verdict } from "./target_policy.ts";
 import type { LoadSpec } from "./worker_protocol.ts";
@@ -76,6 +76,7 @@ export async function aim(
 export function emptyFinalReport(error?: string): PoolReport {
   return {
     ...createTotals(),
+    interval: createHistogramSet(),
     elapsedMs: 0,
     intervalRps: 0,
     unfinished: 0,

@@ -1,15 +1,17 @@
 /**
  * One test run on a driver node: the engine started with the test's config once its target has
  * passed the node's target policy (target_guard.ts), and every report it makes published as a
- * cumulative metrics message with an increasing report_id, retried with the newest state while
- * Kafka is away, until the final one is out. A refused test publishes one final report saying so.
+ * metrics message with an increasing report_id (metrics_chain.ts), retried with the newest state
+ * while Kafka is away, until the final one is out. A refused test publishes one final report
+ * saying so.
  */
 import type { BackoffPolicy } from "../shared/backoff.ts";
 import type { MessageBus } from "../shared/bus.ts";
 import type { Logger } from "../shared/log.ts";
 import type { MetricsInput, TestConfigMessage } from "../shared/messages.ts";
 import { LatestPublisher } from "./latest_publisher.ts";
-import { loadSpecFromConfig, metricsMessage } from "./metrics_message.ts";
+import { type ChainedReport, MetricsChain } from "./metrics_chain.ts";
+import { loadSpecFromConfig } from "./metrics_message.ts";
 import { type PoolOptions, type PoolReport, type RunningTest, startTest } from "./pool.ts";
 import { resolveHost } from "./resolve_host.ts";
 import { guardTargets, type Resolve } from "./target_guard.ts";
@@ -27,7 +29,7 @@ export interface TestRun {
   testId: string;
   test: RunningTest;
   /** Its metrics, retried until delivered; the node bounds the wait for the final one. */
-  publisher: LatestPublisher<MetricsInput>;
+  publisher: LatestPublisher<ChainedReport>;
   /** Resolves once the final metrics message has been published (or abandoned). */
   finished: Promise<void>;
 }
@@ -54,7 +56,7 @@ export interface TestRunDeps {
 
 /** What the node is told of a run. */
 export interface TestRunHooks {
-  /** The final metrics message, as offered for publishing. */
+  /** The final metrics message, each time it is about to be published. */
   onFinal: (message: MetricsInput) => void;
   /** The run is over and its final metrics are out (or were given up). */
   onFinished: () => void;
@@ -68,30 +70,31 @@ export function startTestRun(
   hooks: TestRunHooks,
 ): TestRun {
   const { bus, nodeId, logger: log } = deps;
-  let reportId = 0;
-  const publisher = new LatestPublisher<MetricsInput>(
-    (message) => bus.publish("metrics", message, nodeId),
-    (message, err, failures) =>
+  const chain = new MetricsChain({ nodeId, instanceId: deps.instanceId }, testId);
+  const publish = async (report: ChainedReport) => {
+    const message = chain.render(report);
+    if (message.final) hooks.onFinal(message);
+    try {
+      await bus.publish("metrics", message, nodeId);
+    } catch (err) {
+      chain.settled(report, false);
+      throw err;
+    }
+    chain.settled(report, true);
+  };
+  const publisher = new LatestPublisher<ChainedReport>(
+    publish,
+    (report, err, failures) =>
       log.error("metrics not sent; retrying with the newest state", {
         test_id: testId,
-        report_id: message.report_id,
-        final: message.final,
+        report_id: report.reportId,
+        final: report.counts.final,
         failures,
         error: err,
       }),
     { retry: deps.metricsRetry ?? METRICS_RETRY },
   );
-  const onReport = (report: PoolReport) => {
-    const message = metricsMessage(
-      { nodeId, instanceId: deps.instanceId },
-      testId,
-      ++reportId,
-      report,
-      deps.now(),
-    );
-    if (message.final) hooks.onFinal(message);
-    publisher.offer(message);
-  };
+  const onReport = (report: PoolReport) => publisher.offer(chain.add(report, deps.now()));
   const run = guardTargets(deps.startTest ?? startTest, {
     policy: deps.targets ?? DEFAULT_POLICY,
     resolve: deps.resolve ?? resolveHost,

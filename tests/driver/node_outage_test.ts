@@ -16,7 +16,7 @@ import {
 import type { TopicKind } from "../../shared/topics.ts";
 import { DriverNode } from "../../driver/node.ts";
 import type { PoolReport, RunningTest } from "../../driver/pool.ts";
-import { createTotals } from "../../driver/totals.ts";
+import { createHistogramSet, createTotals } from "../../driver/totals.ts";
 import { eventually } from "../support/processes.ts";
 
 /** Publishing fails while `down`, as kafkajs's does once its retries are spent. */
@@ -49,6 +49,7 @@ function setup(finalWaitMs = 60_000) {
       reports.push((final, responses) => {
         const r = {
           ...createTotals(),
+          interval: createHistogramSet(),
           requests: responses,
           responses,
           statusCodes: { "200": responses },
@@ -126,6 +127,32 @@ Deno.test("outage: END waits for the final report only a bounded time, then the 
     await t.node.ended;
     assert.ok(performance.now() - started >= 45, "it waited for the final report");
     assert.equal(t.metrics().length, 0, "nothing got out");
+  } finally {
+    await t.node.close();
+  }
+});
+
+Deno.test("outage: the first report out after a failed publish is cumulative, and the next continue", async () => {
+  const t = setup();
+  try {
+    await startRunning(t);
+    t.reports[0]!(false, 10);
+    await sleep(0);
+    t.reports[0]!(false, 20);
+    await eventually("two reports out", () => t.metrics().length === 2, 5000, 5);
+    t.bus.down = true;
+    const attempts = t.bus.attempts;
+    t.reports[0]!(false, 30);
+    await eventually("a failed publish", () => t.bus.attempts > attempts, 5000, 5);
+    t.bus.down = false;
+    await eventually("the third report out", () => t.metrics().length === 3, 5000, 5);
+    t.reports[0]!(false, 40);
+    await eventually("the fourth report out", () => t.metrics().length === 4, 5000, 5);
+    t.reports[0]!(true, 50);
+    await eventually("the final report out", () => t.node.runningTestId === undefined, 5000, 5);
+    const since = t.metrics().map((m) => [m.report_id, m.histograms_since]);
+    const expected = [[1, undefined], [2, 1], [3, undefined], [4, 3], [5, undefined]];
+    assert.deepEqual(since.slice(0, 5), expected, "the final may go out again with heartbeats");
   } finally {
     await t.node.close();
   }

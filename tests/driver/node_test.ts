@@ -17,7 +17,7 @@ import {
 import { DriverNode } from "../../driver/node.ts";
 import { MAX_CONFIGS, PENDING_TRIGGER_MS } from "../../driver/trigger_inbox.ts";
 import type { PoolOptions, PoolReport, RunningTest } from "../../driver/pool.ts";
-import { createTotals } from "../../driver/totals.ts";
+import { createHistogramSet, createTotals } from "../../driver/totals.ts";
 import type { LoadSpec } from "../../driver/worker_protocol.ts";
 
 interface FakeRun {
@@ -52,6 +52,7 @@ function setup(skewMs = 0) {
         report(final, responses) {
           const r: PoolReport = {
             ...createTotals(),
+            interval: createHistogramSet(),
             requests: responses,
             responses,
             statusCodes: { "200": responses },

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type PoolReport, startTest } from "../../driver/pool.ts";
 import type { LoadSpec } from "../../driver/worker_protocol.ts";
-import { summarize } from "../../shared/histogram.ts";
+import { merge, type SparseHistogram, sparseOf, summarize } from "../../shared/histogram.ts";
 import { assertBalanced } from "./balance.ts";
 import { serveRaw, serveTarget } from "./servers.ts";
 
@@ -215,6 +215,29 @@ Deno.test("reports are cumulative, increasing, and the last one is final", async
       assert.ok(reports[i]!.elapsedMs >= reports[i - 1]!.elapsedMs);
     }
     assert.ok(reports[1]!.intervalRps > 0);
+  } finally {
+    await target.close();
+  }
+});
+
+Deno.test("each report's interval histograms add up to the cumulative ones", async () => {
+  const target = serveTarget();
+  try {
+    const keys = ["histogram", "failedHistogram", "serviceHistogram", "lagHistogram"] as const;
+    const intervals: SparseHistogram[][] = [];
+    const test = startTest(spec(`${target.url}/ping`, { count: 0, durationMs: 700 }), {
+      workers: 2,
+      reportMs: 200,
+      // The interval is lent for the call only: keep copies.
+      onReport: (r) => intervals.push(keys.map((k) => sparseOf(r.interval[k]))),
+    });
+    const last = await test.done;
+    assert.ok(intervals.length >= 3, `${intervals.length} reports`);
+    assert.ok(last.responses > 0);
+    keys.forEach((k, i) => {
+      assert.deepEqual(merge(intervals.map((parts) => parts[i]!)), sparseOf(last[k]), k);
+    });
+    assert.equal(last.interval.histogram.totalCount, 0, "emptied after the call");
   } finally {
     await target.close();
   }
