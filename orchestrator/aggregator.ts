@@ -15,6 +15,7 @@ import { addCounts, addFields, REQUEST_COUNTERS } from "../shared/counts.ts";
 import {
   decodeSparse,
   difference,
+  differenceFromParts,
   EMPTY_SPARSE,
   isWithin,
   merge,
@@ -24,7 +25,7 @@ import {
 } from "../shared/histogram.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
 import { saturationWarnings } from "../shared/saturation.ts";
-import { countsBetween, intervalBetween, type Series, SeriesBuilder } from "./timeseries.ts";
+import { countsBetween, type Series, SeriesBuilder, type SeriesCounts } from "./timeseries.ts";
 
 /** {@link Stats} of one driver plus where its reports are. */
 export interface DriverStats extends Stats {
@@ -110,6 +111,28 @@ function histogramsOf(state: DriverState): Histograms {
     state.added = [];
   }
   return state.histograms;
+}
+
+/**
+ * What a driver's report adds to its previous one: the counts, and the latencies of the requests
+ * that ended in between (a continuing report's histogram is that already). Undefined when the
+ * report is not a superset of the previous one (a driver that restarted its counters).
+ */
+function intervalOf(
+  previous: DriverState | undefined,
+  message: MetricsMessage,
+  all: SparseHistogram,
+): { counts: SeriesCounts; histogram: SparseHistogram } | undefined {
+  const counts = previous === undefined
+    ? { requests: message.requests, responses: message.responses, errors: message.errors }
+    : countsBetween(previous.latest, message);
+  if (counts === undefined) return undefined;
+  if (previous === undefined || message.histograms_since !== undefined) {
+    return { counts, histogram: all };
+  }
+  const parts = [previous.histograms.all, ...previous.added.map((h) => h.all)];
+  const histogram = differenceFromParts(all, parts);
+  return histogram && { counts, histogram };
 }
 
 /** What {@link TestAggregate.accept} did with a message. */
@@ -304,14 +327,7 @@ export class TestAggregate {
     const histograms = decodeAll(message);
     checkHistogramCounts(message, histograms, since === undefined ? undefined : previous!.latest);
     const offsetMs = previous?.offsetMs ?? this.#startOffset(message, receivedAt);
-    // A continuing report's histograms are its interval's already.
-    const counts = since === undefined ? undefined : countsBetween(previous!.latest, message);
-    const interval = since === undefined
-      ? intervalBetween(
-        previous && { counts: previous.latest, histogram: histogramsOf(previous).all },
-        { counts: message, histogram: histograms.all },
-      )
-      : counts && { counts, histogram: histograms.all };
+    const interval = intervalOf(previous, message, histograms.all);
     if (interval) {
       this.#series.add(
         message.node_id,

@@ -17,7 +17,6 @@
  */
 import type { SeriesPoint, TimeSeries } from "../shared/api.ts";
 import {
-  difference,
   merge,
   pack,
   type PackedHistogram,
@@ -103,21 +102,6 @@ function dense(points: Map<number, SeriesPoint>): SeriesPoint[] {
   const out: SeriesPoint[] = [];
   for (let t = 1; t <= last; t++) out.push(points.get(t) ?? emptyPoint(t));
   return out;
-}
-
-/**
- * The interval between two cumulative snapshots of one driver: counts and histogram of what
- * happened in between. Returns undefined when `current` is not a superset of `previous`
- * (a driver that restarted its counters), since no exact interval exists then.
- */
-export function intervalBetween(
-  previous: { counts: SeriesCounts; histogram: SparseHistogram } | undefined,
-  current: { counts: SeriesCounts; histogram: SparseHistogram },
-): { counts: SeriesCounts; histogram: SparseHistogram } | undefined {
-  if (!previous) return { counts: { ...current.counts }, histogram: current.histogram };
-  const counts = countsBetween(previous.counts, current.counts);
-  const histogram = counts && difference(current.histogram, previous.histogram);
-  return histogram && { counts: counts!, histogram };
 }
 
 /**

@@ -24,6 +24,7 @@ export {
 export {
   denseOf,
   difference,
+  differenceFromParts,
   EMPTY_SPARSE,
   isWithin,
   merge,

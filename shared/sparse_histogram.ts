@@ -132,6 +132,46 @@ export function difference(
   return p < pi.length ? undefined : sparseCopy(index, count, n);
 }
 
+/**
+ * {@link difference} from the sum of `parts` (a cumulative histogram and what was added to it
+ * since), without building that sum: it would be as large as the cumulative histogram, and be
+ * dropped at once.
+ */
+export function differenceFromParts(
+  current: SparseHistogram,
+  parts: readonly SparseHistogram[],
+): SparseHistogram | undefined {
+  if (parts.length === 1) return difference(current, parts[0]!);
+  for (const { index, count } of parts) {
+    for (let k = 0; k < index.length; k++) scratch[index[k]!] = scratch[index[k]!]! + count[k]!;
+  }
+  const { index: ci, count: cc } = current;
+  const index = scratchIndex;
+  const count = scratchCount;
+  let n = 0;
+  let exact = true;
+  for (let c = 0; c < ci.length; c++) {
+    const at = ci[c]!;
+    const gained = cc[c]! - scratch[at]!;
+    scratch[at] = 0;
+    if (gained < 0) exact = false;
+    else if (gained > 0) {
+      index[n] = at;
+      count[n++] = gained;
+    }
+  }
+  // A bucket of the parts that `current` lacks is still counted here: samples went missing.
+  for (const { index: pi } of parts) {
+    for (let k = 0; k < pi.length; k++) {
+      if (scratch[pi[k]!] !== 0) {
+        exact = false;
+        scratch[pi[k]!] = 0;
+      }
+    }
+  }
+  return exact ? sparseCopy(index, count, n) : undefined;
+}
+
 /** Whether every sample of `part` is also in `whole`: no bucket of `part` holds more. */
 export function isWithin(part: SparseHistogram, whole: SparseHistogram): boolean {
   const { index: pi, count: pc } = part;
@@ -202,7 +242,7 @@ export function unpack(packed: PackedHistogram): SparseHistogram {
   return sparseCopy(scratchIndex, scratchCount, n);
 }
 
-/** One bucket array for {@link merge}; zero between calls. */
+/** One bucket array for {@link merge} and {@link differenceFromParts}; zero between calls. */
 const scratch = new Float64Array(LENGTH);
 
 /** The samples of all of `parts` in one histogram. */

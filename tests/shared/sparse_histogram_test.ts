@@ -11,6 +11,7 @@ import {
   decodeSparse,
   denseOf,
   difference,
+  differenceFromParts,
   encodeHistogram,
   type Histogram,
   isWithin,
@@ -196,6 +197,35 @@ Deno.test("difference() is undefined when samples went missing (a restarted driv
     for (const us of current) recordMicros(c, us);
     assert.equal(difference(sparseOf(c), sparseOf(p)), undefined, name);
   }
+});
+
+Deno.test("differenceFromParts() is difference() from the parts' sum, and leaves no trace", () => {
+  const of = (...us: number[]) => {
+    const h = createLatencyHistogram();
+    for (const u of us) recordMicros(h, u);
+    return sparseOf(h);
+  };
+  const table: [string, number[][], number[], number[] | undefined][] = [
+    ["base + 2 added", [[100, 200], [200, 300], [9_000]], [50, 100, 200, 200, 300, 9_000], [50]],
+    ["nothing gained", [[100], [200]], [100, 200], []],
+    ["no parts", [], [100, 200], [100, 200]],
+    ["a bucket of the parts missing", [[100], [150]], [100, 200], undefined],
+    ["a bucket shrank", [[200], [200]], [200, 300], undefined],
+    ["beyond the current maximum", [[100], [9_000]], [100, 200], undefined],
+  ];
+  for (const [name, parts, current, gained] of table) {
+    const result = differenceFromParts(of(...current), parts.map((p) => of(...p)));
+    assert.deepEqual(result, gained && of(...gained), name);
+    // Its scratch is clean again: a merge afterwards is exact.
+    assert.deepEqual(merge([of(100), of(100, 300)]), of(100, 100, 300), `after ${name}`);
+  }
+  const rand = lcg(5);
+  const parts = [0, 1, 2, 3].map((i) => histogramOf(SHAPES[i]![1], 3_000, i + 20));
+  const whole = createLatencyHistogram();
+  for (const p of parts) whole.add(p);
+  const more = histogramOf((r) => 100 + r() * rand() * 50_000, 1_000, 9);
+  whole.add(more);
+  assert.deepEqual(differenceFromParts(sparseOf(whole), parts.map(sparseOf)), sparseOf(more));
 });
 
 Deno.test("isWithin() holds when no bucket of the part holds more than the whole's", () => {
