@@ -37,6 +37,13 @@ import { Liveness } from "./liveness.ts";
  */
 const FETCH_BATCH_MS = 100;
 
+/**
+ * Heartbeats and metrics are acknowledged to Kafka once a second (SubscribeOptions.commitEveryMs):
+ * after a crash up to a second of them is read again, which changes nothing (a report's
+ * `report_id` is not newer, a heartbeat only says again that its driver was alive).
+ */
+const COMMIT_EVERY_MS = 1_000;
+
 /** Settings of the controller. */
 export interface ControllerOptions {
   heartbeatMs: number;
@@ -184,6 +191,7 @@ export class Controller {
         kinds: ["heartbeat"],
         fromBeginning: false,
         batchWaitMs: FETCH_BATCH_MS,
+        commitEveryMs: COMMIT_EVERY_MS,
         onMessage,
       }),
       // The cluster's commands too, whoever published them (command_mirror.ts).
@@ -193,6 +201,7 @@ export class Controller {
         fromBeginning: false,
         resumeEveryPartition: true,
         batchWaitMs: FETCH_BATCH_MS,
+        commitEveryMs: COMMIT_EVERY_MS,
         onMessage,
       }),
     );

@@ -182,6 +182,7 @@ export class KafkaBus implements MessageBus {
       resumeTopics,
       eachMessage: ({ topic, partition, message, heartbeat }) =>
         this.#deliver(options, { topic, partition, message, heartbeat, ends, stop: stop.signal }),
+      ...(options.commitEveryMs === undefined ? {} : { commitEveryMs: options.commitEveryMs }),
       link: this.#link,
       logger: this.#log,
       now: this.#now,

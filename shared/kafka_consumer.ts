@@ -7,13 +7,21 @@
  * stays stopped, and a process would go deaf on that topic until restarted. So after such a
  * crash a fresh consumer with the same group takes over, retried with backoff until it runs:
  * the group's committed offsets make it resume where the old one stopped.
+ *
+ * kafkajs acknowledges (commits) each partition's share of every fetch with a round trip of its
+ * own. With `commitEveryMs` the subscription does it instead, for every partition at once, that
+ * often and when it closes: a handled message's offset is committed at most that long after it
+ * was handled, so a crash delivers up to that much again.
  */
-import type { Consumer, EachMessageHandler } from "kafkajs";
+import type { Consumer, EachMessageHandler, TopicPartitionOffset } from "kafkajs";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import { sleep } from "./async.ts";
 import type { Subscription } from "./bus.ts";
 import type { LinkMonitor } from "./link_monitor.ts";
 import type { Logger } from "./log.ts";
+
+/** How long closing waits for the last offsets to be committed. */
+const CLOSING_COMMIT_MS = 2_000;
 
 /** How long between tries to replace a consumer that stopped for good. */
 export const CONSUMER_RESTART: BackoffPolicy = { initialMs: 500, maxMs: 5_000 };
@@ -30,6 +38,8 @@ export interface KafkaSubscriptionDeps {
    */
   resumeTopics?: readonly string[];
   eachMessage: EachMessageHandler;
+  /** Commit handled messages' offsets this often, not after every fetched batch. */
+  commitEveryMs?: number;
   link: LinkMonitor;
   logger: Logger;
   now?: () => number;
@@ -48,6 +58,10 @@ export class KafkaSubscription implements Subscription {
   #joined = Promise.withResolvers<void>();
   /** How many consumers were started after the first crashed for good. */
   replacements = 0;
+  /** With `commitEveryMs`: the next offset of each partition, handled but not committed yet. */
+  #handled = new Map<string, TopicPartitionOffset>();
+  #committing: Promise<void> | undefined;
+  #commitTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(deps: KafkaSubscriptionDeps) {
     this.#deps = deps;
@@ -66,6 +80,8 @@ export class KafkaSubscription implements Subscription {
     }
     await this.#joined.promise;
     this.#deps.link.watch(this.id, this.#now());
+    const every = this.#deps.commitEveryMs;
+    if (every !== undefined) this.#commitTimer = setInterval(() => void this.#commit(), every);
   }
 
   /**
@@ -74,10 +90,35 @@ export class KafkaSubscription implements Subscription {
    */
   async close(): Promise<void> {
     this.#closing.abort();
+    clearInterval(this.#commitTimer);
     this.#deps.link.unwatch(this.id, this.#now());
+    // What is handled goes out, within a bound: with Kafka away it is delivered again instead.
+    const committed = this.#committing?.then(() => this.#commit()) ?? this.#commit();
+    await Promise.race([committed, sleep(CLOSING_COMMIT_MS)]);
     const consumer = this.#consumer;
     this.#consumer = undefined;
     await consumer?.disconnect();
+  }
+
+  /**
+   * Commits the offsets handled since the last commit. One that fails (Kafka away) is tried
+   * again at the next, unless a later offset of its partition has been handled meanwhile.
+   */
+  #commit(): Promise<void> {
+    const consumer = this.#consumer;
+    if (consumer === undefined || this.#handled.size === 0) return Promise.resolve();
+    if (this.#committing !== undefined) return this.#committing;
+    const offsets = new Map(this.#handled);
+    this.#handled.clear();
+    this.#committing = consumer.commitOffsets([...offsets.values()]).catch((err) => {
+      for (const [key, offset] of offsets) {
+        if (!this.#handled.has(key)) this.#handled.set(key, offset);
+      }
+      this.#deps.logger.debug("Kafka offsets not committed yet; trying again", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }).finally(() => this.#committing = undefined);
+    return this.#committing;
   }
 
   /** A new consumer whose activity (while it is the current one) reaches the link monitor. */
@@ -120,7 +161,17 @@ export class KafkaSubscription implements Subscription {
       await consumer.subscribe({ topics: rest, fromBeginning: this.#deps.fromBeginning });
     }
     if (resume.length > 0) await consumer.subscribe({ topics: [...resume], fromBeginning: true });
-    await consumer.run({ eachMessage: this.#deps.eachMessage });
+    const { eachMessage, commitEveryMs } = this.#deps;
+    if (commitEveryMs === undefined) return void await consumer.run({ eachMessage });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async (payload) => {
+        await eachMessage(payload);
+        const { topic, partition, message } = payload;
+        const offset = (BigInt(message.offset) + 1n).toString();
+        this.#handled.set(`${topic}/${partition}`, { topic, partition, offset });
+      },
+    });
   }
 
   /** Replaces a stopped consumer, retrying with backoff until one runs or the subscription closes. */

@@ -41,7 +41,19 @@ class FakeConsumer {
     this.calls.push("subscribe");
     return Promise.resolve();
   }
-  run() {
+  /** What run() was given, and the commits asked for; `failCommits` of them fail first. */
+  runOptions:
+    | { autoCommit?: boolean; eachMessage: (payload: unknown) => Promise<void> }
+    | undefined;
+  commits: { topic: string; partition: number; offset: string }[][] = [];
+  failCommits = 0;
+  commitOffsets(offsets: { topic: string; partition: number; offset: string }[]) {
+    this.calls.push("commit");
+    this.commits.push(offsets);
+    return this.failCommits-- > 0 ? Promise.reject(new Error("broker away")) : Promise.resolve();
+  }
+  run(options?: FakeConsumer["runOptions"]) {
+    this.runOptions = options;
     this.calls.push("run");
     if (this.failRun) return Promise.reject(new Error("broker still away"));
     // A real consumer joins its group shortly after run().
@@ -54,8 +66,11 @@ class FakeConsumer {
   }
 }
 
-/** `failRun[i]`: the i-th consumer's run() fails; `joins[i]` false: it never joins its group. */
-function setup(failRun: boolean[], joins: boolean[] = []) {
+/**
+ * `failRun[i]`: the i-th consumer's run() fails; `joins[i]` false: it never joins its group;
+ * with `commitEveryMs` the subscription commits offsets itself.
+ */
+function setup(failRun: boolean[], joins: boolean[] = [], commitEveryMs?: number) {
   const consumers: FakeConsumer[] = [];
   let t = 0;
   const link = new LinkMonitor(1000, 0);
@@ -73,6 +88,7 @@ function setup(failRun: boolean[], joins: boolean[] = []) {
     logger: createLogger({}, { level: "error", sink: () => {} }),
     now: () => t,
     restart: { initialMs: 1, maxMs: 4 },
+    ...(commitEveryMs === undefined ? {} : { commitEveryMs }),
   });
   return { consumers, link, subscription, at: (now: number) => t = now };
 }
@@ -153,4 +169,49 @@ Deno.test("subscription: a consumer stopped for good before it joined is replace
   } finally {
     await subscription.close();
   }
+});
+
+Deno.test("subscription: with commitEveryMs, handled offsets go out together, retried, and at close", async () => {
+  const { consumers, subscription } = setup([], [], 30);
+  await subscription.start();
+  const consumer = consumers[0]!;
+  const handle = (partition: number, offset: string) =>
+    consumer.runOptions!.eachMessage({ topic: "t", partition, message: { offset } });
+  const sorted = (commit: { partition: number; offset: string }[]) =>
+    commit.map(({ partition, offset }) => `${partition}:${offset}`).sort();
+  try {
+    assert.equal(consumer.runOptions?.autoCommit, false, "kafkajs commits nothing itself");
+    await handle(0, "5");
+    await handle(1, "7");
+    await handle(0, "6");
+    await eventually("a commit", () => consumer.commits.length === 1, 2000, 5);
+    assert.deepEqual(sorted(consumer.commits[0]!), ["0:7", "1:8"], "the next offset of each");
+    consumer.failCommits = 1;
+    await handle(0, "9");
+    await eventually(
+      "a failed commit, then its retry",
+      () => consumer.commits.length === 3,
+      2000,
+      5,
+    );
+    assert.deepEqual(consumer.commits.slice(1).map(sorted), [["0:10"], ["0:10"]]);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(consumer.commits.length, 3, "nothing new, nothing committed");
+    await handle(1, "20");
+  } finally {
+    await subscription.close();
+  }
+  assert.deepEqual(sorted(consumer.commits.at(-1)!), ["1:21"], "committed on close");
+  assert.deepEqual(consumer.calls.slice(-2), ["commit", "disconnect"]);
+});
+
+Deno.test("subscription: without commitEveryMs kafkajs commits as it does by default", async () => {
+  const { consumers, subscription } = setup([]);
+  await subscription.start();
+  try {
+    assert.equal(consumers[0]!.runOptions?.autoCommit, undefined);
+  } finally {
+    await subscription.close();
+  }
+  assert.deepEqual(consumers[0]!.commits, []);
 });

@@ -240,3 +240,53 @@ kafkaTest(
     }
   },
 );
+
+kafkaTest(
+  "with commitEveryMs the group's offsets reach every partition's end, and a new consumer resumes there",
+  async () => {
+    const { bus, topics } = await createTestBus("kafka-commit-every");
+    const groupId = `commit-every-${crypto.randomUUID()}`;
+    const nodes = Array.from({ length: 12 }, (_, i) => `node-${i}`);
+    const received: string[] = [];
+    const subscribe = () =>
+      bus.subscribe({
+        groupId,
+        kinds: ["metrics"],
+        fromBeginning: true,
+        commitEveryMs: 200,
+        onMessage: (d) => void (d.kind === "metrics" && received.push(d.message.node_id)),
+      });
+    const admin = bus.kafka.admin();
+    try {
+      await admin.connect();
+      let sub = await subscribe();
+      for (const node_id of nodes) {
+        await bus.publish("metrics", { ...VALID.metrics, node_id }, node_id);
+      }
+      await eventually("every report", () => received.length === nodes.length, 20_000);
+      // Committed within the interval, while the subscription runs.
+      const ends = await admin.fetchTopicOffsets(topics.metrics);
+      const committed = async () => {
+        const [topic] = await admin.fetchOffsets({ groupId, topics: [topics.metrics] });
+        return topic!.partitions.map((p) => `${p.partition}:${p.offset}`).sort();
+      };
+      const expected = ends.map((p) => `${p.partition}:${p.offset === "0" ? "-1" : p.offset}`)
+        .sort();
+      await eventually(
+        "offsets committed",
+        async () => JSON.stringify(await committed()) === JSON.stringify(expected),
+        10_000,
+      );
+      await sub.close();
+      // A new consumer of the group reads only what came after.
+      await bus.publish("metrics", { ...VALID.metrics, node_id: "late" }, "late");
+      sub = await subscribe();
+      await eventually("the late report", () => received.includes("late"), 20_000);
+      await sub.close();
+      assert.equal(received.length, nodes.length + 1, "nothing was read twice");
+    } finally {
+      await admin.disconnect();
+      await bus.close();
+    }
+  },
+);
