@@ -7,25 +7,24 @@
  * its histograms are kept beside the driver's and added in when a figure is derived, so taking a
  * report costs what its own histograms do, not what the test's whole history does. Overall
  * statistics merge the drivers' HDR histograms and sum their counters; percentiles are never
- * averaged. Accumulating (`accept`) is kept apart from deriving (`overall`, `driverStats`,
- * `series`).
+ * averaged. Accumulating (`accept`, each report taken as driver_reports.ts says) is kept apart
+ * from deriving (`overall`, `driverStats`, `series`).
  */
 import type { LatencyMs, Stats } from "../shared/api.ts";
 import { addCounts, addFields, REQUEST_COUNTERS } from "../shared/counts.ts";
-import {
-  decodeSparse,
-  difference,
-  differenceFromParts,
-  EMPTY_SPARSE,
-  isWithin,
-  merge,
-  type SparseHistogram,
-  summarize,
-  withoutFailed,
-} from "../shared/histogram.ts";
+import { type SparseHistogram, summarize, withoutFailed } from "../shared/histogram.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
 import { saturationWarnings } from "../shared/saturation.ts";
-import { countsBetween, type Series, SeriesBuilder, type SeriesCounts } from "./timeseries.ts";
+import {
+  type DriverState,
+  type Histograms,
+  histogramsOf,
+  mergeHistograms,
+  nextState,
+  type Report,
+  type Verdict,
+} from "./driver_reports.ts";
+import { type Series, SeriesBuilder } from "./timeseries.ts";
 
 /** {@link Stats} of one driver plus where its reports are. */
 export interface DriverStats extends Stats {
@@ -47,104 +46,6 @@ export interface AggregateContext {
 }
 
 /**
- * The decoded histograms of one cumulative report. The expected responses' latencies are `all`
- * minus `failed`, taken only where figures are derived: once per merge, not once per report.
- */
-interface Histograms {
-  all: SparseHistogram;
-  failed: SparseHistogram;
-  service: SparseHistogram;
-  lag: SparseHistogram;
-}
-
-/** The encoded histograms of a metrics message, kept decoded instead (see {@link Report}). */
-type Encoded =
-  | "histogram"
-  | "failed_histogram"
-  | "ok_histogram"
-  | "service_histogram"
-  | "lag_histogram";
-
-/**
- * A driver's newest report without its encoded histograms: their decoded forms are what is read,
- * so the 13 KB or so of text would be held until the next report for nothing.
- */
-export type Report = Omit<MetricsMessage, Encoded>;
-
-function reportOf(message: MetricsMessage): Report {
-  const {
-    histogram: _all,
-    failed_histogram: _failed,
-    ok_histogram: _ok,
-    service_histogram: _service,
-    lag_histogram: _lag,
-    ...report
-  } = message;
-  return report;
-}
-
-interface DriverState {
-  latest: Report;
-  /**
-   * Cumulative histograms as of an earlier report; with `added`, the histograms of the reports
-   * taken since, they are the driver's histograms as of `latest` (see {@link histogramsOf}).
-   */
-  histograms: Histograms;
-  added: Histograms[];
-  /** Where the driver's test clock starts, in ms after the trigger (from its first report). */
-  offsetMs: number;
-  /** Its statistics, derived when first read after this report (they cost a pass each). */
-  stats?: Stats;
-}
-
-/**
- * How many continuing reports a driver's state holds before they are added into its histograms
- * regardless of reads: surge's drivers send a cumulative report every 10th, so this bounds only
- * other producers.
- */
-const MAX_ADDED = 16;
-
-/** A driver's cumulative histograms as of its newest report, adding in what was kept apart. */
-function histogramsOf(state: DriverState): Histograms {
-  if (state.added.length > 0) {
-    state.histograms = mergeHistograms([state.histograms, ...state.added]);
-    state.added = [];
-  }
-  return state.histograms;
-}
-
-/**
- * What a driver's report adds to its previous one: the counts, and the latencies of the requests
- * that ended in between (a continuing report's histogram is that already). Undefined when the
- * report is not a superset of the previous one (a driver that restarted its counters).
- */
-function intervalOf(
-  previous: DriverState | undefined,
-  message: MetricsMessage,
-  all: SparseHistogram,
-): { counts: SeriesCounts; histogram: SparseHistogram } | undefined {
-  const counts = previous === undefined
-    ? { requests: message.requests, responses: message.responses, errors: message.errors }
-    : countsBetween(previous.latest, message);
-  if (counts === undefined) return undefined;
-  if (previous === undefined || message.histograms_since !== undefined) {
-    return { counts, histogram: all };
-  }
-  const parts = [previous.histograms.all, ...previous.added.map((h) => h.all)];
-  const histogram = differenceFromParts(all, parts);
-  return histogram && { counts, histogram };
-}
-
-/** What {@link TestAggregate.accept} did with a message. */
-export type Verdict =
-  /** Taken: it is the driver's newest report. */
-  | "accepted"
-  /** Another test's, a duplicate, or older than one taken: nothing changes. */
-  | "stale"
-  /** Its histograms continue from a report that was not taken: ignored until a cumulative one. */
-  | "unchained";
-
-/**
  * A driver's test clock is placed on the trigger's by this host's clock alone (when its first
  * report arrived, minus the elapsed time it covers), never by the driver's wall clock, which may
  * be skewed. Clamped to this window: drivers start within a second or two of the trigger, and a
@@ -157,77 +58,6 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 function latencyMs(histogram: SparseHistogram): LatencyMs {
   const { count: _count, ...rest } = summarize(histogram);
   return rest;
-}
-
-/**
- * The failed requests' latencies: sent as such, or (by drivers that sent the expected responses'
- * histogram instead) every request's minus the expected ones. RangeError when they cannot be
- * part of `all`.
- */
-function failedOf(message: MetricsMessage, all: SparseHistogram): SparseHistogram {
-  if (message.failed_histogram !== undefined) {
-    const failed = decodeSparse(message.failed_histogram);
-    if (!isWithin(failed, all)) {
-      throw new RangeError("failed_histogram holds latencies that histogram lacks");
-    }
-    return failed;
-  }
-  if (message.ok_histogram === undefined) return EMPTY_SPARSE;
-  const failed = difference(all, decodeSparse(message.ok_histogram));
-  if (!failed) throw new RangeError("ok_histogram holds latencies that histogram lacks");
-  return failed;
-}
-
-function decodeAll(message: MetricsMessage): Histograms {
-  const all = decodeSparse(message.histogram);
-  const optional = (h: string | undefined) => h === undefined ? EMPTY_SPARSE : decodeSparse(h);
-  return {
-    all,
-    failed: failedOf(message, all),
-    // Unpaced, service time is the latency (histograms are never changed, so it can be shared).
-    service: message.service_histogram === undefined
-      ? all
-      : decodeSparse(message.service_histogram),
-    lag: optional(message.lag_histogram),
-  };
-}
-
-function mergeHistograms(list: readonly Histograms[]): Histograms {
-  return {
-    all: merge(list.map((h) => h.all)),
-    failed: merge(list.map((h) => h.failed)),
-    service: merge(list.map((h) => h.service)),
-    lag: merge(list.map((h) => h.lag)),
-  };
-}
-
-/**
- * A driver reports at most every 100 ms (the shortest `--report-ms`), so its report_id cannot
- * run ahead of its elapsed time by much; a jump beyond that would freeze out its real reports.
- */
-function checkJump(previous: Report, message: MetricsMessage): void {
-  const allowed = 10 + Math.max(0, message.elapsed_ms - previous.elapsed_ms) / 100;
-  if (message.report_id - previous.report_id > allowed) {
-    throw new RangeError(
-      `report_id jumps from ${previous.report_id} to ${message.report_id} in ` +
-        `${message.elapsed_ms - previous.elapsed_ms} ms`,
-    );
-  }
-}
-
-/**
- * The histograms must hold exactly the requests the counters say ended: all of them, or with
- * `since` (the report they continue from) the ones that ended after it.
- */
-function checkHistogramCounts(m: MetricsMessage, h: Histograms, since?: Report): void {
-  const ended = m.responses + m.errors - (since ? since.responses + since.errors : 0);
-  const errors = m.errors - (since?.errors ?? 0);
-  if (h.all.total !== ended) {
-    throw new RangeError(`histogram holds ${h.all.total} latencies for ${ended} ended requests`);
-  }
-  if (h.failed.total < errors) {
-    throw new RangeError(`failed histogram holds fewer than the ${errors} errors`);
-  }
 }
 
 /**
@@ -320,32 +150,18 @@ export class TestAggregate {
   accept(message: MetricsMessage, receivedAt: number): Verdict {
     if (message.test_id !== this.testId) return "stale";
     const previous = this.#drivers.get(message.node_id);
-    if (previous && message.report_id <= previous.latest.report_id) return "stale";
-    const since = message.histograms_since;
-    if (since !== undefined && since !== previous?.latest.report_id) return "unchained";
-    if (previous) checkJump(previous.latest, message);
-    const histograms = decodeAll(message);
-    checkHistogramCounts(message, histograms, since === undefined ? undefined : previous!.latest);
-    const offsetMs = previous?.offsetMs ?? this.#startOffset(message, receivedAt);
-    const interval = intervalOf(previous, message, histograms.all);
+    const next = nextState(previous, message, () => this.#startOffset(message, receivedAt));
+    if (typeof next === "string") return next;
+    const { state, interval } = next;
     if (interval) {
       this.#series.add(
         message.node_id,
-        offsetMs + (previous?.latest.elapsed_ms ?? 0),
-        offsetMs + message.elapsed_ms,
+        state.offsetMs + (previous?.latest.elapsed_ms ?? 0),
+        state.offsetMs + message.elapsed_ms,
         interval.counts,
         interval.histogram,
       );
     }
-    const state: DriverState = since === undefined
-      ? { latest: reportOf(message), histograms, added: [], offsetMs }
-      : {
-        latest: reportOf(message),
-        histograms: previous!.histograms,
-        added: [...previous!.added, histograms],
-        offsetMs,
-      };
-    if (state.added.length >= MAX_ADDED) histogramsOf(state);
     this.#drivers.set(message.node_id, state);
     this.#overall = undefined;
     return "accepted";

@@ -9,7 +9,8 @@
  */
 import type { Logger } from "../shared/log.ts";
 import type { MetricsMessage } from "../shared/messages.ts";
-import type { TestAggregate, Verdict } from "./aggregator.ts";
+import type { TestAggregate } from "./aggregator.ts";
+import type { Verdict } from "./driver_reports.ts";
 import { CorruptDataError } from "./errors.ts";
 import type { LifecycleEvent } from "./lifecycle.ts";
 import { metricsRejection } from "./metrics_acceptance.ts";
