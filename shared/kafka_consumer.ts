@@ -92,9 +92,15 @@ export class KafkaSubscription implements Subscription {
     this.#closing.abort();
     clearInterval(this.#commitTimer);
     this.#deps.link.unwatch(this.id, this.#now());
-    // What is handled goes out, within a bound: with Kafka away it is delivered again instead.
-    const committed = this.#committing?.then(() => this.#commit()) ?? this.#commit();
-    await Promise.race([committed, sleep(CLOSING_COMMIT_MS)]);
+    if (this.#deps.commitEveryMs !== undefined) {
+      // What is handled goes out, within a bound: with Kafka away it is delivered again instead.
+      const waited = new AbortController();
+      const committed = (this.#committing ?? Promise.resolve()).then(() => this.#commit());
+      await Promise.race([
+        committed.finally(() => waited.abort()),
+        sleep(CLOSING_COMMIT_MS, waited.signal),
+      ]);
+    }
     const consumer = this.#consumer;
     this.#consumer = undefined;
     await consumer?.disconnect();

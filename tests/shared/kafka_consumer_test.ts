@@ -47,9 +47,12 @@ class FakeConsumer {
     | undefined;
   commits: { topic: string; partition: number; offset: string }[][] = [];
   failCommits = 0;
+  /** Commits that never answer, as with a broker that went away mid-request. */
+  hangCommits = false;
   commitOffsets(offsets: { topic: string; partition: number; offset: string }[]) {
     this.calls.push("commit");
     this.commits.push(offsets);
+    if (this.hangCommits) return new Promise<void>(() => {});
     return this.failCommits-- > 0 ? Promise.reject(new Error("broker away")) : Promise.resolve();
   }
   run(options?: FakeConsumer["runOptions"]) {
@@ -214,4 +217,17 @@ Deno.test("subscription: without commitEveryMs kafkajs commits as it does by def
     await subscription.close();
   }
   assert.deepEqual(consumers[0]!.commits, []);
+});
+
+Deno.test("subscription: closing waits for a commit that never answers only a bounded time", async () => {
+  const { consumers, subscription } = setup([], [], 60_000);
+  await subscription.start();
+  const consumer = consumers[0]!;
+  await consumer.runOptions!.eachMessage({ topic: "t", partition: 0, message: { offset: "3" } });
+  consumer.hangCommits = true;
+  const started = performance.now();
+  await subscription.close();
+  const waited = performance.now() - started;
+  assert.ok(waited >= 1_900 && waited < 10_000, `closed after ${waited} ms`);
+  assert.deepEqual(consumer.calls.slice(-2), ["commit", "disconnect"]);
 });
