@@ -41,10 +41,10 @@ export interface SubscribeOptions {
   /**
    * Acknowledge handled messages to the group this often (ms), for every partition at once,
    * instead of after every fetched batch: kafkajs commits each partition's share of a fetch with
-   * a round trip of its own, which for the 6 partitions of `metrics` was the larger part of what
-   * a report cost the orchestrator beyond handling it. A crash then delivers up to this much
-   * again, so `onMessage` must take a message it has handled before as a duplicate. MemoryBus
-   * ignores it.
+   * a round trip of its own, which for the 6 partitions of `metrics` cost the orchestrator about
+   * 0.35 ms of CPU of the 0.9 ms a report took (README "Performance"). A crash then delivers up to
+   * this much again, so `onMessage` must take a message it has handled before as a duplicate.
+   * MemoryBus ignores it.
    */
   commitEveryMs?: number;
   /**
